@@ -1,0 +1,81 @@
+"""The engine: question -> language -> danger signs -> retrieval -> grounded answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from . import langid
+from .answer import ComposeSettings, SentenceVectors, compose, message_only, no_answer, select_sentences
+from .embeddings import load_embedders
+from .pipeline import open_index
+from .records import Answer
+from .retrieval import FusionSettings, Retriever
+from .settings import Settings
+from .texts import text
+from .urgent import danger_signs
+
+log = logging.getLogger("chatbot")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_FOLLOW_UP_WORDS = 5
+
+
+class Bot:
+    """Answers questions from one loaded index. Build it once; `ask` is safe to call repeatedly."""
+
+    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.embedders = retriever.embedders
+        self.manifest = retriever.index.manifest
+        self._sentences = SentenceVectors()
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, progress: Callable[[str], None] = log.info) -> "Bot":
+        """Load models and the index (building the default index when missing or out of date)."""
+        settings = settings or Settings.from_env()
+        embedders = load_embedders(settings.model)
+        index = open_index(settings, embedders, progress=progress)
+        fusion = FusionSettings(bm25_weight=settings.bm25_weight, same_language_bonus=settings.same_language_bonus)
+        return cls(settings, Retriever(index, embedders, fusion))
+
+    def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        """Answer one question; `history` holds earlier questions of the conversation, oldest first."""
+        k = k or self.settings.k
+        question = clean_question(question)
+        guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
+        language = lang if lang in langid.SUPPORTED else guess.language
+        if not question:
+            return message_only(question, language, "empty_question")
+        if len(question) > self.settings.max_question_chars:
+            return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
+        notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
+        urgent = bool(danger_signs(question))
+        query = self._with_context(question, history)
+        qvecs = self.retriever.query_vectors(query)
+        hits = self.retriever.search(query, language, k=k, qvecs=qvecs)
+        if not hits or hits[0].score < self.settings.abstain_threshold:
+            return no_answer(question, language, urgent=urgent, notes=notes)
+        picked = select_sentences(query, language, hits, self.embedders, ComposeSettings(), self._sentences, qvecs)
+        if not picked:
+            return no_answer(question, language, urgent=urgent, notes=notes)
+        return compose(question, language, hits, picked, urgent=urgent, notes=notes)
+
+    def _with_context(self, question: str, history: Sequence[str]) -> str:
+        """A short follow-up ("and for babies?") is searched together with the previous question."""
+        previous = [h for h in history if h and h.strip()]
+        if previous and len(question.split()) < _FOLLOW_UP_WORDS:
+            return f"{clean_question(previous[-1])} {question}"
+        return question
+
+
+def clean_question(question: str) -> str:
+    """NFC-normalised text without control or direction-override characters, spaces collapsed."""
+    if not isinstance(question, str):
+        question = str(question or "")
+    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from undecodable argv bytes
+    question = unicodedata.normalize("NFC", question)
+    question = _CONTROL.sub(" ", question.replace("\ufffd", " "))
+    return re.sub(r"\s+", " ", question).strip()

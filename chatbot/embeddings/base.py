@@ -1,0 +1,47 @@
+"""The embedder interface: queries and passages in, L2-normalised float32 vectors out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Embedder(ABC):
+    """One embedding backend.
+
+    `id` names the model and its settings (it is written to the index manifest); `languages`
+    lists the languages it is competent in (None: any, and across languages), which the
+    retriever uses to weight it per query/passage language pair.
+    """
+
+    id: str = "embedder"
+    dim: int = 0
+    languages: frozenset[str] | None = None
+    batch_size: int = 64
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries, shape (len(texts), dim)."""
+        return self._batched(texts, is_query=True)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for passages to be searched, shape (len(texts), dim)."""
+        return self._batched(texts, is_query=False)
+
+    @abstractmethod
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """Backend call for one batch; may return unnormalised vectors of any float type."""
+
+    def _batched(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("pass a list of texts, not a single string")
+        texts = [t if t.strip() else "." for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [self._encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
+        vecs = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+        if vecs.shape != (len(texts), self.dim):
+            raise ValueError(f"{self.id} returned shape {vecs.shape}, expected ({len(texts)}, {self.dim})")
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.maximum(norms, 1e-12)

@@ -1,0 +1,217 @@
+"""The index directory: FAISS vectors per embedder, chunks.jsonl and manifest.json. No pickle.
+
+A build writes everything to a temporary sibling directory and swaps it in with renames, so
+an interrupted build leaves the previous index as it was. Loading checks the manifest's
+format, checksums and counts, and says what to run when something does not fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .chunking import ChunkSettings, chunk_document, embedding_text
+from .embeddings import Embedder
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .records import Chunk, Document, content_hash
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+log = logging.getLogger("chatbot")
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """An index in memory: chunks in FAISS id order and one FAISS index per embedder."""
+
+    path: Path
+    manifest: dict
+    chunks: tuple[Chunk, ...]
+    vectors: tuple  # faiss.Index per embedder, same order as manifest["embedders"]
+
+
+def fingerprint(docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings, rules_hash: str) -> dict:
+    """What an index depends on; equal fingerprints mean a rebuild would change nothing."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
+        "embedders": [e.id for e in embedders],
+        "chunking": asdict(chunking),
+        "cleaning_rules_hash": rules_hash,
+    }
+
+
+def read_manifest(index_dir: Path) -> dict:
+    """The manifest of an index, or IndexMissingError / IndexCorruptError with what to run."""
+    _recover_interrupted_swap(index_dir)
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
+        raise IndexMissingError(f"no index at {index_dir}: run `chatbot build --index {index_dir}`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["fingerprint"]["format_version"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"the manifest of {index_dir} is damaged ({exc}): run `chatbot build --force --index {index_dir}`") from exc
+    return manifest
+
+
+def is_current(index_dir: Path, fp: dict) -> bool:
+    """True when an intact-looking index was built from exactly this corpus and these settings."""
+    try:
+        return read_manifest(index_dir)["fingerprint"] == fp
+    except (IndexMissingError, IndexCorruptError):
+        return False
+
+
+def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings,
+                rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info) -> dict:
+    """Chunk, embed and write a new index, then swap it in; returns the manifest."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    started = time.perf_counter()
+    chunks = [c for d in docs for c in chunk_document(d, chunking)]
+    progress(f"{len(docs)} documents -> {len(chunks)} passages")
+    texts = [embedding_text(c) for c in chunks]
+    with _lock(index_dir), _staging(index_dir) as tmp:
+        entries = []
+        for n, emb in enumerate(embedders):
+            t0 = time.perf_counter()
+            vecs = emb.encode_passages(texts)
+            progress(f"embedded {len(texts)} passages with {emb.id} in {time.perf_counter() - t0:.1f} s")
+            flat = faiss.IndexFlatIP(emb.dim)
+            flat.add(vecs)
+            name = f"vectors-{n}.faiss"
+            faiss.write_index(flat, str(tmp / name))
+            langs = sorted(emb.languages) if emb.languages is not None else None
+            entries.append({"id": emb.id, "dim": emb.dim, "languages": langs, "file": name, "type": "flat-ip"})
+        with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "package_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "fingerprint": fingerprint(docs, embedders, chunking, rules_hash),
+            "corpus": corpus or [],
+            "embedders": entries,
+            "chunking": asdict(chunking),
+            "documents": [{"id": d.id, "title": d.title, "language": d.language, "path": d.path, "hash": d.hash} for d in docs],
+            "counts": {"documents": len(docs), "chunks": len(chunks)},
+            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
+            "build_seconds": round(time.perf_counter() - started, 2),
+        }
+        _write_json(tmp / MANIFEST, manifest)
+        _swap_in(tmp, index_dir)
+    progress(f"index written to {index_dir} in {manifest['build_seconds']} s")
+    return manifest
+
+
+def load_index(index_dir: Path, embedders: tuple[Embedder, ...] | None = None, verify: bool = True) -> LoadedIndex:
+    """Load and check an index; with `embedders`, refuse one built with other models."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(f"{index_dir} has index format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}: run `chatbot build --force --index {index_dir}`")
+    if embedders is not None:
+        built, wanted = [e["id"] for e in manifest["embedders"]], [e.id for e in embedders]
+        if built != wanted:
+            raise IndexStaleError(f"{index_dir} was built with {'+'.join(built)}, the configured model is {'+'.join(wanted)}: run `chatbot build --index {index_dir}` (or set --model to match)")
+    corrupt = f"run `chatbot build --force --index {index_dir}`"
+    if verify:
+        for name, digest in manifest.get("files", {}).items():
+            path = index_dir / name
+            if not path.exists():
+                raise IndexCorruptError(f"{index_dir} lacks {name}: {corrupt}")
+            if _sha256(path) != digest:
+                raise IndexCorruptError(f"{index_dir}/{name} does not match its checksum (damaged or edited): {corrupt}")
+    try:
+        chunks = tuple(Chunk(**json.loads(line)) for line in (index_dir / CHUNKS).read_text(encoding="utf-8").splitlines())
+        vectors = tuple(faiss.read_index(str(index_dir / e["file"]), faiss.IO_FLAG_MMAP) for e in manifest["embedders"])
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
+    for entry, vec in zip(manifest["embedders"], vectors):
+        if vec.ntotal != len(chunks) or vec.d != entry["dim"]:
+            raise IndexCorruptError(f"{index_dir}: {entry['file']} holds {vec.ntotal} vectors of {vec.d} dims for {len(chunks)} passages: {corrupt}")
+    return LoadedIndex(path=index_dir, manifest=manifest, chunks=chunks, vectors=vectors)
+
+
+def vectors_of(index, ids: np.ndarray) -> np.ndarray:
+    """The stored vectors of the given ids (FAISS reconstruct)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(ids) == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return index.reconstruct_batch(ids)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.parent / f".{index_dir.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def _staging(index_dir: Path) -> Iterator[Path]:
+    """A fresh temporary directory beside the index; removed unless it was swapped in."""
+    for stale in index_dir.parent.glob(f".{index_dir.name}.building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = index_dir.parent / f".{index_dir.name}.building-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    for path in tmp.iterdir():  # contents durable before the rename makes them visible
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    old = index_dir.parent / f".{index_dir.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if index_dir.exists():
+        os.rename(index_dir, old)
+    os.rename(tmp, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_interrupted_swap(index_dir: Path) -> None:
+    """A crash between the two renames of a swap leaves only `.NAME.old`: put it back."""
+    index_dir = Path(index_dir)
+    old = index_dir.parent / f".{index_dir.name}.old"
+    if not index_dir.exists() and (old / MANIFEST).exists():
+        os.rename(old, index_dir)

@@ -1,0 +1,82 @@
+"""Reply-language detection for English and Bahasa Indonesia.
+
+langdetect alone mislabels short questions and confuses Indonesian with Malay and others, so
+its probabilities are restricted to the supported languages and combined with a small
+lexicon of words that are frequent in patient questions in each language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+SUPPORTED = ("en", "id")
+
+# Frequent function words and question words, plus common health words, per language.
+_LEXICON = {
+    "en": set(
+        """the a an is are was were be been do does did can could should would will what which who
+        whom whose when where why how i my me you your he she it its we our they their this that these
+        those of in on at to for from with without and or but not no if than then so after before
+        about into through during have has had there here get gets baby babies child children kid
+        kids pregnant pregnancy mother mom blood sick fever bleeding treatment treat cure medicine
+        disease infection virus vaccine symptoms risk cause causes test diagnosis dose low high
+        born newborn premature preemie preemies long last lasts spread catch safe dangerous help""".split()
+    ),
+    "id": set(
+        """yang dan di ke dari untuk dengan pada adalah ini itu apa apakah bagaimana kenapa mengapa
+        siapa kapan dimana berapa bisa dapat boleh harus perlu akan sudah belum tidak bukan ya atau
+        tetapi tapi juga saya aku anak anakku bayi bayiku ibu hamil kehamilan darah sakit demam
+        pendarahan perdarahan pengobatan obat penyakit infeksi virus vaksin gejala risiko penyebab
+        menyebabkan tes diagnosis dosis rendah tinggi lahir prematur berapa lama menular penularan
+        aman bahaya berbahaya tolong kurang trombosit sel cara mencegah pencegahan apakah seperti
+        karena jika kalau oleh setelah sebelum selama lebih sangat banyak sering kami kita mereka
+        dia nya punya ada terjadi terkena kena gimana gak nggak enggak""".split()
+    ),
+}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The reply language (always supported) and what was seen (`detected`, maybe another code)."""
+
+    language: str
+    detected: str
+    confidence: float
+
+
+def detect(text: str, default: str = "en") -> LanguageGuess:
+    """Guess the reply language of a question or passage."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return LanguageGuess(default, "unknown", 0.0)
+    counts = {lang: sum(w in lex for w in words) for lang, lex in _LEXICON.items()}
+    probs = _langdetect_probs(text)
+    supported_p = {lang: probs.get(lang, 0.0) for lang in SUPPORTED}
+    other, other_p = max(((k, v) for k, v in probs.items() if k not in SUPPORTED), key=lambda kv: kv[1], default=("", 0.0))
+    # Each lexicon hit counts as strong evidence; langdetect breaks ties and decides long texts.
+    score = {lang: counts[lang] / len(words) * 2.0 + supported_p[lang] for lang in SUPPORTED}
+    best = max(SUPPORTED, key=lambda lang: (score[lang], lang == default))
+    if sum(counts.values()) == 0 and other_p > 0.9 and sum(supported_p.values()) < 0.05 and len(words) >= 3:
+        return LanguageGuess(_closest_supported(other), other, other_p)
+    total = sum(score.values()) or 1.0
+    return LanguageGuess(best, best, score[best] / total)
+
+
+def _closest_supported(code: str) -> str:
+    """Malay and its neighbours read Indonesian best; everything else gets English."""
+    return "id" if code in {"ms", "jv", "su", "tl"} else "en"
+
+
+@lru_cache(maxsize=4096)
+def _langdetect_probs(text: str) -> dict[str, float]:
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    DetectorFactory.seed = 0  # deterministic across runs
+    try:
+        return {g.lang: g.prob for g in detect_langs(text[:2000])}
+    except LangDetectException:
+        return {}

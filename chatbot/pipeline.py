@@ -1,0 +1,84 @@
+"""Build orchestration: corpus -> cleaned documents -> index, skipping work when nothing changed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chunking import ChunkSettings
+from .cleaning import RULES_FILENAME, clean_document, load_rules
+from .documents import load_corpus
+from .embeddings import Embedder, load_embedders
+from .errors import IndexMissingError, IndexStaleError
+from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
+from .records import Document, content_hash
+from .settings import Settings
+
+log = logging.getLogger("chatbot")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    manifest: dict
+    built: bool  # False: the index was already current
+
+
+def cleaned_corpus(paths: tuple[Path, ...]) -> tuple[list[Document], str]:
+    """Documents without site chrome, and the hash of the cleaning rules used."""
+    extra = [Path(p) / RULES_FILENAME for p in paths if (Path(p) / RULES_FILENAME).is_file()]
+    rules = load_rules(*extra)
+    rules_hash = content_hash("\n".join(f"{r.name}|{r.line and r.line.pattern}|{r.block and r.block.pattern}|{r.until and r.until.pattern}" for r in rules))
+    return [clean_document(d, rules) for d in load_corpus(paths)], rules_hash
+
+
+def chunk_settings(settings: Settings) -> ChunkSettings:
+    return ChunkSettings(min_words=settings.chunk_min_words, max_words=settings.chunk_max_words)
+
+
+def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ...] | None = None,
+          progress: Callable[[str], None] = log.info) -> BuildResult:
+    """Build the index of `settings.corpus` into `settings.index_dir` unless it is already current."""
+    docs, rules_hash = cleaned_corpus(settings.corpus)
+    embedders = embedders or load_embedders(settings.model)
+    fp = fingerprint(docs, embedders, chunk_settings(settings), rules_hash)
+    if not force and is_current(settings.index_dir, fp):
+        return BuildResult(read_manifest(settings.index_dir), built=False)
+    manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
+                           corpus=_corpus_key(settings.corpus), progress=progress)
+    return BuildResult(manifest, built=True)
+
+
+def open_index(settings: Settings, embedders: tuple[Embedder, ...], auto_build: bool | None = None,
+               progress: Callable[[str], None] = log.info) -> LoadedIndex:
+    """Load the configured index. The default index is (re)built when missing or out of date;
+    any other index must be built explicitly, and a stale one is refused with what to run."""
+    if auto_build is None:
+        auto_build = Path(settings.index_dir).resolve() == Settings().index_dir.resolve()
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexMissingError:
+        if not auto_build:
+            raise
+        progress(f"building the index in {settings.index_dir} (first run)")
+        build(settings, embedders=embedders, progress=progress)
+        return load_index(settings.index_dir, embedders)
+    if auto_build:
+        if build(settings, embedders=embedders, progress=progress).built:
+            progress("the corpus or settings changed: index rebuilt")
+    elif _corpus_changed(settings, manifest, embedders):
+        raise IndexStaleError(f"the documents changed since {settings.index_dir} was built: run `chatbot build --index {settings.index_dir}` with the same --corpus")
+    return load_index(settings.index_dir, embedders)
+
+
+def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedder, ...]) -> bool:
+    """True when the index was built from the configured corpus folders and their documents changed since."""
+    if manifest.get("corpus") != _corpus_key(settings.corpus):
+        return False  # built from another corpus (e.g. `build --corpus X`): nothing to compare with
+    docs, rules_hash = cleaned_corpus(settings.corpus)
+    return fingerprint(docs, embedders, chunk_settings(settings), rules_hash) != manifest.get("fingerprint")
+
+
+def _corpus_key(paths: tuple[Path, ...]) -> list[str]:
+    return sorted(str(Path(p).resolve()) for p in paths)

@@ -1,0 +1,94 @@
+"""Core records of the data flow: Document -> Chunk -> Hit -> Answer. Frozen, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_hash(text: str, length: int = 12) -> str:
+    """Short, stable hash of a text (sha256 hex prefix)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document after loading (raw text) or cleaning (text without site chrome)."""
+
+    id: str
+    title: str
+    text: str
+    language: str = "en"
+    source: str = ""
+    url: str = ""
+    date: str = ""
+    path: str = ""
+
+    @property
+    def hash(self) -> str:
+        return content_hash(f"{self.id}\n{self.title}\n{self.language}\n{self.text}")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a cleaned document; `start`/`end` are character offsets into that text."""
+
+    id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    language: str
+    start: int
+    end: int
+    position: int
+    source: str = ""
+    url: str = ""
+
+    @staticmethod
+    def make_id(doc_id: str, position: int, text: str) -> str:
+        """Stable id: document id, position and content hash."""
+        return f"{doc_id}#{position:04d}-{content_hash(text, 8)}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused relevance score and the raw per-component scores."""
+
+    chunk: Chunk
+    score: float
+    components: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot says to one question, with the passages it relies on."""
+
+    question: str
+    language: str
+    text: str
+    hits: tuple[Hit, ...]
+    abstained: bool = False
+    urgent: bool = False
+    notice: str = ""
+
+    def to_json(self) -> dict:
+        """The CLI/API JSON contract."""
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "urgent": self.urgent,
+            "passages": [
+                {
+                    "chunk_id": h.chunk.id,
+                    "doc_id": h.chunk.doc_id,
+                    "title": h.chunk.title,
+                    "language": h.chunk.language,
+                    "text": h.chunk.text,
+                    "score": round(float(h.score), 4),
+                }
+                for h in self.hits
+            ],
+        }

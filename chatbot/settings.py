@@ -1,0 +1,71 @@
+"""One frozen settings object, read from CHATBOT_* environment variables; CLI options override it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the built-in defaults.
+
+    Abstention thresholds are calibrated by `python -m evaluation.calibrate` on the labelled set.
+    """
+
+    corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
+    index_dir: Path = PROJECT_ROOT / "index" / "default"
+    data_dir: Path = PROJECT_ROOT / "data"
+    model: str = "default"
+    k: int = 5
+    lang: str = "auto"
+    chunk_min_words: int = 30
+    chunk_max_words: int = 120
+    bm25_weight: float = 0.3
+    same_language_bonus: float = 0.0
+    abstain_threshold: float = 2.0
+    max_question_chars: int = 2000
+    log_questions: bool = True
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.k > 50:
+            raise ValueError(f"k must be between 1 and 50, got {self.k}")
+        if self.lang not in ("auto", "en", "id"):
+            raise ValueError(f"lang must be auto, en or id, got {self.lang!r}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then CHATBOT_<FIELD> variables, then explicit non-None overrides."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"CHATBOT_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, getattr(cls(), f.name))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "corpus" in values:
+            values["corpus"] = tuple(Path(p) for p in values["corpus"])
+        for key in ("index_dir", "data_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return replace(cls(), **values)
+
+
+def _parse(name: str, raw: str, default):
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"CHATBOT_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc

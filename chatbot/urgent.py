@@ -1,0 +1,38 @@
+"""Danger signs: flag questions that describe an emergency, in English or Indonesian."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SIGNS = Path(__file__).parent / "data" / "danger_signs.toml"
+
+
+@dataclass(frozen=True)
+class DangerSign:
+    name: str
+    patterns: tuple[re.Pattern, ...]
+    personal: bool
+
+
+@lru_cache(maxsize=4)
+def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...]]:
+    """The danger signs and the 'about someone now' patterns."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    personal = tuple(re.compile(p, re.IGNORECASE) for p in data.get("personal", []))
+    signs = tuple(
+        DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)))
+        for s in data.get("sign", [])
+    )
+    return signs, personal
+
+
+def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
+    """Names of the danger signs the question describes (empty: not urgent)."""
+    signs, personal = load_signs(path)
+    text = re.sub(r"[’`´]", "'", question)
+    about_someone = any(p.search(text) for p in personal)
+    return [s.name for s in signs if (about_someone or not s.personal) and any(p.search(text) for p in s.patterns)]
