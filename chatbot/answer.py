@@ -69,7 +69,7 @@ def select_sentences(question: str, language: str, hits: list[Hit], embedders: t
     for n, emb in enumerate(embedders):
         q = query_vectors[n] if query_vectors is not None else emb.encode_queries([question])[0]
         v = cache.encode(emb, [s for _, s in pool]) @ q
-        ok = np.array([emb.languages is None or (language in emb.languages and lg in emb.languages) for lg in langs])
+        ok = np.array([emb.cross_lingual or lg == language for lg in langs])
         sims += v * ok
         weights += ok
     sims = sims / np.maximum(weights, 1) - 0.02 * np.array([n for n, _ in pool])  # earlier passages rank higher

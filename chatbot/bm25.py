@@ -51,11 +51,10 @@ class BM25:
         self._idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
 
     def scores(self, query: list[str]) -> np.ndarray:
-        """Score of every passage for the tokenised query."""
+        """Score of every passage for the tokenised query (repeated terms count once)."""
         out = np.zeros(self.n, dtype=np.float32)
-        for term in set(query):
-            if term not in self._postings:
-                continue
-            ids, tf = self._postings[term]
-            out[ids] += self._idf[term] * tf * (self._k1 + 1) / (tf + self._norm[ids])
+        for term in dict.fromkeys(query):
+            if term in self._postings:
+                ids, tf = self._postings[term]
+                out[ids] += self._idf[term] * tf * (self._k1 + 1) / (tf + self._norm[ids])
         return out

@@ -38,7 +38,8 @@ class Bot:
         settings = settings or Settings.from_env()
         embedders = load_embedders(settings.model)
         index = open_index(settings, embedders, progress=progress)
-        fusion = FusionSettings(bm25_weight=settings.bm25_weight, same_language_bonus=settings.same_language_bonus)
+        fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
+                                same_language_bonus=settings.same_language_bonus)
         return cls(settings, Retriever(index, embedders, fusion))
 
     def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer:

@@ -96,8 +96,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             flat.add(vecs)
             name = f"vectors-{n}.faiss"
             faiss.write_index(flat, str(tmp / name))
-            langs = sorted(emb.languages) if emb.languages is not None else None
-            entries.append({"id": emb.id, "dim": emb.dim, "languages": langs, "file": name, "type": "flat-ip"})
+            entries.append({"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": name, "type": "flat-ip"})
         with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")

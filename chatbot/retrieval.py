@@ -1,10 +1,10 @@
 """Retrieval within and across languages: dense candidates from each embedder plus BM25, fused.
 
-Raw similarities of different models (and of one model across languages) live on different
-scales, so each score is turned into a z-score against the same query's scores over a fixed
-sample of passages in the candidate's language. The fused score is the weighted mean of the
-z-scores of the components competent for that (query language, passage language) pair:
-an English-only model counts only between English texts, BM25 only within one language.
+Raw similarities of different models live on different scales, so each score becomes a
+z-score against the same query's scores over a fixed sample of passages. The fused score is
+the weighted mean of the z-scores of the components that apply to the passage: cross-lingual
+embedders always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question
+itself in its own language and with its glossary bridge in the other.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bm25 import BM25, tokenize
+from .bm25 import BM25, STOPWORDS, tokenize
 from .chunking import embedding_text
 from .embeddings import Embedder
+from .glossary import Glossary, View
 from .index import LoadedIndex, vectors_of
 from .records import Hit
 
@@ -25,10 +26,11 @@ class FusionSettings:
     """Weights of the fused score; `bm25` applies only within one language."""
 
     dense_weight: float = 1.0
-    bm25_weight: float = 0.3
+    bm25_weight: float = 1.0
     same_language_bonus: float = 0.0
+    bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
     candidates: int = 60
-    sample_per_language: int = 512
+    sample_size: int = 1024
     weights: dict[str, float] = field(default_factory=dict)  # per embedder id, overrides dense_weight
 
     def weight(self, embedder_id: str) -> float:
@@ -36,21 +38,26 @@ class FusionSettings:
 
 
 class Retriever:
-    """Top-k passages for a question, best first, with fused and per-component scores."""
+    """Top-k passages for a question, best first, with fused and per-component scores.
 
-    def __init__(self, index: LoadedIndex, embedders: tuple[Embedder, ...], settings: FusionSettings = FusionSettings()) -> None:
+    Each passage language L sees its own view of the question: the question itself when it is
+    asked in L, otherwise its glossary bridge into L. Cross-lingual embedders score the
+    question as asked; BM25 and same-language embedders score the view of the passage's language.
+    """
+
+    def __init__(self, index: LoadedIndex, embedders: tuple[Embedder, ...], settings: FusionSettings = FusionSettings(),
+                 glossary: Glossary | None = None) -> None:
         self.index, self.embedders, self.settings = index, embedders, settings
+        self.glossary = glossary or Glossary.load()
         self.chunks = index.chunks
         self.chunk_lang = np.array([c.language for c in self.chunks])
         self.languages = sorted(set(self.chunk_lang.tolist()))
         self._rows = {lang: np.flatnonzero(self.chunk_lang == lang) for lang in self.languages}
-        self._samples = [
-            {lang: vectors_of(vec, _spread(rows, settings.sample_per_language)) for lang, rows in self._rows.items()}
-            for vec in index.vectors
-        ]
         self._local = np.zeros(len(self.chunks), dtype=np.int64)  # row -> position within its language
         for rows in self._rows.values():
             self._local[rows] = np.arange(len(rows))
+        sample = _spread(np.arange(len(self.chunks)), settings.sample_size)
+        self._samples = [vectors_of(vec, sample) for vec in index.vectors]
         self._bm25 = {
             lang: BM25([tokenize(embedding_text(self.chunks[i])) for i in rows]) for lang, rows in self._rows.items()
         }
@@ -59,61 +66,79 @@ class Retriever:
         """The question embedded by each embedder, in order."""
         return [e.encode_queries([question])[0] for e in self.embedders]
 
+    def views(self, question: str, language: str) -> dict[str, View]:
+        """The question as seen from each passage language."""
+        return {lang: self.glossary.view(question, language, lang) for lang in self.languages}
+
     def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None) -> list[Hit]:
         """Best `k` passages for `question`, asked in `language` (`qvecs`: from `query_vectors`)."""
         if not self.chunks:
             return []
+        views = self.views(question, language)
         qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
+        # per embedder: query vector per passage language (None: not comparable there)
+        per_lang = [self._view_vectors(emb, q, views, language) for emb, q in zip(self.embedders, qvecs)]
         cand: set[int] = set()
-        for vec, q in zip(self.index.vectors, qvecs):
-            _, found = vec.search(q[None, :], n_cand)
-            cand.update(int(i) for i in found[0] if i >= 0)
-        bm25 = self._bm25_scores(question, language, n_cand, cand)
+        for vec, by_lang in zip(self.index.vectors, per_lang):
+            for lang, q in by_lang.items():
+                if q is not None:
+                    _, found = vec.search(q[None, :], n_cand)
+                    cand.update(int(i) for i in found[0] if i >= 0 and self.chunk_lang[i] == lang)
+        bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         ids = np.array(sorted(cand), dtype=np.int64)
         langs = self.chunk_lang[ids]
         num, den = np.zeros(len(ids)), np.zeros(len(ids))
         parts: list[dict[str, float]] = [{} for _ in ids]
-        for emb, vec, sample, q in zip(self.embedders, self.index.vectors, self._samples, qvecs):
-            raw = vectors_of(vec, ids) @ q
-            stats = {lang: _stats(s @ q) for lang, s in sample.items()}
-            mu = np.array([stats[lang][0] for lang in langs])
-            sd = np.array([stats[lang][1] for lang in langs])
-            w = self.settings.weight(emb.id) * np.array([_competent(emb, language, lang) for lang in langs])
-            num += w * (raw - mu) / sd
-            den += w
-            for j, r in enumerate(raw):
-                parts[j][emb.id] = round(float(r), 4)
-        if bm25 is not None:
-            scores, mu, sd = bm25
-            for j, i in enumerate(ids):
-                if langs[j] == language:
-                    z = (float(scores[self._local[i]]) - mu) / sd
-                    num[j] += self.settings.bm25_weight * z
-                    den[j] += self.settings.bm25_weight
-                    parts[j]["bm25_z"] = round(z, 3)
+        for emb, vec, sample, by_lang in zip(self.embedders, self.index.vectors, self._samples, per_lang):
+            stored = vectors_of(vec, ids)
+            for lang, q in by_lang.items():
+                rows = np.flatnonzero(langs == lang)
+                if q is None or not len(rows):
+                    continue
+                mu, sd = _stats(sample @ q)
+                raw = stored[rows] @ q
+                bridged = lang != language and not emb.cross_lingual
+                w = self.settings.weight(emb.id) * (self.settings.bridge_weight if bridged else 1.0)
+                num[rows] += w * (raw - mu) / sd
+                den[rows] += w
+                for j, r in zip(rows, raw):
+                    parts[j][emb.id] = round(float(r), 4)
+        for j, i in enumerate(ids):
+            found = bm25.get(langs[j])
+            if found is not None:
+                scores, mu, sd = found
+                z = (float(scores[self._local[i]]) - mu) / sd
+                w = self.settings.bm25_weight * (1.0 if langs[j] == language else self.settings.bridge_weight)
+                num[j] += w * z
+                den[j] += w
+                parts[j]["bm25_z"] = round(z, 3)
         fused = num / np.maximum(den, 1e-9)
         fused += self.settings.same_language_bonus * (langs == language)
         order = np.argsort(-fused)[:k]
         return [Hit(chunk=self.chunks[ids[j]], score=float(fused[j]), components=parts[j]) for j in order]
 
-    def _bm25_scores(self, question: str, language: str, n_cand: int, cand: set[int]):
-        """BM25 scores over the query language's passages (with mean, sd); adds its top hits to `cand`."""
-        bm = self._bm25.get(language)
-        terms = tokenize(question)
-        if bm is None or not terms or self.settings.bm25_weight <= 0:
+    def _view_vectors(self, emb: Embedder, q: np.ndarray, views: dict[str, View], language: str) -> dict[str, np.ndarray | None]:
+        """Which query vector an embedder compares with the passages of each language."""
+        if emb.cross_lingual:
+            return {lang: q for lang in self.languages}
+        out: dict[str, np.ndarray | None] = {}
+        for lang, view in views.items():
+            out[lang] = q if lang == language else (emb.encode_queries([view.text])[0] if view.text else None)
+        return out
+
+    def _bm25_scores(self, view: View, lang: str, n_cand: int, cand: set[int]):
+        """BM25 scores of a language's passages for a view (with mean, sd); adds its top hits to `cand`."""
+        terms = [t for t in view.terms if t not in STOPWORDS]
+        if not terms or self.settings.bm25_weight <= 0:
             return None
-        scores = bm.scores(terms)
+        scores = self._bm25[lang].scores(terms)
         if not scores.any():
             return None
-        rows = self._rows[language]
+        rows = self._rows[lang]
         top = np.argpartition(-scores, min(n_cand, len(scores) - 1))[:n_cand]
         cand.update(int(rows[t]) for t in top if scores[t] > 0)
         return scores, float(scores.mean()), float(scores.std()) or 1.0
-
-
-def _competent(emb: Embedder, query_lang: str, passage_lang: str) -> bool:
-    return emb.languages is None or (query_lang in emb.languages and passage_lang in emb.languages)
 
 
 def _stats(sample_scores: np.ndarray) -> tuple[float, float]:

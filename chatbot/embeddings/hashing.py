@@ -15,7 +15,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 class HashingEmbedder(Embedder):
     """Word and character-trigram counts hashed into `dim` buckets; lexical, any language."""
 
-    languages = None
+    cross_lingual = True
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim

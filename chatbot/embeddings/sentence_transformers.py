@@ -16,16 +16,15 @@ _ENGLISH_ONLY = ("all-minilm", "all-mpnet", "msmarco", "gte-small", "bge-small-e
 
 
 class SentenceTransformerEmbedder(Embedder):
-    """A sentence-transformers model; `languages` defaults to English for known English-only models."""
+    """A sentence-transformers model; known English-only models are not used across languages."""
 
-    def __init__(self, model: str, *, model_id: str | None = None, languages: frozenset[str] | None = None,
+    def __init__(self, model: str, *, model_id: str | None = None, cross_lingual: bool | None = None,
                  query_prompt: str | None = None, passage_prompt: str | None = None) -> None:
         name = os.path.basename(str(model).rstrip("/")).lower()
         default_q, default_p = next((v for k, v in _PROMPTS.items() if k in name), ("", ""))
         self.query_prompt = default_q if query_prompt is None else query_prompt
         self.passage_prompt = default_p if passage_prompt is None else passage_prompt
-        self.languages = languages if languages is not None else (
-            frozenset({"en"}) if any(k in name for k in _ENGLISH_ONLY) else None)
+        self.cross_lingual = cross_lingual if cross_lingual is not None else not any(k in name for k in _ENGLISH_ONLY)
         self._model = _load(model)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())

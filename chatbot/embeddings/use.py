@@ -13,7 +13,7 @@ class UseEmbedder(Embedder):
 
     id = "usem3"
     dim = 512
-    languages = None
+    cross_lingual = True
 
     def __init__(self) -> None:
         try:

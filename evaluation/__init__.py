@@ -1,0 +1,1 @@
+"""Labelled question sets and the scripts that measure the chatbot on them."""

