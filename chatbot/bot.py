@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+import tomllib
 import unicodedata
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import langid
 from .answer import ComposeSettings, SentenceVectors, compose, message_only, no_answer, select_sentences
 from .embeddings import load_embedders
+from .errors import ChatbotError
 from .pipeline import open_index
 from .records import Answer
 from .retrieval import FusionSettings, Retriever
@@ -31,6 +34,7 @@ class Bot:
         self.embedders = retriever.embedders
         self.manifest = retriever.index.manifest
         self._sentences = SentenceVectors()
+        self.thresholds = abstention_thresholds(self.embedders, settings.abstain_file)
 
     @classmethod
     def load(cls, settings: Settings | None = None, progress: Callable[[str], None] = log.info) -> "Bot":
@@ -57,12 +61,21 @@ class Bot:
         query = self._with_context(question, history)
         qvecs = self.retriever.query_vectors(query)
         hits = self.retriever.search(query, language, k=k, qvecs=qvecs)
-        if not hits or hits[0].score < self.settings.abstain_threshold:
+        if not hits or self.sources_silent(qvecs):
             return no_answer(question, language, urgent=urgent, notes=notes)
-        picked = select_sentences(query, language, hits, self.embedders, ComposeSettings(), self._sentences, qvecs)
+        views = self.retriever.views(query, language)
+        picked = select_sentences(query, language, hits, self.embedders, ComposeSettings(), self._sentences, qvecs, views)
         if not picked:
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
+
+    def relatedness(self, qvecs: list) -> dict[str, float]:
+        """How close the question comes to any passage, per calibrated embedder."""
+        return {emb_id: self.retriever.best_similarity(emb_id, qvecs) for emb_id in self.thresholds}
+
+    def sources_silent(self, qvecs: list) -> bool:
+        """True when no calibrated embedder finds a passage above its threshold."""
+        return all(sim < self.thresholds[e] for e, sim in self.relatedness(qvecs).items())
 
     def _with_context(self, question: str, history: Sequence[str]) -> str:
         """A short follow-up ("and for babies?") is searched together with the previous question."""
@@ -70,6 +83,16 @@ class Bot:
         if previous and len(question.split()) < _FOLLOW_UP_WORDS:
             return f"{clean_question(previous[-1])} {question}"
         return question
+
+
+def abstention_thresholds(embedders, path: Path) -> dict[str, float]:
+    """Calibrated thresholds of the configured embedders (empty: never abstain on similarity)."""
+    try:
+        thresholds = tomllib.loads(Path(path).read_text(encoding="utf-8"))["thresholds"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise ChatbotError(f"cannot read abstention thresholds from {path} ({exc}): fix it or unset CHATBOT_ABSTAIN_FILE") from exc
+    configured = {e.id for e in embedders}
+    return {e: float(t) for e, t in thresholds.items() if e in configured}
 
 
 def clean_question(question: str) -> str:

@@ -66,6 +66,14 @@ class Retriever:
         """The question embedded by each embedder, in order."""
         return [e.encode_queries([question])[0] for e in self.embedders]
 
+    def best_similarity(self, embedder_id: str, qvecs: list[np.ndarray]) -> float:
+        """The highest raw similarity between the question and any passage, for one embedder."""
+        for emb, vec, q in zip(self.embedders, self.index.vectors, qvecs):
+            if emb.id == embedder_id and vec.ntotal:
+                scores, _ = vec.search(q[None, :], 1)
+                return float(scores[0][0])
+        raise KeyError(embedder_id)
+
     def views(self, question: str, language: str) -> dict[str, View]:
         """The question as seen from each passage language."""
         return {lang: self.glossary.view(question, language, lang) for lang in self.languages}

@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     """Everything configurable, with the built-in defaults.
 
-    Abstention thresholds are calibrated by `python -m evaluation.calibrate` on the labelled set.
+    Abstention thresholds live in `abstain_file`, written by `python -m evaluation.calibrate --write`.
     """
 
     corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
@@ -27,7 +27,7 @@ class Settings:
     bm25_weight: float = 1.0
     bridge_weight: float = 1.0
     same_language_bonus: float = 0.0
-    abstain_threshold: float = 2.0
+    abstain_file: Path = Path(__file__).resolve().parent / "data" / "abstain.toml"
     max_question_chars: int = 2000
     log_questions: bool = True
     host: str = "127.0.0.1"
@@ -51,7 +51,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "corpus" in values:
             values["corpus"] = tuple(Path(p) for p in values["corpus"])
-        for key in ("index_dir", "data_dir"):
+        for key in ("index_dir", "data_dir", "abstain_file"):
             if key in values:
                 values[key] = Path(values[key])
         return replace(cls(), **values)
@@ -65,6 +65,8 @@ def _parse(name: str, raw: str, default):
             return int(raw)
         if isinstance(default, float):
             return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
         if isinstance(default, tuple):
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         return raw

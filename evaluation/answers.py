@@ -1,0 +1,103 @@
+"""Answer quality on the labelled sets, in one command: abstention, danger signs, reply
+language, and grounding (every non-fixed line of every answer is verbatim in a cited passage).
+
+    python -m evaluation.answers [--examples]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+
+from chatbot.bot import Bot
+from chatbot.records import Answer
+from chatbot.texts import fixed_phrases
+
+from .common import load_set
+
+_CITED = re.compile(r"^• (.+) \[(\d+)\]$")
+_ITEM = re.compile(r"^   – (.+)$")
+EXAMPLES = {
+    "en": ["How is CMV transmitted?", "Who is most at risk of anemia or low platelets from CMV?",
+           "What dose of ganciclovir is used for recurrent CMV?", "Is a Coombs test needed when anemia keeps coming back with CMV?",
+           "How do I fix a cracked phone screen?", "My newborn is 10 days old and has a fever of 38.5 and won't feed"],
+    "id": ["Berapa dosis ganciclovir untuk infeksi CMV berulang?", "Kapan pasien anemia perlu transfusi darah?",
+           "Apakah ada vaksin untuk CMV?", "Apa saja faktor risiko NEC pada bayi prematur?",
+           "Bagaimana cara membuat rendang yang empuk?", "Anak saya sesak napas dan bibirnya biru"],
+}
+
+
+def _fixed_patterns() -> list[re.Pattern]:
+    out = []
+    for phrase in fixed_phrases():
+        parts = re.split(r"\{[^}]*\}", phrase)
+        out.append(re.compile("^" + ".+?".join(re.escape(p) for p in parts) + "$"))
+    return out
+
+
+def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = None) -> list[str]:
+    """Lines of the answer that are neither fixed phrases nor verbatim in the passage they cite."""
+    patterns = patterns or _fixed_patterns()
+    bad, current = [], None
+    for line in answer.text.split("\n"):
+        cited, item = _CITED.match(line), _ITEM.match(line)
+        if cited:
+            n = int(cited.group(2))
+            ok = 1 <= n <= len(answer.hits) and cited.group(1) in answer.hits[n - 1].chunk.text
+            current = answer.hits[n - 1].chunk.text if ok else None
+            if not ok:
+                bad.append(line)
+        elif item:
+            if current is None or item.group(1) not in current:
+                bad.append(line)
+        elif line.strip() and not any(p.match(line) for p in patterns):
+            bad.append(line)
+    return bad
+
+
+def measure(bot: Bot) -> dict:
+    """All figures of this report, as a dict."""
+    patterns = _fixed_patterns()
+    sets = {name: load_set(name) for name in ("questions", "heldout", "offtopic", "urgent")}
+    answers = {name: [bot.ask(r["question"]) for r in recs] for name, recs in sets.items()}
+    urgent_truth = [r["urgent"] for r in sets["urgent"]] + [False] * len(sets["questions"])
+    urgent_said = [a.urgent for a in answers["urgent"] + answers["questions"]]
+    tp = sum(t and s for t, s in zip(urgent_truth, urgent_said))
+    everything = [(r, a) for name in sets for r, a in zip(sets[name], answers[name])]
+    return {
+        "in-scope abstained (tuning set)": sum(a.abstained for a in answers["questions"]) / len(answers["questions"]),
+        "in-scope abstained (held-out set)": sum(a.abstained for a in answers["heldout"]) / len(answers["heldout"]),
+        "off-topic abstained": sum(a.abstained for a in answers["offtopic"]) / len(answers["offtopic"]),
+        "off-topic abstained (en)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "en"]),
+        "off-topic abstained (id)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "id"]),
+        "urgent precision": tp / max(1, sum(urgent_said)),
+        "urgent recall": tp / max(1, sum(urgent_truth)),
+        "reply language right": _rate([a.language == r["lang"] for r, a in everything]),
+        "answers checked for grounding": len(everything),
+        "answers with an ungrounded line": sum(bool(grounding_violations(a, patterns)) for _, a in everything),
+    }
+
+
+def _rate(flags: list[bool]) -> float:
+    return sum(flags) / max(1, len(flags))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", action="store_true", help="also print twelve example answers verbatim")
+    args = parser.parse_args()
+    bot = Bot.load(progress=lambda m: None)
+    t0 = time.perf_counter()
+    for key, value in measure(bot).items():
+        print(f"{key:36} {value:.3f}" if isinstance(value, float) else f"{key:36} {value}")
+    print(f"({time.perf_counter() - t0:.0f} s)")
+    if args.examples:
+        for lang, questions in EXAMPLES.items():
+            for q in questions:
+                a = bot.ask(q)
+                print(f"\n--- [{lang}] {q}  (language={a.language}, abstained={a.abstained}, urgent={a.urgent})\n{a.text}")
+
+
+if __name__ == "__main__":
+    main()

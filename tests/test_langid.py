@@ -1,0 +1,114 @@
+"""Reply-language detection: short patient questions in English and Indonesian, and everything else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chatbot import langid
+
+ENGLISH = [
+    "CMV vaccine", "NEC risk factors", "ganciclovir dose", "low platelets", "is CMV contagious?", "CMV in pregnancy",
+    "how is CMV spread", "anemia treatment", "premature baby NEC", "blood transfusion for anemia", "symptoms of CMV",
+    "can CMV be cured?", "breast milk and CMV", "what is thrombocytopenia", "is there a cure", "CMV test for newborns",
+    "bone marrow biopsy", "how long does CMV last?",
+]
+INDONESIAN = [
+    "vaksin CMV", "dosis ganciclovir", "penularan CMV", "trombosit rendah", "bayi prematur", "kurang darah", "obat CMV",
+    "gejala CMV pada bayi", "apakah CMV menular?", "efek samping ganciclovir", "cara mencegah CMV", "transfusi darah",
+    "faktor risiko NEC", "berapa lama pengobatan CMV", "CMV saat hamil", "anemia berulang", "pengobatan trombositopenia",
+    "tes darah CMV", "ASI dan CMV",
+]
+
+
+@pytest.mark.parametrize("question", ENGLISH)
+def test_short_english_questions_get_english(question):
+    assert langid.detect(question).language == "en"
+
+
+@pytest.mark.parametrize("question", INDONESIAN)
+def test_short_indonesian_questions_get_indonesian(question):
+    assert langid.detect(question).language == "id"
+
+
+@pytest.mark.parametrize("question", ENGLISH[:5] + INDONESIAN[:5])
+def test_the_default_does_not_override_clear_evidence(question):
+    expected = langid.detect(question).language
+    other = "id" if expected == "en" else "en"
+    assert langid.detect(question, default=other).language == expected
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Est-ce qu'il existe un vaccin contre le cytomégalovirus pour les nourrissons?", "fr"),
+    ("Gibt es eine Impfung gegen das Zytomegalievirus bei Neugeborenen?", "de"),
+    ("¿Existe una vacuna contra el citomegalovirus para los recién nacidos?", "es"),
+])
+def test_other_languages_are_detected_as_such(text, code):
+    guess = langid.detect(text)
+    assert guess.detected == code
+    assert guess.language in langid.SUPPORTED  # the reply still goes out in a language we have
+
+
+@pytest.mark.xfail(strict=True, reason="a word shared with the English lexicon ('a', 'virus', 'anemia') or a langdetect "
+                   "probability under 0.9 makes langid report a French/Spanish/German question as detected 'en', "
+                   "so the bot never says it only answers in English and Indonesian")
+@pytest.mark.parametrize("text", [
+    "Mon bébé a de la fièvre depuis hier soir, que dois-je faire?",
+    "¿Cuánto tiempo dura el tratamiento de la anemia causada por el virus?",
+    "Wie lange dauert die Behandlung mit Ganciclovir normalerweise?",
+])
+def test_other_language_with_shared_words_is_not_reported_as_english(text):
+    assert langid.detect(text).detected not in langid.SUPPORTED
+
+
+@pytest.mark.xfail(strict=True, reason="short English questions without lexicon words are reported as detected "
+                   "'fr'/'ca' by langdetect, so the bot adds the 'please ask in English or Indonesian' note to an English question")
+@pytest.mark.parametrize("question", ["platelet transfusion CMV", "valganciclovir side effects", "maribavir resistant cmv"])
+def test_short_english_question_is_not_reported_as_another_language(question):
+    guess = langid.detect(question)
+    assert guess.language == "en"  # the reply language is right...
+    assert guess.detected == "en"  # ...but what was "seen" is not
+
+
+@pytest.mark.parametrize("text", [
+    "Adakah terdapat vaksin untuk jangkitan CMV pada bayi?",
+    "Berapakah dos ubat yang sesuai untuk kanak-kanak yang dijangkiti?",
+])
+def test_malay_gets_indonesian(text):
+    assert langid.detect(text).language == "id"
+
+
+def test_malay_code_maps_to_indonesian_and_others_to_english():
+    assert [langid._closest_supported(c) for c in ("ms", "jv", "su", "fr", "de", "zh")] == ["id", "id", "id", "en", "en", "en"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😷🤒", "🙏", "???!!", "...", "123 456"])
+@pytest.mark.parametrize("default", ["en", "id"])
+def test_nothing_to_read_gives_the_default(text, default):
+    assert langid.detect(text, default=default) == langid.LanguageGuess(default, "unknown", 0.0)
+
+
+def test_detection_is_deterministic():
+    texts = ["CMV?", "anemia", "virus", "NEC", "Penatalaksanaan Resistensi CMV", "Is there a vaccine for CMV?"]
+    first = [langid.detect(t) for t in texts]
+    for _ in range(3):
+        langid._langdetect_probs.cache_clear()  # recompute with langdetect, not from the cache
+        assert [langid.detect(t) for t in texts] == first
+
+
+def test_long_passages_are_detected(corpus_dir):
+    from chatbot.documents import load_corpus
+
+    for doc in load_corpus([corpus_dir]):
+        body = doc.text[doc.text.index("\n\n") :]  # skip the English question that opens the Indonesian article
+        assert langid.detect(body).language == doc.language, doc.id
+
+
+def test_reply_language_is_right_for_at_least_98_percent_of_the_evaluation_questions(repo_root):
+    rows = [json.loads(line)
+            for name in ("questions.jsonl", "offtopic.jsonl", "urgent.jsonl")
+            for line in (repo_root / "evaluation" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) > 150 and {r["lang"] for r in rows} == {"en", "id"}
+    wrong = [r["question"] for r in rows if langid.detect(r["question"]).language != r["lang"]]
+    assert 1 - len(wrong) / len(rows) >= 0.98, wrong

@@ -1,0 +1,95 @@
+"""Retrieval within and across languages: fused, sorted hits with their component scores."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.retrieval import FusionSettings, Retriever
+
+VACCINE_ANSWER = "no commercially available vaccine"
+
+
+@pytest.fixture(scope="module")
+def hashing_retriever(hashing_index, hashing):
+    return Retriever(hashing_index, hashing)
+
+
+# --- logic, with the hashing embedder ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_k_is_respected_and_hits_are_sorted(hashing_retriever, k):
+    hits = hashing_retriever.search("Is there a vaccine for CMV?", "en", k=k)
+    assert len(hits) == k
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.chunk.id for h in hits}) == k
+
+
+def test_k_larger_than_the_index_returns_every_passage_once(hashing_retriever, hashing_index):
+    hits = hashing_retriever.search("CMV", "en", k=500)
+    assert len(hits) <= len(hashing_index.chunks)
+    assert len({h.chunk.id for h in hits}) == len(hits)
+
+
+def test_lexical_match_ranks_first_with_hashing(hashing_retriever):
+    [top] = hashing_retriever.search("Is there a vaccine for CMV?", "en", k=1)
+    assert VACCINE_ANSWER in top.chunk.text
+
+
+def test_components_are_reported(hashing_retriever):
+    [top] = hashing_retriever.search("Is there a vaccine for CMV?", "en", k=1)
+    assert set(top.components) == {"hashing-256", "bm25_z"}
+    assert top.components["bm25_z"] > 1.0
+    assert -1.0 <= top.components["hashing-256"] <= 1.0
+
+
+def test_glossary_bridges_an_indonesian_question_to_english_passages_for_bm25(hashing_retriever):
+    views = hashing_retriever.views("Apakah ada vaksin untuk CMV?", "id")
+    assert set(views) == {"en", "id"}
+    assert "vaccine" in views["en"].terms and views["id"].text == "Apakah ada vaksin untuk CMV?"
+
+
+def test_without_bm25_only_the_embedder_scores(hashing_index, hashing):
+    retriever = Retriever(hashing_index, hashing, FusionSettings(bm25_weight=0.0))
+    hits = retriever.search("Is there a vaccine for CMV?", "en", k=3)
+    assert all(set(h.components) == {"hashing-256"} for h in hits)
+
+
+def test_same_language_bonus_moves_reply_language_passages_up(hashing_index, hashing):
+    question = "CMV anemia ganciclovir"
+    plain = Retriever(hashing_index, hashing).search(question, "id", k=5)
+    boosted = Retriever(hashing_index, hashing, FusionSettings(same_language_bonus=10.0)).search(question, "id", k=5)
+    assert sum(h.chunk.language == "id" for h in boosted) >= sum(h.chunk.language == "id" for h in plain)
+    assert boosted[0].chunk.language == "id"
+
+
+# --- the real models --------------------------------------------------------------------------
+
+
+@pytest.mark.models
+def test_english_vaccine_question_finds_the_faq_answer_first(real_retriever):
+    hits = real_retriever.search("Is there a vaccine for CMV?", "en", k=5)
+    assert VACCINE_ANSWER in hits[0].chunk.text
+
+
+@pytest.mark.models
+def test_indonesian_vaccine_question_finds_the_english_answer(real_retriever):
+    hits = real_retriever.search("Apakah ada vaksin untuk CMV?", "id", k=5)
+    assert any(VACCINE_ANSWER in h.chunk.text for h in hits[:3])
+
+
+@pytest.mark.models
+def test_indonesian_dose_question_finds_the_indonesian_article(real_retriever):
+    hits = real_retriever.search("Berapa dosis ganciclovir?", "id", k=5)
+    assert any(h.chunk.doc_id == "cmv-anemia-berulang" for h in hits[:3])
+
+
+@pytest.mark.models
+def test_real_hits_are_sorted_limited_and_carry_every_component(real_retriever, real_embedders):
+    hits = real_retriever.search("How is CMV transmitted?", "en", k=4)
+    assert len(hits) == 4
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    expected = {e.id for e in real_embedders} | {"bm25_z"}
+    assert set(hits[0].components) == expected
+    assert "saliva" in hits[0].chunk.text
