@@ -21,7 +21,7 @@ STOPWORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords; hyphenated words also give their parts."""
+    """Lower-cased word tokens without stopwords (a hyphenated word gives its parts)."""
     out = []
     for tok in _TOKEN.findall(text.lower()):
         if tok not in STOPWORDS:

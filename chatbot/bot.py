@@ -49,11 +49,12 @@ class Bot:
     def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer:
         """Answer one question; `history` holds earlier questions of the conversation, oldest first."""
         k = k or self.settings.k
-        question = clean_question(question)
+        raw = question if isinstance(question, str) else str(question or "")
+        question = clean_question(raw)
         guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:
-            return message_only(question, language, "empty_question")
+            return message_only(question, language, "unreadable" if raw.strip() else "empty_question")
         if len(question) > self.settings.max_question_chars:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
@@ -74,8 +75,10 @@ class Bot:
         return {emb_id: self.retriever.best_similarity(emb_id, qvecs) for emb_id in self.thresholds}
 
     def sources_silent(self, qvecs: list) -> bool:
-        """True when no calibrated embedder finds a passage above its threshold."""
-        return all(sim < self.thresholds[e] for e, sim in self.relatedness(qvecs).items())
+        """True when no calibrated embedder finds a passage above its threshold (never, when
+        none of the configured embedders is calibrated)."""
+        sims = self.relatedness(qvecs)
+        return bool(sims) and all(sim < self.thresholds[e] for e, sim in sims.items())
 
     def _with_context(self, question: str, history: Sequence[str]) -> str:
         """A short follow-up ("and for babies?") is searched together with the previous question."""
@@ -95,11 +98,20 @@ def abstention_thresholds(embedders, path: Path) -> dict[str, float]:
     return {e: float(t) for e, t in thresholds.items() if e in configured}
 
 
+def _decode_escaped(text: str) -> str:
+    """Undecodable bytes from argv arrive as lone surrogates: turn them into U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def clean_question(question: str) -> str:
     """NFC-normalised text without control or direction-override characters, spaces collapsed."""
     if not isinstance(question, str):
         question = str(question or "")
-    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from undecodable argv bytes
+    question = _decode_escaped(question)
     question = unicodedata.normalize("NFC", question)
     question = _CONTROL.sub(" ", question.replace("\ufffd", " "))
+    question = re.sub(r"[\ud800-\udfff]", " ", question)
     return re.sub(r"\s+", " ", question).strip()

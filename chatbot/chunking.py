@@ -20,7 +20,8 @@ _WORD = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    """Word budget of a passage; `max_words` is exceeded only by a table or one long sentence."""
+    """Word budget of a passage; `max_words` is exceeded only by a table, one long sentence or a
+    heading with the paragraph under it."""
 
     min_words: int = 30
     max_words: int = 120
@@ -49,6 +50,8 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
         spans.extend((s, e, section) for s, e in _pack(body, settings))
     chunks = []
     for pos, (start, end, section) in enumerate(spans):
+        while end > start and doc.text[end - 1].isspace():
+            end -= 1
         text = doc.text[start:end]
         chunks.append(
             Chunk(

@@ -32,10 +32,11 @@ _LEXICON = {
         menyebabkan tes diagnosis dosis rendah tinggi lahir prematur berapa lama menular penularan
         aman bahaya berbahaya tolong kurang trombosit sel cara mencegah pencegahan apakah seperti
         karena jika kalau oleh setelah sebelum selama lebih sangat banyak sering kami kita mereka
-        dia nya punya ada terjadi terkena kena gimana gak nggak enggak""".split()
+        dia nya punya ada terjadi terkena kena gimana gak nggak enggak sumsum tulang""".split()
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_MIN_WORDS_OTHER = 5  # shorter texts (keyword queries, drug names) are never called another language
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def detect(text: str, default: str = "en") -> LanguageGuess:
     # Each lexicon hit counts as strong evidence; langdetect breaks ties and decides long texts.
     score = {lang: counts[lang] / len(words) * 2.0 + supported_p[lang] for lang in SUPPORTED}
     best = max(SUPPORTED, key=lambda lang: (score[lang], lang == default))
-    if sum(counts.values()) == 0 and other_p > 0.9 and sum(supported_p.values()) < 0.05 and len(words) >= 3:
+    lexicon_share = max(counts.values()) / len(words)
+    if len(words) >= _MIN_WORDS_OTHER and other_p >= 0.7 and lexicon_share < 0.3 and max(supported_p.values()) < 0.3:
         return LanguageGuess(_closest_supported(other), other, other_p)
     total = sum(score.values()) or 1.0
     return LanguageGuess(best, best, score[best] / total)

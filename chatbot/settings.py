@@ -49,18 +49,31 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw, getattr(cls(), f.name))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "corpus" in values:
-            values["corpus"] = tuple(Path(p) for p in values["corpus"])
-        for key in ("index_dir", "data_dir", "abstain_file"):
-            if key in values:
-                values[key] = Path(values[key])
-        return replace(cls(), **values)
+        try:
+            return _settings(cls, values)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (check the CHATBOT_* variables and command options)") from exc
+
+
+def _settings(cls, values: dict) -> Settings:
+    if "corpus" in values:
+        values["corpus"] = tuple(Path(p) for p in values["corpus"])
+    for key in ("index_dir", "data_dir", "abstain_file"):
+        if key in values:
+            values[key] = Path(values[key])
+    return replace(cls(), **values)
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _parse(name: str, raw: str, default):
     try:
         if isinstance(default, bool):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            value = raw.strip().lower()
+            if value not in _TRUE | _FALSE:
+                raise ValueError(f"use one of {sorted(_TRUE | _FALSE)}")
+            return value in _TRUE
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):
@@ -71,4 +84,4 @@ def _parse(name: str, raw: str, default):
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         return raw
     except ValueError as exc:
-        raise ValueError(f"CHATBOT_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+        raise ValueError(f"CHATBOT_{name.upper()}={raw!r} is not a valid {type(default).__name__}: {exc}") from exc

@@ -6,27 +6,29 @@ shown, so no question or passage can render active HTML, links or scripts.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
 from . import langid
 from .feedback import FeedbackStore
-from .records import Answer, Hit
-from .texts import language_name, text
+from .records import Answer
+from .texts import text
+from .ui_format import (
+    ui_text,
+    translations,
+    escape_md,
+    format_answer,
+    cited,
+    answer_messages,
+    passages_table,
+    passages_markdown,
+)
 
 log = logging.getLogger("chatbot")
-UI_STRINGS = Path(__file__).parent / "data" / "ui_strings.toml"
 EXAMPLES = ["How is CMV transmitted?", "Can CMV cause anemia and low platelets?",
             "Apakah ada vaksin untuk CMV?", "Mengapa darah transfusi harus diradiasi?"]
 ENGINE_CONCURRENCY = 1  # the engine's sentence cache is not thread-safe; an answer takes ~0.1-1 s
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")  # "<", ">", "&" are HTML-escaped instead
-_CITATION = re.compile(r"\\\[(\d{1,2})\\\](?!:)")  # "[n]" never followed by ":" (a link definition)
 CSS = """
 .urgent {background:#fde8e8; color:#7f1d1d; border-left:6px solid #b91c1c; border-radius:6px;
          padding:10px 12px; margin:2px 0 10px; font-weight:700;}
@@ -49,95 +51,6 @@ class Engine(Protocol):
     manifest: dict
 
     def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer: ...
-
-
-@lru_cache(maxsize=1)
-def _strings() -> dict[str, dict[str, str]]:
-    return tomllib.loads(UI_STRINGS.read_text(encoding="utf-8"))
-
-
-def ui_text(key: str, lang: str, **values: object) -> str:
-    """The UI string `key` in `lang` ("en" or "id"; anything else falls back to English)."""
-    table = _strings().get(lang) or _strings()["en"]
-    return table[key].format(**values) if values else table[key]
-
-
-def translations() -> dict[str, dict[str, str]]:
-    """UI strings per locale, for `gr.I18n` (the browser locale picks one)."""
-    return {lang: dict(table) for lang, table in _strings().items()}
-
-
-def escape_md(value: str, citations: bool = False) -> str:
-    """Text shown literally in markdown: punctuation backslash-escaped, HTML escaped; optionally "[n]" kept readable."""
-    escaped = html.escape(_MD_SPECIAL.sub(r"\\\1", value), quote=False)
-    return _CITATION.sub(r"[\1]", escaped) if citations else escaped
-
-
-def format_answer(answer: Answer) -> str:
-    """The answer as safe markdown: urgent advice boxed at the top, bullets, sources, disclaimer last."""
-    lang = answer.language
-    bold = {text("intro", lang), text("intro_followup", lang), text("sources", lang)}
-    out = []
-    for line in answer.text.split("\n"):
-        if answer.urgent and line == text("urgent", lang):
-            out.append(f'<div class="urgent" role="alert">{html.escape(line)}</div>\n')
-        elif line == text("disclaimer", lang):
-            out.append(f'<div class="disclaimer">{html.escape(line)}</div>')
-        elif line.startswith("• "):
-            out.append("- " + escape_md(line[2:], citations=True))
-        elif line in bold:
-            out.append(f"**{escape_md(line)}**")
-        else:
-            out.append(escape_md(line, citations=True))
-    return "\n".join(out)
-
-
-def cited(answer: Answer) -> list[int]:
-    """Passage numbers (1-based) the answer text cites, in order of first citation."""
-    found = (int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.text))
-    return list(dict.fromkeys(n for n in found if 1 <= n <= len(answer.hits)))
-
-
-def escape_html(value: str) -> str:
-    """Text shown literally inside raw HTML, with brackets as entities so no markdown link can form either."""
-    return html.escape(value).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("("): "&#40;", ord(")"): "&#41;"})
-
-
-def source_title(n: int, hit: Hit, lang: str, escape: Callable[[str], str] = escape_md) -> str:
-    """Title of a source box: number, document title, passage language and relevance score."""
-    return ui_text("source_title", lang, n=n, title=escape(hit.chunk.title),
-                   language=language_name(hit.chunk.language, lang), score=f"{hit.score:.1f}")
-
-
-def source_body(hit: Hit, lang: str) -> str:
-    """The passage as escaped markdown, under its section heading unless the passage starts with it."""
-    heading = hit.chunk.section.split(" › ")[-1].strip()
-    shown = not heading or hit.chunk.text.lstrip().startswith(heading)
-    section = "" if shown else f"*{escape_md(ui_text('section', lang, section=hit.chunk.section))}*\n\n"
-    return section + escape_md(hit.chunk.text)
-
-
-def answer_messages(answer: Answer) -> list[dict[str, Any]]:
-    """Chat messages for one answer: the answer, then one collapsed box per cited passage."""
-    messages: list[dict[str, Any]] = [{"role": "assistant", "content": format_answer(answer)}]
-    for n in cited(answer):
-        hit = answer.hits[n - 1]
-        messages.append({"role": "assistant", "content": source_body(hit, answer.language),
-                         "metadata": {"title": source_title(n, hit, answer.language), "status": "done"}})
-    return messages
-
-
-def passages_table(answer: Answer) -> list[list[Any]]:
-    """Rows of the staff passage table: rank, score, document title and id, language, section."""
-    return [[n, round(float(h.score), 2), h.chunk.title, h.chunk.doc_id, h.chunk.language, h.chunk.section]
-            for n, h in enumerate(answer.hits, 1)]
-
-
-def passages_markdown(answer: Answer) -> str:
-    """Every retrieved passage in a collapsible box, for the staff view (escaped)."""
-    boxes = [f"<details><summary>{source_title(n, h, answer.language, escape_html)}</summary>\n\n"
-             f"{source_body(h, answer.language)}\n\n<small>{escape_html(h.chunk.id)}</small>\n\n</details>" for n, h in enumerate(answer.hits, 1)]
-    return "\n\n".join(boxes)
 
 
 class Handlers:

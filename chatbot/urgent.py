@@ -19,20 +19,23 @@ class DangerSign:
 
 
 @lru_cache(maxsize=4)
-def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...]]:
-    """The danger signs and the 'about someone now' patterns."""
+def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+    """The danger signs, the 'about someone now' patterns and the 'general question' patterns."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     personal = tuple(re.compile(p, re.IGNORECASE) for p in data.get("personal", []))
+    general = tuple(re.compile(p, re.IGNORECASE) for p in data.get("general", []))
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)))
         for s in data.get("sign", [])
     )
-    return signs, personal
+    return signs, personal, general
 
 
 def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
     """Names of the danger signs the question describes (empty: not urgent)."""
-    signs, personal = load_signs(path)
-    text = re.sub(r"[’`´]", "'", question)
+    signs, personal, general = load_signs(path)
+    text = re.sub(r"[’`´]", "'", question).strip()
     about_someone = any(p.search(text) for p in personal)
-    return [s.name for s in signs if (about_someone or not s.personal) and any(p.search(text) for p in s.patterns)]
+    impersonal_ok = not any(p.search(text) for p in general)
+    return [s.name for s in signs
+            if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)]

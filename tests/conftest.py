@@ -109,3 +109,12 @@ def real_retriever(real_index, real_embedders):
     from chatbot.retrieval import Retriever
 
     return Retriever(real_index, real_embedders)
+
+
+@pytest.fixture(scope="session")
+def real_bot(real_index, corpus_dir: Path):
+    """The engine as `chatbot ask` loads it, over the shared session index."""
+    from chatbot.bot import Bot
+
+    settings = Settings.from_env(env={}, index_dir=real_index.path, corpus=(corpus_dir,), model="default")
+    return Bot.load(settings, progress=lambda _: None)

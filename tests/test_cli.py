@@ -20,8 +20,10 @@ def chatbot_exe() -> str:
     return str(exe) if exe.exists() else shutil.which("chatbot") or "chatbot"
 
 
-def run(env: dict[str, str], *args, timeout: float = 120) -> subprocess.CompletedProcess:
-    argv = [chatbot_exe().encode() if isinstance(args[0], bytes) else chatbot_exe(), *args] if args else [chatbot_exe()]
+def run(env: dict[str, str], *args: str | bytes, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `chatbot ARGS...`; bytes arguments reach the program as raw argv bytes."""
+    exe = chatbot_exe()
+    argv = [exe.encode() if args and isinstance(args[0], bytes) else exe, *args]
     return subprocess.run(argv, env=env, capture_output=True, timeout=timeout)
 
 
@@ -183,9 +185,6 @@ def test_batch_keeps_order_and_ids_and_reports_bad_lines(env, cli_index, tmp_pat
     assert (rows[0]["language"], rows[2]["language"]) == ("en", "id")
 
 
-@pytest.mark.xfail(strict=True, reason="bot.abstention_thresholds returns {} for embedders without a calibrated "
-                   "threshold (documented as 'never abstain on similarity'), but Bot.sources_silent is all() over "
-                   "that empty dict, i.e. True: with --model hashing (or any uncalibrated model) every question abstains")
 def test_uncalibrated_model_does_not_always_abstain(plain_env, cli_index):
     proc = ask_json(plain_env, cli_index, "Is there a vaccine for CMV?")
     assert proc.returncode == 0, err(proc)

@@ -174,8 +174,6 @@ def test_sentence_transformer_from_a_local_directory(real_embedders):
     assert similarity(emb, *PARAPHRASE) > similarity(emb, *UNRELATED)
 
 
-@pytest.mark.xfail(strict=True, reason="the error for a missing model directory says only that it does not exist, "
-                   "not what to do (errors.py: every error 'carries a message that says what to do')")
 def test_missing_model_directory_fails_fast_and_says_what_to_do(tmp_path):
     from chatbot.embeddings.sentence_transformers import SentenceTransformerEmbedder
 

@@ -3,8 +3,8 @@
 Besides the labelled evaluation set, new paraphrases written for this suite (not in
 evaluation/urgent.jsonl). Labelling rule, as in that file: urgent when the question describes
 someone having the sign now; a general question about a sign ("can X cause Y?") is not urgent,
-however alarming the sign. Paraphrases the rules get wrong are listed in UNCAUGHT / FALSE_ALARMS
-and deliberately not asserted, so the suite stays green while the gap stays visible.
+however alarming the sign. UNCAUGHT and FALSE_ALARMS are paraphrases the first rules got wrong
+(33 of these 40 were right before the rules were extended); they are asserted now.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ NEW_URGENT = {
         "Bayi saya yang baru lahir tidak mau menyusu dan badannya panas",
     ],
 }
-UNCAUGHT = [  # urgent, but no rule matches (reported, not asserted)
+UNCAUGHT = [  # urgent; missed by the first rules
     "Luka di tangan anak saya terus berdarah dan tidak mau berhenti",  # "berdarah ... tidak mau berhenti"
     "Saya batuk darah sejak pagi",  # no pattern for "batuk darah" (coughing up blood)
     "Kepala anak saya terbentur lantai dan dia muntah terus",  # "kepala" and "terbentur" not adjacent
@@ -66,7 +66,7 @@ NEW_NOT_URGENT = {
         "Bagaimana dokter mengobati anemia berat karena CMV?",
     ],
 }
-FALSE_ALARMS = [  # topic questions that signs with personal = false flag (reported, not asserted)
+FALSE_ALARMS = [  # general topic questions; flagged by the first rules
     "Is a fever in a newborn a sign of congenital CMV?",
     "Can thrombocytopenia lead to heavy bleeding?",
     "Apakah NEC bisa menyebabkan BAB berdarah?",
@@ -122,7 +122,17 @@ def test_curly_apostrophes_count_like_straight_ones():
 
 
 def test_every_sign_has_a_name_and_patterns():
-    signs, personal = load_signs()
-    assert len(signs) >= 8 and personal
+    signs, personal, general = load_signs()
+    assert len(signs) >= 8 and personal and general
     assert all(s.name and s.patterns for s in signs)
     assert len({s.name for s in signs}) == len(signs)
+
+
+@pytest.mark.parametrize("question", UNCAUGHT)
+def test_once_missed_emergencies_are_flagged(question):
+    assert danger_signs(question)
+
+
+@pytest.mark.parametrize("question", FALSE_ALARMS)
+def test_general_questions_with_alarming_words_are_not_flagged(question):
+    assert danger_signs(question) == []

@@ -20,7 +20,7 @@ class SentenceTransformerEmbedder(Embedder):
 
     def __init__(self, model: str, *, model_id: str | None = None, cross_lingual: bool | None = None,
                  query_prompt: str | None = None, passage_prompt: str | None = None) -> None:
-        name = os.path.basename(str(model).rstrip("/")).lower()
+        name = str(model).rstrip("/").lower().replace("_", "-")  # a packaged directory's parent names the model
         default_q, default_p = next((v for k, v in _PROMPTS.items() if k in name), ("", ""))
         self.query_prompt = default_q if query_prompt is None else query_prompt
         self.passage_prompt = default_p if passage_prompt is None else passage_prompt
@@ -39,7 +39,8 @@ class SentenceTransformerEmbedder(Embedder):
 def _load(model: str):
     local = Path(model).expanduser()
     if not local.exists() and (model.startswith((".", "/", "~")) or os.sep in model.strip("/").split("/", 1)[-1]):
-        raise ModelError(f"model directory {model} does not exist")
+        raise ModelError(f"model directory {model} does not exist: give the folder that holds the model's "
+                         "config.json, or use the built-in default (--model default)")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if not local.exists():
         # A hub name: fail at once instead of retrying for a minute when there is no network.

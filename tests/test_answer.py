@@ -1,0 +1,76 @@
+"""Answers: grounded in cited passages, in the reply language, abstaining and urgent when they should."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.answer import Quote, compose, no_answer, sentences
+from chatbot.records import Chunk, Hit
+from chatbot.texts import fixed_phrases, text
+from evaluation.answers import grounding_violations, measure
+from evaluation.common import load_set
+
+
+def _hit(text_: str, lang: str = "en", section: str = "", n: int = 0) -> Hit:
+    chunk = Chunk(id=f"d#{n}", doc_id="d", title="Doc", section=section, text=text_, language=lang, start=0, end=len(text_), position=n)
+    return Hit(chunk=chunk, score=1.0)
+
+
+def test_sentences_skip_headings_bullets_and_reference_numbers():
+    hit = _hit("Terapi Suportif\n\n  • Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL) 4, 5", "id", "Terapi Suportif")
+    assert [q.text for q in sentences(hit)] == ["Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL)"]
+
+
+def test_a_list_intro_carries_its_short_items():
+    hit = _hit("There are other risk factors:\n\n  • Sepsis\n  • Heart defects\n  • Gut problems")
+    quotes = sentences(hit)
+    assert quotes[0].text == "There are other risk factors:" and quotes[0].items == ("Sepsis", "Heart defects", "Gut problems")
+
+
+def test_compose_cites_positions_and_notes_other_language():
+    hits = [_hit("Currently, there is no commercially available vaccine for CMV.", "en")]
+    answer = compose("Apakah ada vaksin?", "id", hits, [Quote(0, "Currently, there is no commercially available vaccine for CMV.")], urgent=False)
+    lines = answer.text.split("\n")
+    assert lines[0] == text("intro", "id")
+    assert lines[1] == text("other_language_note", "id", language="Inggris")
+    assert "• Currently, there is no commercially available vaccine for CMV. [1]" in lines
+    assert lines[-1] == text("disclaimer", "id")
+    assert not grounding_violations(answer)
+
+
+def test_urgent_message_comes_first_and_abstention_presents_no_passages():
+    answer = no_answer("my baby is not breathing", "en", urgent=True)
+    assert answer.text.startswith(text("urgent", "en"))
+    assert answer.abstained and answer.urgent and answer.hits == ()
+    assert answer.text.rstrip().endswith(text("disclaimer", "en"))
+
+
+def test_grounding_check_catches_invented_text():
+    hits = [_hit("CMV is transmitted through close contact with infected bodily fluids.")]
+    answer = compose("q", "en", hits, [Quote(0, "CMV is transmitted through close contact with infected bodily fluids.")], urgent=False)
+    tampered = type(answer)(**{**answer.__dict__, "text": answer.text.replace("bodily fluids", "mosquito bites")})
+    assert grounding_violations(tampered)
+    invented = type(answer)(**{**answer.__dict__, "text": answer.text + "\nTake two aspirin."})
+    assert grounding_violations(invented) == ["Take two aspirin."]
+
+
+def test_every_fixed_text_exists_in_both_languages():
+    from chatbot.texts import _all
+
+    tables = _all()
+    assert set(tables["en"]) == set(tables["id"])
+    assert all(tables["en"][k] != tables["id"][k] or k.startswith("source_line") for k in tables["en"])
+    assert len(fixed_phrases()) > 20
+
+
+@pytest.mark.models
+def test_whole_question_sets_are_grounded_and_meet_the_targets(real_bot):
+    """Every sentence of every answer over all labelled sets is verbatim in a cited passage,
+    and the abstention, urgency and language figures hold (issue targets)."""
+    figures = measure(real_bot)
+    assert figures["answers with an ungrounded line"] == 0
+    assert figures["answers checked for grounding"] == sum(len(load_set(n)) for n in ("questions", "heldout", "offtopic", "urgent"))
+    assert figures["off-topic abstained (en)"] >= 0.95 and figures["off-topic abstained (id)"] >= 0.95
+    assert figures["in-scope abstained (tuning set)"] <= 0.05
+    assert figures["urgent recall"] == 1.0 and figures["urgent precision"] == 1.0
+    assert figures["reply language right"] >= 0.98

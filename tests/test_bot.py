@@ -1,0 +1,74 @@
+"""The engine end to end with the real packaged models: odd input, follow-ups, languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.bot import clean_question
+from chatbot.texts import text
+
+pytestmark = pytest.mark.models
+
+
+def test_clean_question_strips_controls_and_direction_overrides():
+    assert clean_question("  How\x00 is\u202e CMV\u200b\ttransmitted?\n") == "How is CMV transmitted?"
+    assert clean_question("\udcff\udcfe") == ""  # undecodable argv bytes
+    assert clean_question("caf\udcc3\udca9?") == "café?"  # argv bytes that were UTF-8 after all
+    assert clean_question(None) == ""
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_questions_get_a_prompt(real_bot, question):
+    answer = real_bot.ask(question)
+    assert answer.notice == "empty_question" and answer.text == text("empty_question", "en") and not answer.hits
+
+
+@pytest.mark.parametrize("question", ["\x00\x01", "\u202e\u200b", "\udcff\udcfe"])
+def test_unreadable_questions_are_asked_again(real_bot, question):
+    answer = real_bot.ask(question)
+    assert answer.notice == "unreadable" and answer.text == text("unreadable", "en") and not answer.hits
+
+
+def test_huge_question_is_refused_politely_in_its_language(real_bot):
+    answer = real_bot.ask("Apakah CMV menular? " * 10_000)
+    assert answer.notice == "too_long" and answer.language == "id"
+    assert "200000" in answer.text or "200.000" in answer.text or str(len("Apakah CMV menular? " * 10_000) - 1) in answer.text
+
+
+@pytest.mark.parametrize("question", ["🦠🩸❓", "<script>alert(1)</script> How is CMV transmitted?",
+                                      "כיצד מועבר CMV?", "**bold** [link](javascript:alert(1)) vaksin CMV"])
+def test_odd_questions_answer_without_crashing(real_bot, question):
+    answer = real_bot.ask(question)
+    assert answer.language in ("en", "id") and answer.text
+    assert answer.text.rstrip().endswith(text("disclaimer", answer.language)) or answer.notice
+
+
+def test_other_language_gets_the_supported_languages_note(real_bot):
+    answer = real_bot.ask("Comment le CMV se transmet-il aux bébés pendant la grossesse ?")
+    assert text("unsupported_language", answer.language) in answer.text
+
+
+def test_reply_language_follows_question_or_override(real_bot):
+    assert real_bot.ask("Apakah ada vaksin untuk CMV?").language == "id"
+    forced = real_bot.ask("Apakah ada vaksin untuk CMV?", lang="en")
+    assert forced.language == "en" and forced.text.startswith(text("intro", "en"))
+
+
+def test_cross_lingual_answer_is_found_and_flagged(real_bot):
+    answer = real_bot.ask("Apakah ada vaksin untuk CMV?")
+    assert not answer.abstained
+    assert "no commercially available vaccine" in answer.text
+    assert text("other_language_note", "id", language="Inggris") in answer.text
+
+
+def test_follow_up_uses_the_previous_question(real_bot):
+    alone = real_bot.ask("and in babies?")
+    followed = real_bot.ask("and in babies?", history=["Is there a vaccine for CMV?"])
+    assert "vaccine" in followed.text
+    assert followed.hits[0].chunk.id != (alone.hits[0].chunk.id if alone.hits else None) or "vaccine" not in alone.text
+
+
+def test_topic_question_about_bleeding_is_not_urgent_but_emergency_is(real_bot):
+    assert not real_bot.ask("Can CMV cause bleeding problems?").urgent
+    urgent = real_bot.ask("My baby is having a seizure right now")
+    assert urgent.urgent and urgent.text.startswith(text("urgent", "en"))
