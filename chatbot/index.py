@@ -43,12 +43,12 @@ class LoadedIndex:
     vectors: tuple  # faiss.Index per embedder, same order as manifest["embedders"]
 
 
-def fingerprint(docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings, rules_hash: str) -> dict:
+def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: ChunkSettings, rules_hash: str) -> dict:
     """What an index depends on; equal fingerprints mean a rebuild would change nothing."""
     return {
         "format_version": FORMAT_VERSION,
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
-        "embedders": [e.id for e in embedders],
+        "embedders": list(embedder_ids),
         "chunking": asdict(chunking),
         "cleaning_rules_hash": rules_hash,
     }
@@ -104,7 +104,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             "format_version": FORMAT_VERSION,
             "package_version": __version__,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "fingerprint": fingerprint(docs, embedders, chunking, rules_hash),
+            "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash),
             "corpus": corpus or [],
             "embedders": entries,
             "chunking": asdict(chunking),

