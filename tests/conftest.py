@@ -73,15 +73,21 @@ def hashing():
     return load_embedders("hashing")
 
 
-@pytest.fixture(scope="session")
-def hashing_index(tmp_path_factory, corpus_dir: Path, hashing):
-    """An index of the seed corpus built with the hashing embedder (read only)."""
+def _built_index(tmp_path_factory, corpus_dir: Path, model: str, embedders):
+    """Build an index of the seed corpus into a fresh temporary folder and load it."""
     from chatbot.index import load_index
     from chatbot.pipeline import build
 
-    index_dir = tmp_path_factory.mktemp("hashing-index") / "index"
-    build(Settings.from_env(env={}, index_dir=index_dir, corpus=(corpus_dir,), model="hashing"), progress=lambda _: None)
-    return load_index(index_dir, hashing)
+    index_dir = tmp_path_factory.mktemp(f"{model}-index") / "index"
+    build(Settings.from_env(env={}, index_dir=index_dir, corpus=(corpus_dir,), model=model), embedders=embedders,
+          progress=lambda _: None)
+    return load_index(index_dir, embedders)
+
+
+@pytest.fixture(scope="session")
+def hashing_index(tmp_path_factory, corpus_dir: Path, hashing):
+    """An index of the seed corpus built with the hashing embedder (read only)."""
+    return _built_index(tmp_path_factory, corpus_dir, "hashing", hashing)
 
 
 @pytest.fixture(scope="session")
@@ -95,13 +101,7 @@ def real_embedders():
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory, corpus_dir: Path, real_embedders):
     """The default index of the seed corpus, built once per session with the real models."""
-    from chatbot.index import load_index
-    from chatbot.pipeline import build
-
-    index_dir = tmp_path_factory.mktemp("real-index") / "index"
-    settings = Settings.from_env(env={}, index_dir=index_dir, corpus=(corpus_dir,), model="default")
-    build(settings, embedders=real_embedders, progress=lambda _: None)
-    return load_index(index_dir, real_embedders)
+    return _built_index(tmp_path_factory, corpus_dir, "default", real_embedders)
 
 
 @pytest.fixture(scope="session")
