@@ -141,7 +141,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder, ...] | None = None, v
                 raise IndexCorruptError(f"{index_dir}/{name} does not match its checksum (damaged or edited): {corrupt}")
     try:
         chunks = tuple(Chunk(**json.loads(line)) for line in (index_dir / CHUNKS).read_text(encoding="utf-8").splitlines())
-        vectors = tuple(faiss.read_index(str(index_dir / e["file"]), faiss.IO_FLAG_MMAP) for e in manifest["embedders"])
+        vectors = tuple(faiss.read_index(str(index_dir / e["file"])) for e in manifest["embedders"])
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
     for entry, vec in zip(manifest["embedders"], vectors):

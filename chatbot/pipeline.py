@@ -11,7 +11,7 @@ from .chunking import ChunkSettings
 from .cleaning import RULES_FILENAME, clean_document, load_rules
 from .documents import load_corpus
 from .embeddings import Embedder, embedder_ids, load_embedders
-from .errors import IndexMissingError, IndexStaleError
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
 from .records import Document, content_hash
 from .settings import Settings
@@ -59,16 +59,23 @@ def open_index(settings: Settings, embedders: tuple[Embedder, ...], auto_build: 
         auto_build = Path(settings.index_dir).resolve() == Settings().index_dir.resolve()
     try:
         manifest = read_manifest(settings.index_dir)
-    except IndexMissingError:
+    except (IndexMissingError, IndexCorruptError) as exc:
         if not auto_build:
             raise
-        progress(f"building the index in {settings.index_dir} (first run)")
-        build(settings, embedders=embedders, progress=progress)
+        first = isinstance(exc, IndexMissingError)
+        progress(f"building the index in {settings.index_dir} ({'first run' if first else 'the old one is damaged'})")
+        build(settings, force=True, embedders=embedders, progress=progress)
         return load_index(settings.index_dir, embedders)
     if auto_build:
         if build(settings, embedders=embedders, progress=progress).built:
             progress("the corpus or settings changed: index rebuilt")
-    elif _corpus_changed(settings, manifest, embedders):
+        try:
+            return load_index(settings.index_dir, embedders)
+        except (IndexCorruptError, IndexStaleError):
+            progress(f"the index in {settings.index_dir} is damaged: rebuilding it")
+            build(settings, force=True, embedders=embedders, progress=progress)
+            return load_index(settings.index_dir, embedders)
+    if _corpus_changed(settings, manifest, embedders):
         raise IndexStaleError(f"the documents changed since {settings.index_dir} was built: run `chatbot build --index {settings.index_dir}` with the same --corpus")
     return load_index(settings.index_dir, embedders)
 

@@ -11,7 +11,6 @@ from .feedback import FeedbackStore
 from .settings import Settings
 
 log = logging.getLogger("chatbot")
-QUEUE_SIZE = 64  # waiting requests beyond this get "queue full" instead of an ever longer wait
 
 
 def _offline() -> None:
@@ -21,29 +20,33 @@ def _offline() -> None:
 
 
 def health(bot: Any) -> dict[str, Any]:
-    """The /health body: the index is loaded, with its size and embedders."""
+    """The /health body: whether an index is loaded, with its size and embedders."""
+    if not getattr(bot, "ready", True):
+        return {"status": "unavailable", "index_loaded": False, "error": getattr(bot, "error", "")}
     m = bot.manifest or {}
     counts = m.get("counts", {})
     return {"status": "ok", "index_loaded": True, "documents": counts.get("documents", 0),
             "chunks": counts.get("chunks", 0), "embedder": "+".join(e["id"] for e in m.get("embedders", []))}
 
 
-def create_app(bot: Any, store: FeedbackStore | None = None) -> Any:
+def create_app(bot: Any, store: FeedbackStore | None = None, queue_size: int = 64) -> Any:
     """FastAPI app: `/health` plus the chat UI at `/` (queue and concurrency limits set)."""
     _offline()
     import gradio as gr
     from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
 
     from .ui import CSS, build_app, make_i18n
 
     app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/health")
-    def _health() -> dict[str, Any]:
-        return health(bot)
+    def _health() -> Any:
+        body = health(bot)
+        return body if body["index_loaded"] else JSONResponse(body, status_code=503)
 
     blocks = build_app(bot, store=store)
-    blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    blocks.queue(max_size=queue_size, default_concurrency_limit=1)
     # the bundled Source Sans Pro semibold file is a tiny subset: bold text needs the full bold file
     font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
     theme = gr.themes.Default(primary_hue="teal", secondary_hue="slate", font=font)
@@ -56,9 +59,11 @@ def serve(settings: Settings, progress: Callable[[str], None] = log.info) -> Non
     _offline()
     import uvicorn
 
-    from .bot import Bot
+    from .live import LiveEngine
 
-    bot = Bot.load(settings, progress=progress)
-    app = create_app(bot, store=FeedbackStore.from_settings(settings))
+    bot = LiveEngine(settings, progress=progress)
+    if not bot.ready:
+        progress(f"no usable index yet ({bot.error}); answering 'being updated' until one is built")
+    app = create_app(bot, store=FeedbackStore.from_settings(settings), queue_size=settings.queue_size)
     progress(f"chat window on http://{settings.host}:{settings.port}/ (health: /health)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

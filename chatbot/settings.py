@@ -30,6 +30,7 @@ class Settings:
     abstain_file: Path = Path(__file__).resolve().parent / "data" / "abstain.toml"
     max_question_chars: int = 2000
     log_questions: bool = True
+    queue_size: int = 64  # waiting chat requests beyond this get a polite "try again" instead of a long wait
     host: str = "127.0.0.1"
     port: int = 7860
 
