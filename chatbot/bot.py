@@ -21,7 +21,8 @@ from .texts import text
 from .urgent import danger_signs
 
 log = logging.getLogger("chatbot")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")  # zero-width and soft hyphen: inside words, removed
 _FOLLOW_UP_WORDS = 5
 
 
@@ -112,6 +113,6 @@ def clean_question(question: str) -> str:
         question = str(question or "")
     question = _decode_escaped(question)
     question = unicodedata.normalize("NFC", question)
-    question = _CONTROL.sub(" ", question.replace("\ufffd", " "))
+    question = _CONTROL.sub(" ", _INVISIBLE.sub("", question).replace("\ufffd", " "))
     question = re.sub(r"[\ud800-\udfff]", " ", question)
     return re.sub(r"\s+", " ", question).strip()

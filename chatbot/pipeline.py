@@ -75,9 +75,10 @@ def open_index(settings: Settings, embedders: tuple[Embedder, ...], auto_build: 
             progress(f"the index in {settings.index_dir} is damaged: rebuilding it")
             build(settings, force=True, embedders=embedders, progress=progress)
             return load_index(settings.index_dir, embedders)
+    index = load_index(settings.index_dir, embedders)  # says so first when the models differ
     if _corpus_changed(settings, manifest, embedders):
         raise IndexStaleError(f"the documents changed since {settings.index_dir} was built: run `chatbot build --index {settings.index_dir}` with the same --corpus")
-    return load_index(settings.index_dir, embedders)
+    return index
 
 
 def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedder, ...]) -> bool:

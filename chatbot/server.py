@@ -42,6 +42,8 @@ def create_app(bot: Any, store: FeedbackStore | None = None, queue_size: int = 6
 
     @app.get("/health")
     def _health() -> Any:
+        if hasattr(bot, "refresh"):
+            bot.refresh()  # a monitor polling /health must see a rebuilt index without asking a question
         body = health(bot)
         return body if body["index_loaded"] else JSONResponse(body, status_code=503)
 

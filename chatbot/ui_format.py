@@ -17,6 +17,8 @@ from typing import Any
 from .records import Answer, Hit
 from .texts import language_name, text
 
+# the renderer turns bare addresses into links: break "scheme://" and "www." with entities (they display the same)
+_AUTOLINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.\-]*:/+|www\.)")
 UI_STRINGS = Path(__file__).parent / "data" / "ui_strings.toml"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")  # "<", ">", "&" are HTML-escaped instead
 _CITATION = re.compile(r"\\\[(\d{1,2})\\\](?!:)")  # "[n]" never followed by ":" (a link definition)
@@ -38,9 +40,15 @@ def translations() -> dict[str, dict[str, str]]:
     return {lang: dict(table) for lang, table in _strings().items()}
 
 
+def _no_autolinks(escaped: str) -> str:
+    """Break bare addresses with entities, so the renderer shows them as text, not links."""
+    return _AUTOLINK.sub(lambda m: m.group(0).replace("/", "&#47;").replace(".", "&#46;"), escaped)
+
+
 def escape_md(value: str, citations: bool = False) -> str:
     """Text shown literally in markdown: punctuation backslash-escaped, HTML escaped; optionally "[n]" kept readable."""
     escaped = html.escape(_MD_SPECIAL.sub(r"\\\1", value), quote=False)
+    escaped = _no_autolinks(escaped)
     return _CITATION.sub(r"[\1]", escaped) if citations else escaped
 
 
@@ -71,7 +79,7 @@ def cited(answer: Answer) -> list[int]:
 
 def escape_html(value: str) -> str:
     """Text shown literally inside raw HTML, with brackets as entities so no markdown link can form either."""
-    return html.escape(value).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("("): "&#40;", ord(")"): "&#41;"})
+    return _no_autolinks(html.escape(value).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("("): "&#40;", ord(")"): "&#41;"}))
 
 
 def source_title(n: int, hit: Hit, lang: str, escape: Callable[[str], str] = escape_md) -> str:
