@@ -21,8 +21,6 @@ from .texts import text
 from .urgent import danger_signs
 
 log = logging.getLogger("chatbot")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")  # zero-width and soft hyphen: inside words, removed
 _FOLLOW_UP_WORDS = 5
 
 
@@ -107,12 +105,17 @@ def _decode_escaped(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def _visible(ch: str) -> str:
+    """Format characters (zero-width, direction marks, tags) vanish; controls become spaces."""
+    category = unicodedata.category(ch)
+    return "" if category == "Cf" else " " if category in ("Cc", "Cs") else ch
+
+
 def clean_question(question: str) -> str:
     """NFC-normalised text without control or direction-override characters, spaces collapsed."""
     if not isinstance(question, str):
         question = str(question or "")
     question = _decode_escaped(question)
     question = unicodedata.normalize("NFC", question)
-    question = _CONTROL.sub(" ", _INVISIBLE.sub("", question).replace("\ufffd", " "))
-    question = re.sub(r"[\ud800-\udfff]", " ", question)
+    question = "".join(_visible(ch) for ch in question.replace("\ufffd", " "))
     return re.sub(r"\s+", " ", question).strip()

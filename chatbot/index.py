@@ -87,6 +87,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
     progress(f"{len(docs)} documents -> {len(chunks)} passages")
     texts = [embedding_text(c) for c in chunks]
     with _lock(index_dir), _staging(index_dir) as tmp:
+        _restore_old(index_dir)  # a crash mid-swap left only `.NAME.old`: never delete the last good index
         entries = []
         for n, emb in enumerate(embedders):
             t0 = time.perf_counter()
@@ -209,8 +210,20 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
 
 
 def _recover_interrupted_swap(index_dir: Path) -> None:
-    """A crash between the two renames of a swap leaves only `.NAME.old`: put it back."""
+    """A crash between the two renames of a swap leaves only `.NAME.old`: put it back. A build in
+    the middle of its swap holds the lock, so a reader waits for it instead of undoing it."""
     index_dir = Path(index_dir)
+    if index_dir.exists() or not (index_dir.parent / f".{index_dir.name}.old" / MANIFEST).exists():
+        return
+    try:
+        with _lock(index_dir):
+            _restore_old(index_dir)
+    except OSError:  # no lock file possible (read-only folder): nothing is building there either
+        _restore_old(index_dir)
+
+
+def _restore_old(index_dir: Path) -> None:
+    """Put `.NAME.old` back as NAME when NAME is missing (caller holds the lock or none can exist)."""
     old = index_dir.parent / f".{index_dir.name}.old"
     if not index_dir.exists() and (old / MANIFEST).exists():
         os.rename(old, index_dir)

@@ -151,14 +151,18 @@ def test_language_detection_always_names_a_supported_language(text):
 # --- question cleaning ------------------------------------------------------------------------
 
 
+# controls and format characters are rare among all code points: draw them on purpose too
+INVISIBLE = st.characters(categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
 QUESTIONS = st.one_of(st.text(ANY_CHAR_OR_SURROGATE, max_size=200),
-                    st.lists(st.one_of(st.sampled_from(WORDS + MARKUP), st.text(ANY_CHAR_OR_SURROGATE, max_size=3))).map("".join))
+                      st.lists(st.one_of(st.sampled_from(WORDS + MARKUP), st.text(ANY_CHAR_OR_SURROGATE, max_size=3),
+                                         INVISIBLE)).map("".join))
 
 
 @PROPERTY
 @given(QUESTIONS)
 @example("\u202eCMV\u2066 \t\n\r  vaksin\x00\ufeff")
 @example("How is CMV trans\u00admitted?")  # a soft hyphen pasted from a web page
+@example("Apakah ada vaksin\u2063 untuk CMV\U000e0041\U000e0042?")  # invisible separator, tag characters
 def test_clean_question_leaves_no_control_or_format_characters(question):
     cleaned = clean_question(question)
     invisible = [f"U+{ord(ch):04X} {unicodedata.category(ch)}" for ch in cleaned if unicodedata.category(ch) in ("Cc", "Cf", "Cs")]
