@@ -6,15 +6,10 @@ Screenshots (desktop 1280x900 and phone 390x844, English and Indonesian) go to t
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-from ui_helpers import ARTIFACTS, Server, start_server
+from ui_helpers import CHROMIUM, chromium, ARTIFACTS, Server, start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 ANSWER_TIMEOUT = 30_000  # ms
 
@@ -31,10 +26,8 @@ def server(tmp_path_factory) -> Server:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from ui_helpers import ARTIFACTS, CHATBOT, ROOT, free_port
+from ui_helpers import ARTIFACTS, CHATBOT, CHROMIUM, ROOT, chromium, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 TIMEOUT = 30_000  # ms
 
 pytestmark = [pytest.mark.browser,
@@ -60,48 +52,18 @@ def url(tmp_path_factory) -> Iterator[str]:
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(ROOT / "corpus", corpus)
     (corpus / "nosebleeds-children.md").write_text(DOCUMENT, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    env |= {"CHATBOT_DATA_DIR": str(work / "data"), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     where = ["--index", str(index), "--corpus", str(corpus), "--model", "hashing"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"}
     built = subprocess.run([*CHATBOT, "build", *where], env=env, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
-    port, log = free_port(), work / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*CHATBOT, "serve", *where, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, cwd=work)
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/config", proc, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_for(address: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chatbot serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(address, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"chatbot serve did not answer within {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+    for server in serve(work, where):
+        yield server.url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHATBOT = [sys.executable, "-m", "chatbot"]  # the `chatbot` command, whatever python runs the tests
 START_TIMEOUT = 120.0
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 
 _index_dir: Path | None = None
 
@@ -103,13 +108,18 @@ class Server:
 
 
 def start_server(workdir: Path) -> Iterator[Server]:
-    """Start `chatbot serve` on a free port with its data dir under `workdir`; yield once /health answers."""
+    """Start `chatbot serve` on the shared test index with its data dir under `workdir`; yield once /health answers."""
+    yield from serve(workdir, ["--index", str(built_index()), "--corpus", str(ROOT / "corpus")], {"CHATBOT_LOG_QUESTIONS": "true"})
+
+
+def serve(workdir: Path, args: Sequence[str], env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `chatbot serve ARGS` on a free port (data dir under `workdir`); yield once /health answers; stop it."""
     port, data_dir, log = free_port(), workdir / "data", workdir / "server.log"
-    env = os.environ | {"CHATBOT_DATA_DIR": str(data_dir), "CHATBOT_LOG_QUESTIONS": "true",
-                        "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    full_env |= {"CHATBOT_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"} | (env or {})
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*CHATBOT, "serve", "--index", str(built_index()), "--corpus", str(ROOT / "corpus"),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+        proc = subprocess.Popen([*CHATBOT, "serve", *args, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                env=full_env, cwd=workdir)
     server = Server(f"http://127.0.0.1:{port}/", data_dir, proc, log)
     try:
         _wait_healthy(server)
@@ -121,6 +131,19 @@ def start_server(workdir: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's chromium through Playwright, with the flags this offline machine needs."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _wait_healthy(server: Server) -> None:
