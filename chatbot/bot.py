@@ -60,10 +60,10 @@ class Bot:
         urgent = bool(danger_signs(question))
         query = self._with_context(question, history)
         qvecs = self.retriever.query_vectors(query)
-        hits = self.retriever.search(query, language, k=k, qvecs=qvecs)
+        views = self.retriever.views(query, language)
+        hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views)
         if not hits or self.sources_silent(qvecs):
             return no_answer(question, language, urgent=urgent, notes=notes)
-        views = self.retriever.views(query, language)
         picked = select_sentences(query, language, hits, self.embedders, ComposeSettings(), self._sentences, qvecs, views)
         if not picked:
             return no_answer(question, language, urgent=urgent, notes=notes)

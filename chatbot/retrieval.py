@@ -78,35 +78,36 @@ class Retriever:
         """The question as seen from each passage language."""
         return {lang: self.glossary.view(question, language, lang) for lang in self.languages}
 
-    def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None) -> list[Hit]:
-        """Best `k` passages for `question`, asked in `language` (`qvecs`: from `query_vectors`)."""
+    def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None,
+               views: dict[str, View] | None = None) -> list[Hit]:
+        """Best `k` passages for `question`, asked in `language` (`qvecs`, `views`: from
+        `query_vectors` and `views`, when the caller has them already)."""
         if not self.chunks:
             return []
-        views = self.views(question, language)
+        views = views if views is not None else self.views(question, language)
         qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
         # per embedder: query vector per passage language (None: not comparable there)
-        per_lang = [self._view_vectors(emb, q, views, language) for emb, q in zip(self.embedders, qvecs)]
+        per_lang = [_by_vector(self._view_vectors(emb, q, views, language)) for emb, q in zip(self.embedders, qvecs)]
         cand: set[int] = set()
-        for vec, by_lang in zip(self.index.vectors, per_lang):
-            for lang, q in by_lang.items():
-                if q is not None:
-                    _, found = vec.search(q[None, :], n_cand)
-                    cand.update(int(i) for i in found[0] if i >= 0 and self.chunk_lang[i] == lang)
+        for vec, groups in zip(self.index.vectors, per_lang):
+            for q, group_langs in groups:
+                _, found = vec.search(q[None, :], n_cand)
+                cand.update(int(i) for i in found[0] if i >= 0 and self.chunk_lang[i] in group_langs)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         ids = np.array(sorted(cand), dtype=np.int64)
         langs = self.chunk_lang[ids]
         num, den = np.zeros(len(ids)), np.zeros(len(ids))
         parts: list[dict[str, float]] = [{} for _ in ids]
-        for emb, vec, sample, by_lang in zip(self.embedders, self.index.vectors, self._samples, per_lang):
+        for emb, vec, sample, groups in zip(self.embedders, self.index.vectors, self._samples, per_lang):
             stored = vectors_of(vec, ids)
-            for lang, q in by_lang.items():
-                rows = np.flatnonzero(langs == lang)
-                if q is None or not len(rows):
+            for q, group_langs in groups:
+                rows = np.flatnonzero(np.isin(langs, group_langs))
+                if not len(rows):
                     continue
                 mu, sd = _stats(sample @ q)
                 raw = stored[rows] @ q
-                bridged = lang != language and not emb.cross_lingual
+                bridged = language not in group_langs  # only same-language embedders get a bridged vector
                 w = self.settings.weight(emb.id) * (self.settings.bridge_weight if bridged else 1.0)
                 num[rows] += w * (raw - mu) / sd
                 den[rows] += w
@@ -147,6 +148,15 @@ class Retriever:
         top = np.argpartition(-scores, min(n_cand, len(scores) - 1))[:n_cand]
         cand.update(int(rows[t]) for t in top if scores[t] > 0)
         return scores, float(scores.mean()), float(scores.std()) or 1.0
+
+
+def _by_vector(by_lang: dict[str, np.ndarray | None]) -> list[tuple[np.ndarray, list[str]]]:
+    """Languages grouped by the query vector they use, so each distinct vector is searched once."""
+    groups: dict[int, tuple[np.ndarray, list[str]]] = {}
+    for lang, q in by_lang.items():
+        if q is not None:
+            groups.setdefault(id(q), (q, []))[1].append(lang)
+    return list(groups.values())
 
 
 def _stats(sample_scores: np.ndarray) -> tuple[float, float]:

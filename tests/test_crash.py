@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ui_helpers import free_port, message_text
+from ui_helpers import message_text, served
 
 from chatbot.embeddings import load_embedders
 from chatbot.index import MANIFEST, load_index, read_manifest
@@ -290,19 +290,6 @@ def test_reader_between_the_two_renames_does_not_break_the_swap(corpora, tmp_pat
 # --- a full chat queue -------------------------------------------------------------------------
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"chatbot serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
-        try:
-            with urllib.request.urlopen(url + "health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"chatbot serve did not answer /health within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 def ask_all_at_once(url: str, n: int) -> list[tuple[str, object]]:
     """`n` clients send one chat question at the same moment; ("ok", messages) or (error type, text) each."""
     from gradio_client import Client
@@ -339,27 +326,12 @@ def close_all(clients: list) -> None:
         t.join(timeout=10)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL: uvicorn's graceful shutdown waits ~15 s for gradio's event streams."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def test_full_queue_answers_politely(corpora, tmp_path):
     from gradio_client import Client
 
-    port, log = free_port(), tmp_path / "server.log"
-    env = cli_env(tmp_path) | {"CHATBOT_QUEUE_SIZE": "1"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*CHATBOT, "serve", "--index", str(corpora.old_index), "--model", "hashing", "--host", "127.0.0.1",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_healthy(url, proc, log)
+    args = ["--index", str(corpora.old_index), "--model", "hashing", "--host", "127.0.0.1"]
+    with served(tmp_path, args, {"CHATBOT_QUEUE_SIZE": "1"}) as server:
+        url, proc = server.url, server.process
         results = ask_all_at_once(url, 12)
         assert any(kind != "ok" for kind, _ in results), "12 simultaneous questions never filled a queue of 1"
         assert any(kind == "ok" for kind, _ in results)
@@ -375,5 +347,3 @@ def test_full_queue_answers_politely(corpora, tmp_path):
         messages, _ = client.predict("Apakah ada vaksin untuk CMV?", "auto", [], api_name="/chat")
         close_all([client])
         assert message_text(messages[1]).startswith("**Berikut informasi dari sumber kami:**")
-    finally:
-        stop(proc)

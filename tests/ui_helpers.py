@@ -125,12 +125,20 @@ def serve(workdir: Path, args: Sequence[str], env: dict[str, str] | None = None)
         _wait_healthy(server)
         yield server
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+served = contextlib.contextmanager(serve)  # `with served(workdir, args, env) as server:` in a test body
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL: uvicorn's graceful shutdown waits ~15 s for gradio's event streams."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager
