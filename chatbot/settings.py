@@ -24,6 +24,8 @@ class Settings:
     lang: str = "auto"
     chunk_min_words: int = 30
     chunk_max_words: int = 120
+    ann_threshold: int = 20_000  # passages; larger collections get an approximate (IVF) index per embedder
+    e5_max_words: int = 200_000  # the default adds e5 to collections up to this size (it embeds ~12 passages/s)
     bm25_weight: float = 1.0
     bridge_weight: float = 1.0
     same_language_bonus: float = 0.0

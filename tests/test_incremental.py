@@ -1,0 +1,193 @@
+"""Incremental builds through the embedding cache, interrupted builds, and the approximate index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatbot import vectors
+from chatbot.cli import main as cli_main
+from chatbot.embeddings.hashing import HashingEmbedder
+from chatbot.index import load_index, read_manifest
+from chatbot.pipeline import build, cache_dir
+from chatbot.retrieval import Retriever
+
+QUIET = {"progress": lambda _: None}
+
+
+class Counting(HashingEmbedder):
+    """The hashing embedder, counting the passages it is asked to embed; can fail after a number of them."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__(64)
+        self.embedded = 0
+        self.fail_after = fail_after
+
+    def encode_passages(self, texts):
+        if self.fail_after is not None and self.embedded + len(texts) > self.fail_after:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the middle of embedding
+        self.embedded += len(texts)
+        return super().encode_passages(texts)
+
+
+def write_collection(path: Path, n: int, words: int = 60) -> None:
+    """A JSONL collection of n distinct documents, each one passage long."""
+    rng = np.random.default_rng(n)
+    vocab = [f"term{i}" for i in range(400)]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = " ".join(f"the {w} of" for w in rng.choice(vocab, size=words // 3)) + f" document{i}."
+            fh.write(json.dumps({"id": f"doc-{i}", "title": f"Document {i}", "text": text, "language": "en"}) + "\n")
+
+
+@pytest.fixture
+def collection(tmp_path, make_settings):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    write_collection(folder / "docs.jsonl", 600)
+    return make_settings(index_dir=tmp_path / "indexes" / "idx", corpus=(folder,), model="hashing-64")
+
+
+def doc_ids(settings) -> set[str]:
+    return {c.doc_id for c in load_index(settings.index_dir).chunks}
+
+
+def edit_line(path: Path, n: int, text: str | None) -> None:
+    """Replace the text of record n, or remove it (text None)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if text is None:
+        del lines[n]
+    else:
+        rec = json.loads(lines[n])
+        rec["text"] = text
+        lines[n] = json.dumps(rec)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# --- incremental updates ----------------------------------------------------------------------
+
+
+def test_second_build_after_a_change_embeds_only_the_changed_passages(collection):
+    first = Counting()
+    build(collection, embedders=(first,), **QUIET)
+    assert first.embedded == 600
+    edit_line(collection.corpus[0] / "docs.jsonl", 5, "A completely new text about cytomegalovirus in newborn babies and hearing loss.")
+    again = Counting()
+    assert build(collection, embedders=(again,), **QUIET).built
+    assert again.embedded == 1
+    index = load_index(collection.index_dir)
+    [chunk] = [c for c in index.chunks if c.doc_id == "doc-5"]
+    assert "hearing loss" in chunk.text
+
+
+def test_added_document_is_the_only_one_embedded(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    with open(collection.corpus[0] / "docs.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "new-doc", "text": "Ganciclovir is an antiviral medicine used for CMV disease in transplant patients.", "language": "en"}) + "\n")
+    again = Counting()
+    build(collection, embedders=(again,), **QUIET)
+    assert again.embedded == 1
+    assert "new-doc" in doc_ids(collection) and len(doc_ids(collection)) == 601
+
+
+def test_removed_document_disappears_without_embedding_anything(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    edit_line(collection.corpus[0] / "docs.jsonl", 7, None)
+    again = Counting()
+    build(collection, embedders=(again,), **QUIET)
+    assert again.embedded == 0
+    ids = doc_ids(collection)
+    assert "doc-7" not in ids and len(ids) == 599
+
+
+def test_cached_vectors_equal_freshly_embedded_ones(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    cached = load_index(collection.index_dir)
+    fresh = Counting().encode_passages([c.text for c in cached.chunks[:20]])
+    stored = cached.vectors[0].reconstruct_n(0, 20)
+    assert np.allclose(stored, fresh, atol=1e-6)
+
+
+def test_a_damaged_cache_file_is_ignored_and_its_passages_embedded_again(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    for shard in cache_dir(collection).rglob("shard-*.npz"):
+        shard.write_bytes(b"not a numpy file")
+    again = Counting()
+    build(collection, embedders=(again,), force=True, **QUIET)
+    assert again.embedded == 600 and len(doc_ids(collection)) == 600
+
+
+def test_cache_drops_stale_vectors_once_they_outnumber_the_live_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors, "SHARD_PASSAGES", 10)
+    emb = Counting()
+    vectors.embed_passages(emb, [f"old text {i}" for i in range(30)], tmp_path)
+    vectors.embed_passages(emb, [f"new text {i}" for i in range(5)], tmp_path)
+    assert len(vectors.EmbeddingCache(tmp_path, emb)) == 5
+
+
+# --- interrupted builds -----------------------------------------------------------------------
+
+
+def test_interrupted_build_keeps_the_previous_index_and_the_finished_work(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    before = read_manifest(collection.index_dir)
+    path = collection.corpus[0] / "docs.jsonl"
+    for n in range(600):  # every document changes: a long rebuild
+        rec = json.loads(path.read_text(encoding="utf-8").splitlines()[n])
+        edit_line(path, n, rec["text"] + " revised")
+    with pytest.raises(KeyboardInterrupt):
+        build(collection, embedders=(Counting(fail_after=300),), **QUIET)
+    assert read_manifest(collection.index_dir) == before  # the previous index, untouched and usable
+    assert len(load_index(collection.index_dir).chunks) == 600
+    assert not list(collection.index_dir.parent.glob(".idx.building-*"))  # no half-written index
+    resumed = Counting()
+    build(collection, embedders=(resumed,), **QUIET)
+    assert resumed.embedded == 600 - 256  # the batch finished before Ctrl-C was kept
+    assert all("revised" in c.text for c in load_index(collection.index_dir).chunks)
+
+
+def test_ctrl_c_during_cli_build_says_the_index_is_unchanged(collection, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("chatbot.pipeline.build", interrupted)
+    code = cli_main(["build", "--index", str(collection.index_dir), "--corpus", str(collection.corpus[0]), "--model", "hashing-64"])
+    err = capsys.readouterr().err
+    assert code == 130 and "unchanged" in err and "Traceback" not in err
+
+
+# --- exact below the threshold, approximate above ---------------------------------------------
+
+
+def test_small_collections_get_an_exact_index(collection):
+    build(collection, embedders=(Counting(),), **QUIET)
+    assert [e["type"] for e in read_manifest(collection.index_dir)["embedders"]] == ["flat-ip"]
+
+
+def test_large_collections_get_an_ivf_index_that_finds_each_passage(collection):
+    from dataclasses import replace
+
+    settings = replace(collection, ann_threshold=100)
+    build(settings, embedders=(Counting(),), **QUIET)
+    [entry] = read_manifest(settings.index_dir)["embedders"]
+    assert entry["type"] == "ivf-flat" and entry["nprobe"] < entry["nlist"]
+    index = load_index(settings.index_dir)
+    emb = Counting()
+    retriever = Retriever(index, (emb,))
+    for chunk in index.chunks[::60]:
+        [hit] = retriever.search(chunk.text, "en", k=1)
+        assert hit.chunk.id == chunk.id
+
+
+def test_ivf_index_is_rebuilt_from_the_cache_after_a_change(collection):
+    from dataclasses import replace
+
+    settings = replace(collection, ann_threshold=100)
+    build(settings, embedders=(Counting(),), **QUIET)
+    edit_line(settings.corpus[0] / "docs.jsonl", 3, None)
+    again = Counting()
+    build(settings, embedders=(again,), **QUIET)
+    assert again.embedded == 0 and "doc-3" not in doc_ids(settings)
