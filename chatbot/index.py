@@ -82,7 +82,7 @@ def is_current(index_dir: Path, fp: dict) -> bool:
 
 def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings,
                 rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info,
-                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, bar: bool = False,
+                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False,
                 model: str = "") -> dict:
     """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the manifest."""
     import faiss
@@ -97,7 +97,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
         entries = []
         for n, emb in enumerate(embedders):
             t0 = time.perf_counter()
-            vecs, fresh = embed_passages(emb, texts, cache_dir, bar=bar)
+            vecs, fresh = embed_passages(emb, texts, cache_dir, bar=bar, prune=prune_cache)
             progress(f"{emb.id}: embedded {fresh} new passages ({len(texts) - fresh} from the cache) in {time.perf_counter() - t0:.1f} s")
             index, kind = make_index(vecs, ann_threshold)
             name = f"vectors-{n}.faiss"

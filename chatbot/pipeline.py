@@ -44,8 +44,12 @@ def model_spec(settings: Settings, docs: list[Document]) -> str:
 
 
 def cache_dir(settings: Settings) -> Path:
-    """Where the embedding cache of an index lives: beside it, shared by the indexes of one folder."""
-    return Path(settings.index_dir).parent / ".embeddings"
+    """Where the embedding cache of an index lives: `CHATBOT_EMBEDDING_CACHE` (shared by several
+    indexes, never pruned), else a folder of its own beside the index (pruned of stale vectors)."""
+    if settings.embedding_cache:
+        return Path(settings.embedding_cache)
+    index_dir = Path(settings.index_dir)
+    return index_dir.parent / ".embeddings" / index_dir.name
 
 
 def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ...] | None = None,
@@ -60,7 +64,7 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
     embedders = embedders or load_embedders(spec)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
-                           cache_dir=cache_dir(settings), bar=bar, model=spec_of(tuple(e.id for e in embedders)))
+                           cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar, model=spec_of(tuple(e.id for e in embedders)))
     return BuildResult(manifest, built=True)
 
 

@@ -19,6 +19,7 @@ class Settings:
     corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
     index_dir: Path = PROJECT_ROOT / "index" / "default"
     data_dir: Path = PROJECT_ROOT / "data"
+    embedding_cache: Path | None = None  # default: beside the index, one per index; a shared one is never pruned
     model: str = "default"
     k: int = 5
     lang: str = "auto"
@@ -61,7 +62,7 @@ class Settings:
 def _settings(cls, values: dict) -> Settings:
     if "corpus" in values:
         values["corpus"] = tuple(Path(p) for p in values["corpus"])
-    for key in ("index_dir", "data_dir", "abstain_file"):
+    for key in ("index_dir", "data_dir", "abstain_file", "embedding_cache"):
         if key in values:
             values[key] = Path(values[key])
     return replace(cls(), **values)

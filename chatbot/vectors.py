@@ -114,8 +114,9 @@ class EmbeddingCache:
 
 
 def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
-                   batch: int = 256) -> tuple[np.ndarray, int]:
-    """Vectors of `texts` (rows in order) and how many had to be embedded (the rest came from the cache)."""
+                   batch: int = 256, prune: bool = True) -> tuple[np.ndarray, int]:
+    """Vectors of `texts` (rows in order) and how many had to be embedded (the rest came from the cache);
+    `prune`: the cache serves only these texts' index, so vectors of other texts may be dropped."""
     if cache_dir is None:
         return embedder.encode_passages(list(texts)), len(texts)
     cache = EmbeddingCache(cache_dir, embedder)
@@ -130,7 +131,8 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | N
                 update(len(part))
     finally:
         cache.flush()  # Ctrl-C or a crash keeps every finished batch
-    cache.compact(set(keys))
+    if prune:
+        cache.compact(set(keys))
     vectors = np.vstack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return np.ascontiguousarray(vectors, dtype=np.float32), len(items)
 

@@ -124,8 +124,11 @@ def test_cache_drops_stale_vectors_once_they_outnumber_the_live_ones(tmp_path, m
     monkeypatch.setattr(vectors, "SHARD_PASSAGES", 10)
     emb = Counting()
     vectors.embed_passages(emb, [f"old text {i}" for i in range(30)], tmp_path)
+    vectors.embed_passages(emb, [f"new text {i}" for i in range(5)], tmp_path, prune=False)
+    assert len(vectors.EmbeddingCache(tmp_path, emb)) == 35  # a cache shared by several indexes keeps everything
     vectors.embed_passages(emb, [f"new text {i}" for i in range(5)], tmp_path)
     assert len(vectors.EmbeddingCache(tmp_path, emb)) == 5
+    assert emb.embedded == 35
 
 
 # --- interrupted builds -----------------------------------------------------------------------
