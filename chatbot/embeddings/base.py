@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
+
+from .threads import SMALL_BATCH, one_thread
 
 
 class Embedder(ABC):
@@ -39,7 +42,8 @@ class Embedder(ABC):
         texts = [t if t.strip() else "." for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self._encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
+        with one_thread() if len(texts) < SMALL_BATCH else contextlib.nullcontext():
+            parts = [self._encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
         vecs = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         if vecs.shape != (len(texts), self.dim):
             raise ValueError(f"{self.id} returned shape {vecs.shape}, expected ({len(texts)}, {self.dim})")

@@ -1,0 +1,39 @@
+"""Small inputs (a question, a few sentences) are embedded on one thread.
+
+With two threads, torch and OpenBLAS synchronise their workers on every layer; when another
+process wants the same cores (a build, a second worker) each sync waits for a descheduled
+thread and one question took 500 ms instead of 5 ms here. One thread is as fast for one
+question on a quiet machine and stays fast on a busy one. Large batches (index builds) keep
+every core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from functools import lru_cache
+
+SMALL_BATCH = 32
+
+
+@lru_cache(maxsize=1)
+def _blas():
+    """The BLAS libraries loaded so far (inspecting them once takes ~15 ms; limiting is then cheap)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch else 0
+    if torch:
+        torch.set_num_threads(1)
+    try:
+        with _blas().limit(limits=1):
+            yield
+    finally:
+        if torch:
+            torch.set_num_threads(before)
