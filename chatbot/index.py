@@ -26,7 +26,7 @@ from .chunking import ChunkSettings, chunk_document, embedding_text
 from .embeddings import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .records import Chunk, Document, content_hash
-from .vectors import embed_passages, make_index, read_index
+from .vectors import embed_all, make_index, read_index
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -95,11 +95,10 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
     with _lock(index_dir), _staging(index_dir) as tmp:
         _restore_old(index_dir)  # a crash mid-swap left only `.NAME.old`: never delete the last good index
         entries = []
-        for n, emb in enumerate(embedders):
-            t0 = time.perf_counter()
-            vecs, fresh = embed_passages(emb, texts, cache_dir, bar=bar, prune=prune_cache)
-            progress(f"{emb.id}: embedded {fresh} new passages ({len(texts) - fresh} from the cache) in {time.perf_counter() - t0:.1f} s")
-            index, kind = make_index(vecs, ann_threshold)
+        embedded = embed_all(embedders, texts, cache_dir, bar=bar, prune=prune_cache)
+        for n, (emb, done) in enumerate(zip(embedders, embedded)):
+            progress(f"{emb.id}: embedded {done.fresh} new passages ({len(texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
+            index, kind = make_index(done.vectors, ann_threshold)
             name = f"vectors-{n}.faiss"
             faiss.write_index(index, str(tmp / name))
             entries.append({"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": name, **kind})

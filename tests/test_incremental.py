@@ -194,3 +194,26 @@ def test_ivf_index_is_rebuilt_from_the_cache_after_a_change(collection):
     again = Counting()
     build(settings, embedders=(again,), **QUIET)
     assert again.embedded == 0 and "doc-3" not in doc_ids(settings)
+
+
+def test_embedders_run_side_by_side_with_the_same_vectors_as_one_after_the_other(tmp_path):
+    texts = [f"the term{i} of the blood and the virus" for i in range(700)]
+    together = vectors.embed_all([Counting(), HashingEmbedder(32)], texts, tmp_path / "a", workers=2)
+    apart = vectors.embed_all([Counting(), HashingEmbedder(32)], texts, tmp_path / "b", workers=1)
+    for x, y in zip(together, apart):
+        assert np.array_equal(x.vectors, y.vectors) and x.fresh == y.fresh == 700
+
+
+def test_one_embedder_interrupted_stops_the_other_and_keeps_both_caches(collection, monkeypatch):
+    build(collection, embedders=(Counting(), HashingEmbedder(32)), **QUIET)
+    before = read_manifest(collection.index_dir)
+    path = collection.corpus[0] / "docs.jsonl"
+    path.write_text(path.read_text(encoding="utf-8").replace(' document', ' changed document'), encoding="utf-8")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with pytest.raises(KeyboardInterrupt):
+        build(collection, embedders=(Counting(fail_after=300), HashingEmbedder(32)), **QUIET)
+    assert read_manifest(collection.index_dir) == before
+    resumed = Counting()
+    build(collection, embedders=(resumed, HashingEmbedder(32)), **QUIET)
+    assert resumed.embedded == 600 - 256
+    assert all("changed document" in c.text for c in load_index(collection.index_dir).chunks)
