@@ -18,6 +18,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A
 _WORD = re.compile(r"\S+")
 
 
+
+CHUNKER_VERSION = 2  # bump when passages or their languages would come out differently
 @dataclass(frozen=True)
 class ChunkSettings:
     """Word budget of a passage; `max_words` is exceeded only by a table, one long sentence or a
@@ -79,7 +81,7 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def _chunk_language(text: str, doc_language: str) -> str:
-    guess = langid.detect_passage(text, default=doc_language or "en")
+    guess = langid.detect_passage(text, default=doc_language or "en", declared=doc_language)
     if doc_language in langid.SUPPORTED and guess.confidence < 0.6:
         return doc_language
     return guess.language

@@ -16,13 +16,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .chunking import ChunkSettings, chunk_document, embedding_text
+from .chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text
 from .embeddings import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .records import Chunk, Document, content_hash
@@ -89,7 +89,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
 
     index_dir = Path(index_dir)
     started = time.perf_counter()
-    chunks = [c for d in docs for c in chunk_document(d, chunking)]
+    chunks = _chunks(docs, chunking, _previous_chunks(index_dir, chunking, rules_hash))
     progress(f"{len(docs)} documents -> {len(chunks)} passages")
     texts = [embedding_text(c) for c in chunks]
     with _lock(index_dir), _staging(index_dir) as tmp:
@@ -114,6 +114,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             "model": model or "+".join(e.id for e in embedders),
             "embedders": entries,
             "chunking": asdict(chunking),
+            "chunker_version": CHUNKER_VERSION,
             "documents": [{"id": d.id, "title": d.title, "language": d.language, "path": d.path, "hash": d.hash} for d in docs],
             "counts": {"documents": len(docs), "chunks": len(chunks)},
             "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
@@ -123,6 +124,40 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
         _swap_in(tmp, index_dir)
     progress(f"index written to {index_dir} in {manifest['build_seconds']} s")
     return manifest
+
+
+def _chunks(docs: list[Document], chunking: ChunkSettings, previous: dict[str, tuple[str, list[Chunk]]]) -> list[Chunk]:
+    """Passages of every document; an unchanged document keeps the passages the current index has."""
+    out: list[Chunk] = []
+    for doc in docs:
+        doc_hash, old = previous.get(doc.id, ("", []))
+        if doc_hash == doc.hash and old:
+            out.extend(replace(c, source=doc.source, url=doc.url) for c in old)  # not part of the hash
+        else:
+            out.extend(chunk_document(doc, chunking))
+    return out
+
+
+def _previous_chunks(index_dir: Path, chunking: ChunkSettings, rules_hash: str) -> dict[str, tuple[str, list[Chunk]]]:
+    """The current index's passages by document id, with the document's hash, when they were cut
+    with the same chunker, settings and cleaning rules and the file is intact; else nothing."""
+    try:
+        manifest = read_manifest(index_dir)
+        fp = manifest["fingerprint"]
+        if (fp.get("chunking") != asdict(chunking) or fp.get("cleaning_rules_hash") != rules_hash
+                or manifest.get("chunker_version") != CHUNKER_VERSION):
+            return {}
+        path = Path(index_dir) / CHUNKS
+        if _sha256(path) != manifest["files"][CHUNKS]:
+            return {}
+        by_doc: dict[str, list[Chunk]] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            chunk = Chunk(**json.loads(line))
+            by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        hashes = {d["id"]: d["hash"] for d in manifest["documents"]}
+    except (IndexMissingError, IndexCorruptError, OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {doc_id: (hashes.get(doc_id, ""), chunks) for doc_id, chunks in by_doc.items()}
 
 
 def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = None, verify: bool = True) -> LoadedIndex:

@@ -15,6 +15,7 @@ from chatbot.records import Answer
 from chatbot.texts import fixed_phrases
 
 from .common import load_set
+from .metrics import precision_recall
 
 _CITED = re.compile(r"^• (.+) \[(\d+)\]$")
 _ITEM = re.compile(r"^   – (.+)$")
@@ -62,8 +63,10 @@ def measure(bot: Bot) -> dict:
     sets = {name: load_set(name) for name in ("questions", "heldout", "offtopic", "urgent")}
     answers = {name: [bot.ask(r["question"]) for r in recs] for name, recs in sets.items()}
     urgent_truth = [r["urgent"] for r in sets["urgent"]] + [False] * len(sets["questions"])
-    urgent_said = [a.urgent for a in answers["urgent"] + answers["questions"]]
-    tp = sum(t and s for t, s in zip(urgent_truth, urgent_said))
+    urgent_precision, urgent_recall = precision_recall(urgent_truth, [a.urgent for a in answers["urgent"] + answers["questions"]])
+    declined = {name: [a.abstained for a in answers[name]] for name in sets}
+    abstain_tuning = _abstention(declined["offtopic"], declined["questions"])
+    abstain_heldout = _abstention(declined["offtopic"], declined["heldout"])
     everything = [(r, a) for name in sets for r, a in zip(sets[name], answers[name])]
     return {
         "in-scope abstained (tuning set)": sum(a.abstained for a in answers["questions"]) / len(answers["questions"]),
@@ -71,12 +74,20 @@ def measure(bot: Bot) -> dict:
         "off-topic abstained": sum(a.abstained for a in answers["offtopic"]) / len(answers["offtopic"]),
         "off-topic abstained (en)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "en"]),
         "off-topic abstained (id)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "id"]),
-        "urgent precision": tp / max(1, sum(urgent_said)),
-        "urgent recall": tp / max(1, sum(urgent_truth)),
+        "abstention precision (tuning set as negatives)": abstain_tuning[0],
+        "abstention precision (held-out set as negatives)": abstain_heldout[0],
+        "abstention recall (off-topic set)": abstain_tuning[1],
+        "urgent precision": urgent_precision,
+        "urgent recall": urgent_recall,
         "reply language right": _rate([a.language == r["lang"] for r, a in everything]),
         "answers checked for grounding": len(everything),
         "answers with an ungrounded line": sum(bool(grounding_violations(a, patterns)) for _, a in everything),
     }
+
+
+def _abstention(off_topic: list[bool], in_scope: list[bool]) -> tuple[float, float]:
+    """Precision and recall of declining: off-topic questions should be declined, in-scope ones not."""
+    return precision_recall([True] * len(off_topic) + [False] * len(in_scope), off_topic + in_scope)
 
 
 def _rate(flags: list[bool]) -> float:

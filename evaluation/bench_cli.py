@@ -11,43 +11,64 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from .common import load_set
 
 CHATBOT = [sys.executable, "-m", "chatbot"]
+PEAK_RSS = [sys.executable, "-m", "evaluation.peak_rss"]
 
 
-def run(args: list[str], stdin: str | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB of the child, stdout) of one chatbot command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    out = subprocess.run(CHATBOT + args, capture_output=True, text=True, input=stdin, check=True).stdout
-    seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, out
+def run(args: list[str], command: list[str] = CHATBOT, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB of this command alone, stdout) of one command in a fresh process;
+    raises RuntimeError with the end of its stderr when it fails."""
+    with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "stderr", "w+") as err:
+        t0 = time.perf_counter()
+        proc = _spawn(command + args, Path(tmp), err, env)
+        out = proc.stdout.read()
+        seconds, peak = _finish(proc, Path(tmp), t0)
+        if proc.returncode:
+            err.seek(0)
+            raise RuntimeError(f"{shlex.join(command + args)} failed ({proc.returncode}): {err.read()[-2000:]}")
+    return seconds, peak, out
 
 
-def batch_latencies(index: Path, questions: list[str]) -> tuple[list[float], float, float]:
-    """Per-question gaps between streamed answer lines (warm), total seconds and peak RSS MiB."""
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
-        for n, q in enumerate(questions):
-            fh.write(json.dumps({"id": n, "question": q}, ensure_ascii=False) + "\n")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(CHATBOT + ["ask", "--batch", fh.name, "--json", "--index", str(index)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stamps = [time.perf_counter() for _ in iter(proc.stdout.readline, "")]
+def _spawn(command: list[str], tmp: Path, stderr, env: dict[str, str] | None) -> subprocess.Popen:
+    """Start `command` under evaluation.peak_rss, so that its peak RSS is its own (see there)."""
+    return subprocess.Popen(PEAK_RSS + [str(tmp / "peak"), "--", *command], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+
+
+def _finish(proc: subprocess.Popen, tmp: Path, t0: float) -> tuple[float, float]:
+    """Wait for the command; (seconds since t0, its peak RSS MiB)."""
+    proc.stdout.close()
     proc.wait()
-    os.unlink(fh.name)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return [b - a for a, b in zip(stamps, stamps[1:])], time.perf_counter() - t0, peak
+    seconds = time.perf_counter() - t0
+    peak = tmp / "peak"
+    return seconds, (int(peak.read_text()) / 1024 if peak.exists() else float("nan"))
+
+
+def batch_latencies(index: Path, questions: list[str], command: list[str] = CHATBOT + ["ask", "--json"],
+                    extra: Sequence[str] = (), env: dict[str, str] | None = None) -> tuple[list[float], float, float]:
+    """Per-question gaps between streamed answer lines (warm), total seconds and peak RSS MiB of
+    `command --batch FILE --index INDEX [extra]`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        batch = Path(tmp) / "batch.jsonl"
+        batch.write_text("".join(json.dumps({"id": n, "question": q}, ensure_ascii=False) + "\n" for n, q in enumerate(questions)),
+                         encoding="utf-8")
+        t0 = time.perf_counter()
+        proc = _spawn(command + ["--batch", str(batch), "--index", str(index), *extra], Path(tmp), subprocess.DEVNULL, env)
+        stamps = [time.perf_counter() for _ in iter(proc.stdout.readline, "")]
+        total, peak = _finish(proc, Path(tmp), t0)
+    if proc.returncode or len(stamps) != len(questions):
+        raise RuntimeError(f"{shlex.join(command)} --batch answered {len(stamps)} of {len(questions)} questions (exit {proc.returncode})")
+    return [b - a for a, b in zip(stamps, stamps[1:])], total, peak
 
 
 def main() -> None:

@@ -27,10 +27,26 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def relevant_docs(record: dict) -> tuple[str, ...]:
+    """Documents that can answer a question: `doc_ids` (MedQuAD) or the labelled `doc_id`."""
+    return tuple(record.get("doc_ids") or (record["doc_id"],))
+
+
 def is_relevant(record: dict, doc_id: str, text: str) -> bool:
-    """A passage answers the question when it is from the labelled document and holds an evidence span."""
+    """A passage answers the question when it is from the labelled document and holds an evidence
+    span; a record without `evidence` (MedQuAD) is answered by any passage of its documents."""
+    if doc_id not in relevant_docs(record):
+        return False
     flat = _norm(text)
-    return doc_id == record["doc_id"] and any(_norm(e) in flat for e in record["evidence"])
+    return "evidence" not in record or any(_norm(e) in flat for e in record["evidence"])
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the metrics see it, whatever system found it."""
+
+    doc_id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -44,13 +60,21 @@ class System:
     glossary: bool = True
 
 
+def index_dir_for(system: System | str, settings: Settings) -> Path:
+    """The cache folder of a system's index. Each index sits in a folder of its own, so its
+    embedding cache (beside the index) holds its own vectors only; systems with the same model share both."""
+    slug = re.sub(r"[^\w.-]+", "_", system.model if isinstance(system, System) else system)
+    return CACHE / f"{settings.index_dir.name}-{slug}" / "index"
+
+
 def retriever_for(system: System, settings: Settings | None = None) -> Retriever:
-    """Build (or reuse) the index of `system` over the settings' corpus and return a retriever."""
+    """Build (or reuse) the index of `system` over the settings' corpus, as `chatbot build` does, and
+    return a retriever with the models the index was built with."""
     settings = settings or Settings.from_env()
-    slug = re.sub(r"[^\w.-]+", "_", system.model)
-    settings = replace(settings, model=system.model, index_dir=CACHE / f"{settings.index_dir.name}-{slug}")
-    embedders = load_embedders(system.model)
-    build(settings, embedders=embedders, progress=lambda m: None)
+    settings = replace(settings, model=system.model, index_dir=index_dir_for(system, settings),
+                       embedding_cache=settings.embedding_cache or CACHE / ".embeddings")  # shared by all systems
+    manifest = build(settings, progress=lambda m: None).manifest
+    embedders = load_embedders(manifest.get("model") or system.model)
     fusion = FusionSettings(bm25_weight=system.bm25_weight, dense_weight=system.dense_weight)
     glossary = Glossary.load() if system.glossary else Glossary(entries=(), index={})
     return Retriever(load_index(settings.index_dir, embedders), embedders, fusion, glossary=glossary)

