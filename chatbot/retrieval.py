@@ -4,7 +4,10 @@ Raw similarities of different models live on different scales, so each score bec
 z-score against the same query's scores over a fixed sample of passages. The fused score is
 the weighted mean of the z-scores of the components that apply to the passage: cross-lingual
 embedders always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question
-itself in its own language and with its glossary bridge in the other.
+itself in its own language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts
+twice when question and passage are both English, the one case it was trained for: on MedQuAD
+(English) that lifted hit@10 from .88 to .91 on a 100-question development sample, and changed
+no Indonesian or cross-lingual hit@5 on our labelled sets.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class FusionSettings:
     bm25_weight: float = 1.0
     same_language_bonus: float = 0.0
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
+    english_model_weight: float = 2.0  # English-only embedders (MiniLM) when question and passages are English
     candidates: int = 60
     sample_size: int = 1024
     weights: dict[str, float] = field(default_factory=dict)  # per embedder id, overrides dense_weight
@@ -109,6 +113,8 @@ class Retriever:
                 raw = stored[rows] @ q
                 bridged = language not in group_langs  # only same-language embedders get a bridged vector
                 w = self.settings.weight(emb.id) * (self.settings.bridge_weight if bridged else 1.0)
+                if not emb.cross_lingual and not bridged and group_langs == ["en"]:
+                    w *= self.settings.english_model_weight  # an English-only model on English question and passages
                 num[rows] += w * (raw - mu) / sd
                 den[rows] += w
                 for j, r in zip(rows, raw):
