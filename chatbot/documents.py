@@ -121,8 +121,9 @@ def _parse_front_matter(raw: str, path: Path) -> Document:
     return _document(meta, text, path, default_id=path.stem)
 
 
-def _parse_jsonl(raw: str, path: Path) -> Iterator[Document]:
-    for n, line in enumerate(raw.splitlines(), 1):
+def json_records(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each non-blank JSONL line; CorpusError naming the line otherwise."""
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -131,6 +132,11 @@ def _parse_jsonl(raw: str, path: Path) -> Iterator[Document]:
             raise CorpusError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
         if not isinstance(rec, dict):
             raise CorpusError(f"{path}:{n}: each line must be a JSON object")
+        yield n, rec
+
+
+def _parse_jsonl(raw: str, path: Path) -> Iterator[Document]:
+    for n, rec in json_records(raw.splitlines(), path):
         meta = {k: str(v) for k, v in rec.items() if isinstance(v, (str, int, float))}
         text = next((meta[k] for k in _FIELD_MAP["text"] if meta.get(k)), "")
         if "id" not in meta:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .documents import json_records
 from .errors import CorpusError
 
 FIELDS = ("id", "title", "text", "language", "url", "source", "date")
@@ -93,15 +94,6 @@ def _records(src: Path) -> Iterator[tuple[int, dict]]:
     opener = gzip.open if src.suffix == ".gz" else open
     try:
         with opener(src, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise CorpusError(f"{src}:{n}: not valid JSON ({exc.msg})") from exc
-                if not isinstance(rec, dict):
-                    raise CorpusError(f"{src}:{n}: each line must be a JSON object")
-                yield n, rec
+            yield from json_records(fh, src)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise CorpusError(f"cannot read {src}: {exc}") from exc
