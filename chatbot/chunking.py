@@ -17,9 +17,9 @@ _BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _WORD = re.compile(r"\S+")
 
-
-
 CHUNKER_VERSION = 2  # bump when passages or their languages would come out differently
+
+
 @dataclass(frozen=True)
 class ChunkSettings:
     """Word budget of a passage; `max_words` is exceeded only by a table, one long sentence or a

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import __version__
 from .chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text
-from .embeddings import Embedder
+from .embeddings import Embedder, spec_of
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .records import Chunk, Document, content_hash
 from .vectors import embed_all, make_index, read_index
@@ -82,8 +82,7 @@ def is_current(index_dir: Path, fp: dict) -> bool:
 
 def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings,
                 rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info,
-                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False,
-                model: str = "") -> dict:
+                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False) -> dict:
     """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the manifest."""
     import faiss
 
@@ -111,7 +110,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash, ann_threshold),
             "corpus": corpus or [],
-            "model": model or "+".join(e.id for e in embedders),
+            "model": spec_of(tuple(e.id for e in embedders)),  # what loads these embedders again
             "embedders": entries,
             "chunking": asdict(chunking),
             "chunker_version": CHUNKER_VERSION,

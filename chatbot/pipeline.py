@@ -10,7 +10,7 @@ from pathlib import Path
 from .chunking import ChunkSettings
 from .cleaning import RULES_FILENAME, clean_document, load_rules
 from .documents import load_corpus
-from .embeddings import Embedder, embedder_ids, load_embedders, resolve_spec, spec_of
+from .embeddings import Embedder, embedder_ids, load_embedders, resolve_spec
 from .embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
@@ -64,7 +64,7 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
     embedders = embedders or load_embedders(spec)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
-                           cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar, model=spec_of(tuple(e.id for e in embedders)))
+                           cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar)
     return BuildResult(manifest, built=True)
 
 

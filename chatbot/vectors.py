@@ -120,6 +120,8 @@ class EmbeddingCache:
 
 @dataclass(frozen=True)
 class Embedded:
+    """One embedder's vectors of a build's passages."""
+
     vectors: np.ndarray
     fresh: int  # passages embedded now; the rest came from the cache
     seconds: float
@@ -132,14 +134,14 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str], cache_dir: Pa
     far faster on a busy one (multi-threaded BLAS and torch stall when another process takes a core)."""
     workers = min(len(embedders), workers or os.cpu_count() or 1)
     stop = threading.Event()
-    run = functools.partial(_embed_timed, texts=texts, cache_dir=cache_dir, bar=bar, prune=prune, stop=stop)
+    run = functools.partial(_embed_timed, texts=texts, cache_dir=cache_dir, bar=bar, prune=prune, stop=stop,
+                            single_thread=workers > 1)
     if workers < 2:
         return [run(e, position=0) for e in embedders]
-    run = functools.partial(run, single_thread=True)
     with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
         futures = [pool.submit(run, e, position=n) for n, e in enumerate(embedders)]
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            wait(futures, return_when=FIRST_EXCEPTION)
         finally:  # an error, or Ctrl-C (it arrives in this thread): the others stop after their batch
             if not all(f.done() for f in futures):
                 stop.set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from ui_helpers import CHROMIUM, chromium, ARTIFACTS, Server, start_server
+from ui_helpers import CHROMIUM, ARTIFACTS, Server, browser, start_server  # noqa: F401 (browser: fixture)
 
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 ANSWER_TIMEOUT = 30_000  # ms
@@ -22,12 +22,6 @@ expect = sync_api.expect
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
     yield from start_server(tmp_path_factory.mktemp("browser"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from chatbot.embeddings import load_embedders
 from chatbot.index import MANIFEST, load_index, read_manifest
 from chatbot.pipeline import build
 from chatbot.settings import Settings
+from evaluation.load_test import close_all
 
 REPO = Path(__file__).resolve().parent.parent
 CHATBOT = [sys.executable, "-m", "chatbot"]
@@ -315,15 +316,6 @@ def ask_all_at_once(url: str, n: int) -> list[tuple[str, object]]:
     finally:
         close_all(clients)
     return results
-
-
-def close_all(clients: list) -> None:
-    """Stop the clients' heartbeat threads (each close waits up to 1 s: close them side by side)."""
-    closers = [threading.Thread(target=c.close) for c in clients]
-    for t in closers:
-        t.start()
-    for t in closers:
-        t.join(timeout=10)
 
 
 def test_full_queue_answers_politely(corpora, tmp_path):

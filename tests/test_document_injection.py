@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from ui_helpers import ARTIFACTS, CHATBOT, CHROMIUM, ROOT, chromium, serve
+from ui_helpers import ARTIFACTS, CHATBOT, CHROMIUM, ROOT, browser, serve  # noqa: F401 (browser: fixture)
 
 TIMEOUT = 30_000  # ms
 
@@ -58,12 +58,6 @@ def url(tmp_path_factory) -> Iterator[str]:
     assert built.returncode == 0, built.stderr
     for server in serve(work, where):
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

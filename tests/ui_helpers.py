@@ -18,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before any gradio / gradio_client import
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -152,6 +154,13 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One chromium per test module (import this fixture into the module)."""
+    with chromium() as b:
+        yield b
 
 
 def _wait_healthy(server: Server) -> None:
