@@ -122,7 +122,7 @@ def _progress(message: str) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from .index.build import build
 
     settings = _settings(args)
     bar = sys.stderr.isatty() if args.progress is None else args.progress
@@ -145,7 +145,7 @@ def _interrupt(signum, frame):
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_collection, parse_mapping
+    from .ingest.importer import import_collection, parse_mapping
 
     result = import_collection(args.source, args.out, parse_mapping(args.preset, args.mapping))
     notes = [f"{result.skipped} records without id or text skipped"] * bool(result.skipped)
@@ -155,7 +155,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .bot import Bot
+    from .serve.engine import Bot
 
     if (args.question is None) == (args.batch is None):
         raise ChatbotError('give a question or --batch FILE, e.g. chatbot ask "How is CMV transmitted?"')
@@ -204,15 +204,15 @@ def _readable(answer) -> str:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from .serve.server import serve
 
     serve(_settings(args), progress=_progress)
     return 0
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .cleaning import RULES_FILENAME, chrome_lines, load_rules
-    from .documents import read_file
+    from .ingest.cleaning import RULES_FILENAME, chrome_lines, load_rules
+    from .ingest.documents import read_file
 
     extra = [args.file.parent / RULES_FILENAME] if (args.file.parent / RULES_FILENAME).is_file() else []
     rules = load_rules(*extra)

@@ -10,9 +10,9 @@ import argparse
 import re
 import time
 
-from chatbot.bot import Bot
+from chatbot.serve.engine import Bot
 from chatbot.records import Answer
-from chatbot.texts import fixed_phrases
+from chatbot.answer.texts import fixed_phrases
 
 from .common import load_set
 from .metrics import precision_recall

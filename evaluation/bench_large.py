@@ -68,7 +68,7 @@ def build_figures(work: Path, corpus: list[Path], keep_cache: bool) -> dict:
 
 def serving_figures(index: Path, questions: list[str]) -> dict:
     """In-process latency of retrieval and of full answers, and the process's peak RSS so far."""
-    from chatbot.bot import Bot
+    from chatbot.serve.engine import Bot
     from chatbot.settings import Settings
 
     t0 = time.perf_counter()
@@ -95,7 +95,7 @@ def ann_figures(bot, questions: list[str]) -> dict:
     and how much of the fused top 10 stays the same."""
     import faiss
 
-    from chatbot.retrieval import Retriever
+    from chatbot.search.retrieval import Retriever
 
     r = bot.retriever
     out: dict = {"embedders": {}}
@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--keep-cache", action="store_true", help="keep the embedding cache (the full build is then not from scratch)")
     parser.add_argument("--skip-build", action="store_true", help="measure serving only, with the build figures of the last run")
     args = parser.parse_args()
-    from chatbot.importer import import_collection, parse_mapping
+    from chatbot.ingest.importer import import_collection, parse_mapping
 
     work = CACHE / "large"
     collection = work / "corpus" / "medquad.jsonl"

@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from chatbot.bot import Bot, clean_question
+from chatbot.serve.engine import Bot, clean_question
 
 from .common import load_set
 

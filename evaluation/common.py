@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from chatbot.embeddings import load_embedders
-from chatbot.glossary import Glossary
-from chatbot.pipeline import build
-from chatbot.index import load_index
-from chatbot.retrieval import FusionSettings, Retriever
+from chatbot.search.glossary import Glossary
+from chatbot.index.build import build
+from chatbot.index.directory import load_index
+from chatbot.search.retrieval import FusionSettings, Retriever
 from chatbot.settings import Settings
 
 HERE = Path(__file__).resolve().parent

@@ -149,7 +149,7 @@ def close_all(clients: list) -> None:
 
 def ask(c, question: str) -> tuple[str, float]:
     """One chat turn: ("ok" or what went wrong, seconds)."""
-    from chatbot.texts import text
+    from chatbot.answer.texts import text
 
     started = time.perf_counter()
     try:

@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
-from chatbot.langid import detect
-from chatbot.retrieval import Retriever
+from chatbot.ingest.langid import detect
+from chatbot.search.retrieval import Retriever
 
 from .common import Passage, System, is_relevant, load_set, relevant_docs, retriever_for, slices
 from .metrics import RankScores, summarise

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from chatbot.bot import Bot
+from chatbot.serve.engine import Bot
 from chatbot.settings import Settings
 
 from . import medquad, speed, tutorial

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatbot.pipeline import cache_dir
+from chatbot.index.build import cache_dir
 from chatbot.settings import Settings
 
 from .bench_cli import CHATBOT, batch_latencies, run

@@ -1,6 +1,6 @@
 """The "tutorial RAG" baseline a clinic would copy from a blog post, to measure the product against.
 
-Same loaded and cleaned documents as the product (`chatbot.pipeline.cleaned_corpus`), then
+Same loaded and cleaned documents as the product (`chatbot.index.build.cleaned_corpus`), then
 what a tutorial does: fixed windows of about 1,000 characters overlapping by about 200, cut
 at whitespace, the window text alone embedded (no title or heading) with all-MiniLM-L6-v2
 through sentence-transformers in plain fp32, a FAISS IndexFlatIP over normalised vectors,
@@ -21,9 +21,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from chatbot.chunking import ChunkSettings
-from chatbot.index import fingerprint
-from chatbot.pipeline import cleaned_corpus
+from chatbot.ingest.chunking import ChunkSettings
+from chatbot.index.directory import fingerprint
+from chatbot.index.build import cleaned_corpus
 from chatbot.records import Document
 
 from .common import Passage

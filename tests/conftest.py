@@ -75,8 +75,8 @@ def hashing():
 
 def _built_index(tmp_path_factory, corpus_dir: Path, model: str, embedders):
     """Build an index of the seed corpus into a fresh temporary folder and load it."""
-    from chatbot.index import load_index
-    from chatbot.pipeline import build
+    from chatbot.index.directory import load_index
+    from chatbot.index.build import build
 
     index_dir = tmp_path_factory.mktemp(f"{model}-index") / "index"
     build(Settings.from_env(env={}, index_dir=index_dir, corpus=(corpus_dir,), model=model), embedders=embedders,
@@ -106,7 +106,7 @@ def real_index(tmp_path_factory, corpus_dir: Path, real_embedders):
 
 @pytest.fixture(scope="session")
 def real_retriever(real_index, real_embedders):
-    from chatbot.retrieval import Retriever
+    from chatbot.search.retrieval import Retriever
 
     return Retriever(real_index, real_embedders)
 
@@ -114,7 +114,7 @@ def real_retriever(real_index, real_embedders):
 @pytest.fixture(scope="session")
 def real_bot(real_index, corpus_dir: Path):
     """The engine as `chatbot ask` loads it, over the shared session index."""
-    from chatbot.bot import Bot
+    from chatbot.serve.engine import Bot
 
     settings = Settings.from_env(env={}, index_dir=real_index.path, corpus=(corpus_dir,), model="default")
     return Bot.load(settings, progress=lambda _: None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.answer import Quote, compose, no_answer, sentences
+from chatbot.answer.compose import Quote, compose, no_answer, sentences
 from chatbot.records import Chunk, Hit
-from chatbot.texts import fixed_phrases, text
+from chatbot.answer.texts import fixed_phrases, text
 from evaluation.answers import grounding_violations, measure
 from evaluation.common import load_set
 
@@ -55,7 +55,7 @@ def test_grounding_check_catches_invented_text():
 
 
 def test_every_fixed_text_exists_in_both_languages():
-    from chatbot.texts import _all
+    from chatbot.answer.texts import _all
 
     tables = _all()
     assert set(tables["en"]) == set(tables["id"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.bot import clean_question
-from chatbot.texts import text
+from chatbot.serve.engine import clean_question
+from chatbot.answer.texts import text
 
 pytestmark = pytest.mark.models
 

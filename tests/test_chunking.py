@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from chatbot.chunking import ChunkSettings, chunk_document, embedding_text
-from chatbot.pipeline import cleaned_corpus
+from chatbot.ingest.chunking import ChunkSettings, chunk_document, embedding_text
+from chatbot.index.build import cleaned_corpus
 from chatbot.records import Chunk, Document
 
 BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")

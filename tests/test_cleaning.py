@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cleaning import chrome_lines, clean_text, load_rules
-from chatbot.documents import read_file
+from chatbot.ingest.cleaning import chrome_lines, clean_text, load_rules
+from chatbot.ingest.documents import read_file
 from chatbot.errors import CorpusError
-from chatbot.pipeline import cleaned_corpus
+from chatbot.index.build import cleaned_corpus
 
 SEEDS = ("cmv-anemia-berulang.md", "cmv-anemia-thrombocytopenia.md", "cmv-nec-preemies.md")
 

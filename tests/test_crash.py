@@ -23,8 +23,8 @@ import pytest
 from ui_helpers import message_text, served
 
 from chatbot.embeddings import load_embedders
-from chatbot.index import MANIFEST, load_index, read_manifest
-from chatbot.pipeline import build
+from chatbot.index.directory import MANIFEST, load_index, read_manifest
+from chatbot.index.build import build
 from chatbot.settings import Settings
 from evaluation.load_test import close_all
 
@@ -264,12 +264,12 @@ def test_forced_rebuild_after_an_interrupted_swap_never_loses_both_indexes(corpo
 def test_reader_between_the_two_renames_does_not_break_the_swap(corpora, tmp_path, monkeypatch):
     """A server process checking its index (read_manifest) while a build sits between its two
     renames must not mistake the live swap for a crash: it waits, then sees the new index."""
-    import chatbot.index as index_module
+    import chatbot.index.directory as index_module
 
     index = fresh_old_index(corpora, tmp_path)
     real_rename = os.rename
     readers: list[subprocess.Popen] = []
-    code = "import sys; from chatbot.index import read_manifest; print(read_manifest(sys.argv[1])['counts']['documents'])"
+    code = "import sys; from chatbot.index.directory import read_manifest; print(read_manifest(sys.argv[1])['counts']['documents'])"
 
     def rename_with_a_reader_in_between(src, dst):
         real_rename(src, dst)

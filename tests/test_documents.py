@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.documents import corpus_files, load_corpus, read_file
+from chatbot.ingest.documents import corpus_files, load_corpus, read_file
 from chatbot.errors import CorpusError
 
 HEADER_DOC = """---

@@ -146,7 +146,7 @@ def _medquad_file(path: Path) -> Path:
 
 
 def test_medquad_sample_writes_a_product_corpus_without_questions(tmp_path):
-    from chatbot.documents import load_corpus
+    from chatbot.ingest.documents import load_corpus
     from evaluation.medquad import sample
 
     data = _medquad_file(tmp_path / "mq.jsonl.gz")
@@ -264,7 +264,7 @@ def test_peak_rss_is_the_childs_own_not_its_large_parents():
 
 @pytest.mark.models
 def test_tutorial_index_finds_a_seed_passage(corpus_dir, tmp_path):
-    from chatbot.pipeline import cleaned_corpus
+    from chatbot.index.build import cleaned_corpus
     from evaluation.tutorial import TutorialIndex
 
     docs, _ = cleaned_corpus((corpus_dir,))

@@ -26,13 +26,13 @@ from pathlib import Path
 import pytest
 from ui_helpers import CHATBOT, ROOT, free_port
 
-from chatbot.bot import Bot
+from chatbot.serve.engine import Bot
 from chatbot.errors import ChatbotError
-from chatbot.index import load_index
-from chatbot.pipeline import build, open_index
-from chatbot.retrieval import Retriever
+from chatbot.index.directory import load_index
+from chatbot.index.build import build, open_index
+from chatbot.search.retrieval import Retriever
 from chatbot.settings import Settings
-from chatbot.texts import text
+from chatbot.answer.texts import text
 
 QUESTION = "How is CMV transmitted?"
 RECHECK_WAIT = 12.0  # s; the server looks for a new index at most every 5 s

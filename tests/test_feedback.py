@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from chatbot.feedback import FILENAME, FeedbackStore
+from chatbot.store.feedback import FILENAME, FeedbackStore
 from chatbot.settings import Settings
 
 
@@ -91,7 +91,7 @@ def test_concurrent_appends_never_interleave(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys
-    from chatbot.feedback import FeedbackStore
+    from chatbot.store.feedback import FeedbackStore
     store = FeedbackStore(sys.argv[1])
     n = 0
     while True:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chatbot.errors import CorpusError
-from chatbot.glossary import Glossary
+from chatbot.search.glossary import Glossary
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from ui_helpers import chunk
 
-from chatbot import ui
-from chatbot.bot import clean_question
+from chatbot.serve import patient_ui as ui
+from chatbot.serve.engine import clean_question
 from chatbot.records import Answer, Hit
-from chatbot.texts import language_name, text
+from chatbot.answer.texts import language_name, text
 
 LIMIT = 2000  # Settings.max_question_chars by default
 HUGE = 100_000

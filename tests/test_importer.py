@@ -8,11 +8,11 @@ import json
 import pytest
 
 from chatbot.cli import main as cli_main
-from chatbot.documents import load_corpus
+from chatbot.ingest.documents import load_corpus
 from chatbot.embeddings.registry import LARGE_DEFAULT_SPEC, resolve_spec
 from chatbot.errors import CorpusError
-from chatbot.importer import import_collection, parse_mapping
-from chatbot.pipeline import _configured_ids, model_spec
+from chatbot.ingest.importer import import_collection, parse_mapping
+from chatbot.index.build import _configured_ids, model_spec
 from chatbot.records import Document
 
 MEDQUAD_LIKE = [

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot import vectors
+from chatbot.index import vectors
 from chatbot.cli import main as cli_main
 from chatbot.embeddings.hashing import HashingEmbedder
-from chatbot.index import load_index, read_manifest
-from chatbot.pipeline import build, cache_dir
-from chatbot.retrieval import Retriever
+from chatbot.index.directory import load_index, read_manifest
+from chatbot.index.build import build, cache_dir
+from chatbot.search.retrieval import Retriever
 
 QUIET = {"progress": lambda _: None}
 
@@ -156,7 +156,7 @@ def test_ctrl_c_during_cli_build_says_the_index_is_unchanged(collection, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("chatbot.pipeline.build", interrupted)
+    monkeypatch.setattr("chatbot.index.build.build", interrupted)
     code = cli_main(["build", "--index", str(collection.index_dir), "--corpus", str(collection.corpus[0]), "--model", "hashing-64"])
     err = capsys.readouterr().err
     assert code == 130 and "unchanged" in err and "Traceback" not in err

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from chatbot import index as index_mod
+from chatbot.index import directory as index_mod
 from chatbot.embeddings.hashing import HashingEmbedder
 from chatbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from chatbot.index import CHUNKS, MANIFEST, load_index, read_manifest
-from chatbot.pipeline import build, open_index
+from chatbot.index.directory import CHUNKS, MANIFEST, load_index, read_manifest
+from chatbot.index.build import build, open_index
 
 QUIET = {"progress": lambda _: None}
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chatbot import langid
+from chatbot.ingest import langid
 
 ENGLISH = [
     "CMV vaccine", "NEC risk factors", "ganciclovir dose", "low platelets", "is CMV contagious?", "CMV in pregnancy",
@@ -93,7 +93,7 @@ def test_detection_is_deterministic():
 
 
 def test_long_passages_are_detected(corpus_dir):
-    from chatbot.documents import load_corpus
+    from chatbot.ingest.documents import load_corpus
 
     for doc in load_corpus([corpus_dir]):
         body = doc.text[doc.text.index("\n\n") :]  # skip the English question that opens the Indonesian article

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chatbot import langid
-from chatbot.bm25 import BM25, tokenize
-from chatbot.bot import clean_question
-from chatbot.chunking import chunk_document
-from chatbot.cleaning import clean_text, load_rules
-from chatbot.glossary import Glossary
+from chatbot.ingest import langid
+from chatbot.search.bm25 import BM25, tokenize
+from chatbot.serve.engine import clean_question
+from chatbot.ingest.chunking import chunk_document
+from chatbot.ingest.cleaning import clean_text, load_rules
+from chatbot.search.glossary import Glossary
 from chatbot.records import Document
 
 RULES = load_rules()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.retrieval import FusionSettings, Retriever
+from chatbot.search.retrieval import FusionSettings, Retriever
 
 VACCINE_ANSWER = "no commercially available vaccine"
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from ui_helpers import FakeBot, Server, message_text, start_server
 
-from chatbot.server import health
+from chatbot.serve.server import health
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 from ui_helpers import FakeBot, chunk
 
-from chatbot import ui
-from chatbot.feedback import FeedbackStore
+from chatbot.serve import patient_ui as ui
+from chatbot.store.feedback import FeedbackStore
 from chatbot.records import Answer, Hit
-from chatbot.texts import text
+from chatbot.answer.texts import text
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>[click](javascript:alert(3)) <a href="javascript:x">a</a>'
 

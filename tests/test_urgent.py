@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from chatbot.urgent import danger_signs, load_signs
+from chatbot.answer.urgent import danger_signs, load_signs
 
 NEW_URGENT = {
     "en": [

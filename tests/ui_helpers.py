@@ -60,7 +60,7 @@ class FakeBot:
         if self.fail:
             raise RuntimeError("engine exploded: secret traceback detail")
         language = lang if lang in ("en", "id") else ("id" if "apa" in question.lower() else "en")
-        from chatbot.texts import text
+        from chatbot.answer.texts import text
 
         lines = [text("urgent", language)] if self.urgent else []
         lines += [text("intro", language), f"• {self.hits[0].chunk.text} [1]", "", text("sources", language),

@@ -11,10 +11,10 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import CorpusError
-from .records import Document
+from ..errors import CorpusError
+from ..records import Document
 
-DEFAULT_RULES = Path(__file__).parent / "data" / "chrome_rules.toml"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "data" / "chrome_rules.toml"
 RULES_FILENAME = "chrome_rules.toml"
 
 

@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .feedback import FeedbackStore
-from .settings import Settings
+from ..store.feedback import FeedbackStore
+from ..settings import Settings
 
 log = logging.getLogger("chatbot")
 
@@ -36,7 +36,7 @@ def create_app(bot: Any, store: FeedbackStore | None = None, queue_size: int = 6
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
-    from .ui import CSS, build_app, make_i18n
+    from .patient_ui import CSS, build_app, make_i18n
 
     app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
 

@@ -26,8 +26,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import CorpusError
-from .records import Document
+from ..errors import CorpusError
+from ..records import Document
 
 log = logging.getLogger("chatbot")
 

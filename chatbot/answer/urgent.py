@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SIGNS = Path(__file__).parent / "data" / "danger_signs.toml"
+SIGNS = Path(__file__).resolve().parent.parent / "data" / "danger_signs.toml"
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import langid
-from .answer import ComposeSettings, SentenceVectors, compose, message_only, no_answer, select_sentences
-from .embeddings import load_embedders
-from .errors import ChatbotError
-from .pipeline import open_index
-from .records import Answer
-from .retrieval import FusionSettings, Retriever
-from .settings import Settings
-from .texts import text
-from .urgent import danger_signs
+from ..ingest import langid
+from ..answer.compose import ComposeSettings, SentenceVectors, compose, message_only, no_answer, select_sentences
+from ..embeddings import load_embedders
+from ..errors import ChatbotError
+from ..index.build import open_index
+from ..records import Answer
+from ..search.retrieval import FusionSettings, Retriever
+from ..settings import Settings
+from ..answer.texts import text
+from ..answer.urgent import danger_signs
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5

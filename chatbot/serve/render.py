@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .records import Answer, Hit
-from .texts import language_name, text
+from ..records import Answer, Hit
+from ..answer.texts import language_name, text
 
 # the renderer turns bare addresses into links: break "scheme://" and "www." with entities (they display the same)
 _AUTOLINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.\-]*:/+|www\.)")
-UI_STRINGS = Path(__file__).parent / "data" / "ui_strings.toml"
+UI_STRINGS = Path(__file__).resolve().parent.parent / "data" / "ui_strings.toml"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")  # "<", ">", "&" are HTML-escaped instead
 _CITATION = re.compile(r"\\\[(\d{1,2})\\\](?!:)")  # "[n]" never followed by ":" (a link definition)
 

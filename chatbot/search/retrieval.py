@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bm25 import BM25, STOPWORDS, tokenize
-from .chunking import embedding_text
-from .embeddings import Embedder
+from ..ingest.chunking import embedding_text
+from ..embeddings import Embedder
 from .glossary import Glossary, View
-from .index import LoadedIndex, vectors_of
-from .records import Hit
+from ..index.directory import LoadedIndex, vectors_of
+from ..records import Hit
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CorpusError
+from ..errors import CorpusError
 
-DEFAULT_GLOSSARY = Path(__file__).parent / "data" / "glossary.toml"
+DEFAULT_GLOSSARY = Path(__file__).resolve().parent.parent / "data" / "glossary.toml"
 GLOSSARY_FILENAME = "glossary.toml"
 _WORD = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*", re.UNICODE)
 _MAX_PHRASE = 5

@@ -1,6 +1,6 @@
 """The engine as the server holds it: reloaded when its index is rebuilt, polite while there is none.
 
-A build swaps a new index directory in (see index.py); the server notices the new manifest and
+A build swaps a new index directory in (see index/directory.py); the server notices the new manifest and
 loads it without a restart. While no usable index exists (missing, damaged, out of date), every
 question gets the "being updated" message in its language instead of an error.
 """
@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import langid
-from .answer import message_only
-from .bot import Bot, clean_question
-from .errors import ChatbotError
-from .index import MANIFEST
-from .records import Answer
-from .settings import Settings
+from ..ingest import langid
+from ..answer.compose import message_only
+from .engine import Bot, clean_question
+from ..errors import ChatbotError
+from ..index.directory import MANIFEST
+from ..records import Answer
+from ..settings import Settings
 
 log = logging.getLogger("chatbot")
 

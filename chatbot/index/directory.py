@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text
-from .embeddings import Embedder, spec_of
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from .records import Chunk, Document, content_hash
+from .. import __version__
+from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text
+from ..embeddings import Embedder, spec_of
+from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from ..records import Chunk, Document, content_hash
 from .vectors import embed_all, make_index, read_index
 
 FORMAT_VERSION = 1

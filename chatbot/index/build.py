@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunking import ChunkSettings
-from .cleaning import RULES_FILENAME, clean_document, load_rules
-from .documents import load_corpus
-from .embeddings import Embedder, embedder_ids, load_embedders, resolve_spec
-from .embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from .index import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
-from .records import Document, content_hash
-from .settings import Settings
+from ..ingest.chunking import ChunkSettings
+from ..ingest.cleaning import RULES_FILENAME, clean_document, load_rules
+from ..ingest.documents import load_corpus
+from ..embeddings import Embedder, embedder_ids, load_embedders, resolve_spec
+from ..embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
+from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .directory import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
+from ..records import Document, content_hash
+from ..settings import Settings
 
 log = logging.getLogger("chatbot")
 

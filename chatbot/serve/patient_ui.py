@@ -10,11 +10,11 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from . import langid
-from .feedback import FeedbackStore
-from .records import Answer
-from .texts import text
-from .ui_format import (
+from ..ingest import langid
+from ..store.feedback import FeedbackStore
+from ..records import Answer
+from ..answer.texts import text
+from .render import (
     ui_text,
     translations,
     escape_md,

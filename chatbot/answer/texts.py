@@ -6,7 +6,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-MESSAGES = Path(__file__).parent / "data" / "messages.toml"
+MESSAGES = Path(__file__).resolve().parent.parent / "data" / "messages.toml"
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import json_records
-from .errors import CorpusError
+from ..errors import CorpusError
 
 FIELDS = ("id", "title", "text", "language", "url", "source", "date")
 PRESETS = {

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bm25 import STOPWORDS, tokenize
-from .embeddings import Embedder
-from .glossary import View
-from .records import Answer, Hit
+from ..search.bm25 import STOPWORDS, tokenize
+from ..embeddings import Embedder
+from ..search.glossary import View
+from ..records import Answer, Hit
 from .texts import language_name, text
 
 _BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")

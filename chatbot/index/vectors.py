@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embeddings import Embedder
-from .embeddings.threads import one_thread
+from ..embeddings import Embedder
+from ..embeddings.threads import one_thread
 
 log = logging.getLogger("chatbot")
 SHARD_PASSAGES = 2048  # vectors per cache shard: at most this much work is lost to a crash

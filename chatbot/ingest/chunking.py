@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import langid
-from .records import Chunk, Document
+from ..records import Chunk, Document
 
 _BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")

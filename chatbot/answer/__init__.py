@@ -1,0 +1,1 @@
+"""Ranked passages -> a grounded answer: sentence choice, danger signs, fixed texts."""

@@ -1,0 +1,1 @@
+"""Passages -> vectors -> an index directory (manifest, FAISS files, embedding cache)."""

@@ -1,0 +1,1 @@
+"""Documents in: reading files, cleaning site chrome, cutting passages, language of a text."""

@@ -1,0 +1,1 @@
+"""Index -> ranked passages: BM25, the glossary bridge, fused retrieval."""

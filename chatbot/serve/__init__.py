@@ -1,0 +1,1 @@
+"""The engine as served: loading, reloading, the chat window, the HTTP server."""

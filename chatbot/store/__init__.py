@@ -1,0 +1,1 @@
+"""What patients and staff tell us, kept: feedback and the question log."""
