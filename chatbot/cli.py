@@ -155,6 +155,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
+    from .answer.render import to_json
     from .serve.engine import Bot
 
     if (args.question is None) == (args.batch is None):
@@ -168,7 +169,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             continue
         answer = bot.ask(rec["question"], lang=settings.lang, k=settings.k)
         if args.json:
-            out = ({"id": rec["id"]} if "id" in rec else {}) | answer.to_json()
+            out = ({"id": rec["id"]} if "id" in rec else {}) | to_json(answer)
             print(json.dumps(out, ensure_ascii=False), flush=True)
         else:
             print(_readable(answer))

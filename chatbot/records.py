@@ -61,8 +61,25 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A sentence quoted verbatim from passage `n` (0-based, into the answer's hits), with the list
+    items it introduces; `language` is the passage's language."""
+
+    n: int
+    text: str
+    items: tuple[str, ...] = ()
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What the bot says to one question, with the passages it relies on."""
+    """What the bot says to one question: its parts, and `text`, the parts rendered as plain text.
+
+    Parts, in reading order: urgent advice (`urgent`), `notes` (fixed texts such as "I answer in
+    English and Indonesian"), the `quotes` with their passage numbers, the cited sources (the hits
+    the quotes come from, see `sources`) and the disclaimer. `abstained` answers quote nothing;
+    `notice` names the fixed message of a reply that is only a message (empty question, ...).
+    """
 
     question: str
     language: str
@@ -71,24 +88,15 @@ class Answer:
     abstained: bool = False
     urgent: bool = False
     notice: str = ""
+    notes: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
 
-    def to_json(self) -> dict:
-        """The CLI/API JSON contract."""
-        return {
-            "question": self.question,
-            "language": self.language,
-            "answer": self.text,
-            "abstained": self.abstained,
-            "urgent": self.urgent,
-            "passages": [
-                {
-                    "chunk_id": h.chunk.id,
-                    "doc_id": h.chunk.doc_id,
-                    "title": h.chunk.title,
-                    "language": h.chunk.language,
-                    "text": h.chunk.text,
-                    "score": round(float(h.score), 4),
-                }
-                for h in self.hits
-            ],
-        }
+    @property
+    def sources(self) -> tuple[int, ...]:
+        """0-based numbers of the passages the quotes come from, in order."""
+        return tuple(sorted({q.n for q in self.quotes}))
+
+    @property
+    def disclaimer(self) -> bool:
+        """Every reply carries the disclaimer, except a bare message (empty question, busy, ...)."""
+        return not self.notice

@@ -11,14 +11,13 @@ import re
 import time
 
 from chatbot.serve.engine import Bot
+from chatbot.answer.render import quote_lines
 from chatbot.records import Answer
 from chatbot.answer.texts import fixed_phrases
 
 from .common import load_set
 from .metrics import precision_recall
 
-_CITED = re.compile(r"^• (.+) \[(\d+)\]$")
-_ITEM = re.compile(r"^   – (.+)$")
 EXAMPLES = {
     "en": ["How is CMV transmitted?", "Who is most at risk of anemia or low platelets from CMV?",
            "What dose of ganciclovir is used for recurrent CMV?", "Is a Coombs test needed when anemia keeps coming back with CMV?",
@@ -38,22 +37,16 @@ def _fixed_patterns() -> list[re.Pattern]:
 
 
 def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = None) -> list[str]:
-    """Lines of the answer that are neither fixed phrases nor verbatim in the passage they cite."""
+    """Quotes (and list items) that are not verbatim in the passage they cite, and lines of the
+    rendered answer that are neither fixed phrases nor those quotes."""
     patterns = patterns or _fixed_patterns()
-    bad, current = [], None
-    for line in answer.text.split("\n"):
-        cited, item = _CITED.match(line), _ITEM.match(line)
-        if cited:
-            n = int(cited.group(2))
-            ok = 1 <= n <= len(answer.hits) and cited.group(1) in answer.hits[n - 1].chunk.text
-            current = answer.hits[n - 1].chunk.text if ok else None
-            if not ok:
-                bad.append(line)
-        elif item:
-            if current is None or item.group(1) not in current:
-                bad.append(line)
-        elif line.strip() and not any(p.match(line) for p in patterns):
-            bad.append(line)
+    bad = []
+    for q in answer.quotes:
+        source = answer.hits[q.n].chunk.text if 0 <= q.n < len(answer.hits) else None
+        bad += [t for t in (q.text, *q.items) if source is None or t not in source]
+    quoted = {line for q in answer.quotes for line in quote_lines(q)}
+    bad += [line for line in answer.text.split("\n")
+            if line.strip() and line not in quoted and not any(p.match(line) for p in patterns)]
     return bad
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chatbot.search.bm25 import BM25, STOPWORDS, tokenize
+from chatbot.search.bm25 import BM25
+from chatbot.text import STOPWORDS, tokenize
 
 CORPUS = [
     "CMV is transmitted through saliva urine and breast milk",

@@ -23,12 +23,13 @@ from ui_helpers import chunk
 
 from chatbot.serve import patient_ui as ui
 from chatbot.serve.engine import clean_question
-from chatbot.records import Answer, Hit
+from chatbot.answer.compose import compose
+from chatbot.records import Answer, Hit, Quote
 from chatbot.answer.texts import language_name, text
 
 LIMIT = 2000  # Settings.max_question_chars by default
 HUGE = 100_000
-ANSWER_KEYS = {"question", "language", "answer", "abstained", "urgent", "passages"}
+ANSWER_KEYS = {"question", "language", "answer", "abstained", "urgent", "quotes", "passages"}
 # what a cleaned question must not keep: controls, zero-width and direction marks, lone surrogates
 INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 PLAIN = "How is CMV transmitted?"
@@ -189,10 +190,7 @@ class EchoBot:
     def ask(self, question: str, lang: str = "auto", k: int | None = None, history=()) -> Answer:
         language = lang if lang in ("en", "id") else "en"
         hit = Hit(chunk(1, title=question, text=question, section=question), 1.5)
-        lines = [text("intro", language), f"• {question} [1]", "", text("sources", language),
-                 text("source_line", language, n=1, title=question, language=language_name("en", language)),
-                 "", text("disclaimer", language)]
-        return Answer(question, language, "\n".join(lines), (hit,))
+        return compose(question, language, [hit], [Quote(0, question)], urgent=False)
 
 
 def rendered(question: str) -> list[str]:

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chatbot.ingest import langid
-from chatbot.search.bm25 import BM25, tokenize
+from chatbot.search.bm25 import BM25
+from chatbot.text import tokenize
 from chatbot.serve.engine import clean_question
 from chatbot.ingest.chunking import chunk_document
 from chatbot.ingest.cleaning import clean_text, load_rules

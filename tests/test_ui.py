@@ -10,7 +10,8 @@ from ui_helpers import FakeBot, chunk
 
 from chatbot.serve import patient_ui as ui
 from chatbot.store.feedback import FeedbackStore
-from chatbot.records import Answer, Hit
+from chatbot.answer.compose import compose
+from chatbot.records import Answer, Hit, Quote
 from chatbot.answer.texts import text
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>[click](javascript:alert(3)) <a href="javascript:x">a</a>'
@@ -43,23 +44,23 @@ def test_urgent_message_comes_first_and_stands_out():
     assert first.startswith('<div class="urgent" role="alert">') and "112" in first
 
 
-def test_source_boxes_are_collapsible_and_titled_with_document_language_and_relevance():
+def test_source_boxes_are_collapsible_and_titled_with_document_section_and_language_without_scores():
     messages = ui.answer_messages(FakeBot().ask("How is CMV transmitted?"))
     assert [m["role"] for m in messages] == ["assistant", "assistant"]  # only the cited passage [1]
     box = messages[1]
     assert box["metadata"]["status"] == "done"  # rendered collapsed
-    assert box["metadata"]["title"] == "Source [1] · CMV basics · English · relevance 2.8"
+    assert box["metadata"]["title"] == "Source [1] · CMV basics · How is CMV transmitted? · English"
     assert "CMV spreads through saliva" in box["content"]
 
 
 def test_source_box_title_in_indonesian():
     messages = ui.answer_messages(FakeBot().ask("Apakah ada vaksin?", lang="id"))
-    assert messages[1]["metadata"]["title"] == "Sumber [1] · CMV basics · Inggris · relevansi 2.8"
+    assert messages[1]["metadata"]["title"] == "Sumber [1] · CMV basics · How is CMV transmitted? · Inggris"
 
 
 def test_html_and_links_in_passages_and_titles_are_escaped():
     hit = Hit(chunk(1, title=HOSTILE, text=HOSTILE, section=""), 3.0)
-    answer = Answer("q", "en", f"{text('intro', 'en')}\n• {HOSTILE} [1]\n\n[1]: javascript:alert(4)", (hit,))
+    answer = compose("q", "en", [hit], [Quote(0, HOSTILE), Quote(0, "[1]: javascript:alert(4)")], urgent=False)
     for message in ui.answer_messages(answer):
         assert_inert(message["content"])
         assert_inert(message.get("metadata", {}).get("title", ""))

@@ -23,7 +23,7 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before any gradio / gradio_client import
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from chatbot.records import Answer, Chunk, Hit  # noqa: E402
+from chatbot.records import Answer, Chunk, Hit, Quote  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,12 +60,9 @@ class FakeBot:
         if self.fail:
             raise RuntimeError("engine exploded: secret traceback detail")
         language = lang if lang in ("en", "id") else ("id" if "apa" in question.lower() else "en")
-        from chatbot.answer.texts import text
+        from chatbot.answer.compose import compose
 
-        lines = [text("urgent", language)] if self.urgent else []
-        lines += [text("intro", language), f"• {self.hits[0].chunk.text} [1]", "", text("sources", language),
-                  f"[1] {self.hits[0].chunk.title} (English)", "", text("disclaimer", language)]
-        return Answer(question=question, language=language, text="\n".join(lines), hits=self.hits, urgent=self.urgent)
+        return compose(question, language, list(self.hits), [Quote(0, self.hits[0].chunk.text)], urgent=self.urgent)
 
 
 def free_port() -> int:

@@ -4,15 +4,16 @@ verbatim, each cited [n], framed by fixed texts in the reply language. Nothing e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..search.bm25 import STOPWORDS, tokenize
+from ..text import STOPWORDS, tokenize
 from ..embeddings import Embedder
 from ..search.glossary import View
-from ..records import Answer, Hit
-from .texts import language_name, text
+from ..records import Answer, Hit, Quote
+from .render import plain_text
+from .texts import text
 
 _BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
 _SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -29,15 +30,6 @@ class ComposeSettings:
     duplicate: float = 0.6  # word overlap (Jaccard) above which a sentence repeats one already chosen
     lexical_weight: float = 0.15  # weight of the share of question terms a sentence contains
     same_language_margin: float = 0.03  # prefer a reply-language sentence this close to the best
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim sentence of passage `n` (0-based), with the list items it introduces, if any."""
-
-    n: int
-    text: str
-    items: tuple[str, ...] = ()
 
 
 def sentences(hit: Hit) -> list[Quote]:
@@ -93,7 +85,7 @@ def select_sentences(question: str, language: str, hits: list[Hit], embedders: t
     """The quotes that best answer the question, in passage order. `views` (the question seen from
     each language, see Retriever.views) add a lexical signal, so a dose question finds the dose."""
     cache = cache or SentenceVectors()
-    pool = [Quote(n, q.text, q.items) for n, h in enumerate(hits[: settings.passages]) for q in sentences(h)]
+    pool = [Quote(n, q.text, q.items, h.chunk.language) for n, h in enumerate(hits[: settings.passages]) for q in sentences(h)]
     if not pool:
         return []
     langs = [hits[q.n].chunk.language for q in pool]
@@ -141,36 +133,24 @@ def _overlap(a: str, b: str) -> float:
 
 def compose(question: str, language: str, hits: list[Hit], picked: list[Quote], *,
             urgent: bool, notes: tuple[str, ...] = ()) -> Answer:
-    """The answer text: urgent advice first, quoted sentences with [n] (n: position in `hits`),
-    the cited sources, the disclaimer. `hits` stay in the answer, best first."""
-    used = sorted({q.n for q in picked})
-    cited = [hits[n] for n in used]
-    lines: list[str] = [text("urgent", language)] if urgent else []
-    lines += list(notes)
-    lines.append(text("intro", language))
-    other = sorted({h.chunk.language for h in cited} - {language})
-    if other:
-        key = "other_language_note" if all(h.chunk.language != language for h in cited) else "mixed_language_note"
-        lines.append(text(key, language, language=language_name(other[0], language)))
-    for q in picked:
-        lines.append(f"• {q.text} [{q.n + 1}]")
-        lines += [f"   – {item}" for item in q.items]
-    lines.append("")
-    lines.append(text("sources", language))
-    for n in used:
-        h = hits[n]
-        lines.append(text("source_line", language, n=n + 1, title=h.chunk.title, language=language_name(h.chunk.language, language)))
-    lines += ["", text("disclaimer", language)]
-    return Answer(question=question, language=language, text="\n".join(lines), hits=tuple(hits), urgent=urgent)
+    """The answer: urgent advice first, the quoted sentences (each citing its passage by position
+    in `hits`), the cited sources, the disclaimer. `hits` stay in the answer, best first."""
+    quotes = tuple(replace(q, language=q.language or hits[q.n].chunk.language) for q in picked)
+    return _with_text(Answer(question=question, language=language, text="", hits=tuple(hits), urgent=urgent,
+                             notes=tuple(notes), quotes=quotes))
 
 
 def no_answer(question: str, language: str, *, urgent: bool, notes: tuple[str, ...] = ()) -> Answer:
     """Abstention: say the sources are silent, suggest a clinician; no passages presented."""
-    lines = ([text("urgent", language)] if urgent else []) + list(notes)
-    lines += [text("no_answer", language), "", text("disclaimer", language)]
-    return Answer(question=question, language=language, text="\n".join(lines), hits=(), abstained=True, urgent=urgent)
+    return _with_text(Answer(question=question, language=language, text="", hits=(), abstained=True, urgent=urgent,
+                             notes=tuple(notes)))
 
 
 def message_only(question: str, language: str, key: str, **values: object) -> Answer:
     """A reply that is only a fixed message (empty or unreadable question, ...)."""
-    return Answer(question=question, language=language, text=text(key, language, **values), hits=(), abstained=True, notice=key)
+    return _with_text(Answer(question=question, language=language, text="", hits=(), abstained=True, notice=key,
+                             notes=(text(key, language, **values),)))
+
+
+def _with_text(answer: Answer) -> Answer:
+    return replace(answer, text=plain_text(answer))

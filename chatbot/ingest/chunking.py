@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from . import langid
 from ..records import Chunk, Document
+from ..text import is_bullet, sentence_spans
 
-_BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _WORD = re.compile(r"\S+")
 
 CHUNKER_VERSION = 2  # bump when passages or their languages would come out differently
@@ -95,7 +94,7 @@ def _blocks(text: str) -> list[_Block]:
         for line in m.group().split("\n"):
             lines.append((offset, offset + len(line), line))
             offset += len(line) + 1
-        if any(_BULLET.match(line) for _, _, line in lines):
+        if any(is_bullet(line) for _, _, line in lines):
             blocks.extend(_bullet_blocks(text, lines))
         else:
             blocks.append(_classify(text, m.start(), m.end(), [l for _, _, l in lines]))
@@ -105,7 +104,7 @@ def _blocks(text: str) -> list[_Block]:
 def _bullet_blocks(text: str, lines: list[tuple[int, int, str]]) -> list[_Block]:
     items: list[list[int]] = []
     for s, e, line in lines:
-        if _BULLET.match(line) or not items:
+        if is_bullet(line) or not items:
             items.append([s + len(line) - len(line.lstrip()), e])
         else:
             items[-1][1] = e  # continuation line of the previous item
@@ -178,8 +177,7 @@ def _units(blocks: list[_Block], settings: ChunkSettings) -> list[list[_Block]]:
 
 
 def _sentences(b: _Block) -> list[_Block]:
-    cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(b.text)] + [len(b.text)]
-    return [_Block("sentence", b.start + s, b.start + e, b.text[s:e]) for s, e in zip(cuts, cuts[1:]) if b.text[s:e].strip()]
+    return [_Block("sentence", b.start + s, b.start + e, b.text[s:e]) for s, e in sentence_spans(b.text)]
 
 
 def _pack(blocks: list[_Block], settings: ChunkSettings) -> list[tuple[int, int]]:

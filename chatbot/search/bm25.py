@@ -1,33 +1,12 @@
-"""Okapi BM25 over passages, in one readable file; the caller owns tokenising (see `tokenize`)."""
+"""Okapi BM25 over passages, in one readable file; the caller owns tokenising (`chatbot.text.tokenize`)."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
-
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-# Words too common in questions to carry meaning; kept short on purpose.
-STOPWORDS = frozenset(
-    """a an the is are was were be been am do does did of in on at to for from with and or but not no
-    if it its this that these those what which who how when where why can could should would will i my me you
-    your we our they their he she his her there about as by into than then so
-    yang dan di ke dari untuk dengan pada adalah ini itu apa apakah bagaimana kenapa mengapa bisa dapat
-    saya aku kami kita anda ada atau juga tidak akan sudah oleh nya""".split()
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords (a hyphenated word gives its parts)."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok not in STOPWORDS:
-            out.append(tok)
-    return out
-
 
 class BM25:
     """Okapi BM25 (k1, b) with the Lucene idf, which is never negative."""

@@ -7,16 +7,15 @@ language the same synonym groups let "penekan imun" find "imunosupresan".
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CorpusError
+from ..text import words
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parent.parent / "data" / "glossary.toml"
 GLOSSARY_FILENAME = "glossary.toml"
-_WORD = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*", re.UNICODE)
 _MAX_PHRASE = 5
 
 
@@ -51,17 +50,17 @@ class Glossary:
         for n, entry in enumerate(entries):
             for lang, phrases in entry.items():
                 for phrase in phrases:
-                    index.setdefault(lang, {}).setdefault(tuple(_WORD.findall(phrase)), []).append(n)
+                    index.setdefault(lang, {}).setdefault(tuple(words(phrase)), []).append(n)
         return cls(tuple(entries), {lang: {k: tuple(v) for k, v in m.items()} for lang, m in index.items()})
 
     def view(self, text: str, source: str, target: str) -> "View":
         """The question as seen from `target`: its words (names such as CMV cross over) plus the
         `target` synonyms of every glossary term in it; `text` (to embed) holds only the synonyms."""
-        words = [w.lower() for w in _WORD.findall(text)]
+        found = words(text)
         phrases: list[str] = []
-        for n, _ in self._matches_with_spans(words, source):
+        for n, _ in self._matches_with_spans(found, source):
             phrases.extend(p for p in self.entries[n].get(target, ()) if p not in phrases)
-        terms = tuple(dict.fromkeys([*words, *(t for p in phrases for t in _WORD.findall(p))]))
+        terms = tuple(dict.fromkeys([*found, *(t for p in phrases for t in words(p))]))
         if source == target:
             return View(terms, text)
         return View(terms, " ".join(phrases))

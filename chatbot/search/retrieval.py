@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bm25 import BM25, STOPWORDS, tokenize
+from ..text import STOPWORDS, tokenize
+from .bm25 import BM25
 from ..ingest.chunking import embedding_text
 from ..embeddings import Embedder
 from .glossary import Glossary, View

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from ..ingest import langid
 from ..store.feedback import FeedbackStore
+from ..answer.compose import message_only
+from ..answer.render import to_json
 from ..records import Answer
 from ..answer.texts import text
 from .render import (
@@ -78,7 +80,7 @@ class Handlers:
         except Exception:
             log.exception("answering failed")
             reply = self.reply_language(question, lang)
-            return Answer(question=question, language=reply, text=text("error", reply), hits=(), abstained=True, notice="error")
+            return message_only(question, reply, "error")
 
     def respond(self, message: str, lang: str, chat: list | None, turns: list | None) -> Iterator[tuple[list, str, list]]:
         """Chat turn: show the question and a progress box, then the answer with its source boxes."""
@@ -90,8 +92,7 @@ class Handlers:
         user = {"role": "user", "content": escape_md(question[:200] + "…" if too_long else question)}
         if too_long:  # answered without the engine; the question stays in the box to be shortened
             reply = self.reply_language(question[:500], lang)
-            answer = Answer(question[:200], reply, text("too_long", reply, length=len(question), limit=self.max_chars),
-                            (), abstained=True, notice="too_long")
+            answer = message_only(question[:200], reply, "too_long", length=len(question), limit=self.max_chars)
         else:
             title = ui_text("thinking", self.reply_language(question, lang))
             yield chat + [user, {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}], "", turns
@@ -135,7 +136,7 @@ class Handlers:
 
     def api_ask(self, question: str, lang: str = "auto") -> dict:
         """Answer one question; returns the JSON contract of `chatbot ask --json`."""
-        return self.ask(question, lang if lang in ("auto", "en", "id") else "auto").to_json()
+        return to_json(self.ask(question, lang if lang in ("auto", "en", "id") else "auto"))
 
     def index_info(self, lang: str = "en") -> str:
         """One line describing the loaded index, for the staff view."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import Answer, Hit
+from ..answer.render import language_note, source_lines
 from ..answer.texts import language_name, text
 
 # the renderer turns bare addresses into links: break "scheme://" and "www." with entities (they display the same)
@@ -53,28 +54,29 @@ def escape_md(value: str, citations: bool = False) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer as safe markdown: urgent advice boxed at the top, bullets, sources, disclaimer last."""
+    """The answer's parts as safe markdown: urgent advice boxed at the top, notes, the quotes as
+    bullets with their citations, sources, and the disclaimer last."""
     lang = answer.language
-    bold = {text("intro", lang), text("intro_followup", lang), text("sources", lang)}
-    out = []
-    for line in answer.text.split("\n"):
-        if answer.urgent and line == text("urgent", lang):
-            out.append(f'<div class="urgent" role="alert">{html.escape(line)}</div>\n')
-        elif line == text("disclaimer", lang):
-            out.append(f'<div class="disclaimer">{html.escape(line)}</div>')
-        elif line.startswith("• "):
-            out.append("- " + escape_md(line[2:], citations=True))
-        elif line in bold:
-            out.append(f"**{escape_md(line)}**")
-        else:
-            out.append(escape_md(line, citations=True))
+    out = [f'<div class="urgent" role="alert">{html.escape(text("urgent", lang))}</div>\n'] if answer.urgent else []
+    out += [escape_md(note) for note in answer.notes]
+    if answer.quotes:
+        out.append(f"**{escape_md(text('intro', lang))}**")
+        note = language_note(answer)
+        out += [escape_md(note)] if note else []
+        for q in answer.quotes:
+            out.append(f"- {escape_md(q.text)} [{q.n + 1}]")
+            out += [escape_md(f"   – {item}") for item in q.items]
+        out += ["", f"**{escape_md(text('sources', lang))}**", *(escape_md(line, citations=True) for line in source_lines(answer))]
+    elif answer.abstained and not answer.notice:
+        out.append(escape_md(text("no_answer", lang)))
+    if answer.disclaimer:
+        out += ["", f'<div class="disclaimer">{html.escape(text("disclaimer", lang))}</div>']
     return "\n".join(out)
 
 
 def cited(answer: Answer) -> list[int]:
-    """Passage numbers (1-based) the answer text cites, in order of first citation."""
-    found = (int(n) for n in re.findall(r"\[(\d{1,2})\]", answer.text))
-    return list(dict.fromkeys(n for n in found if 1 <= n <= len(answer.hits)))
+    """Passage numbers (1-based) the answer quotes, in order of first quote."""
+    return list(dict.fromkeys(q.n + 1 for q in answer.quotes if 0 <= q.n < len(answer.hits)))
 
 
 def escape_html(value: str) -> str:
@@ -83,8 +85,17 @@ def escape_html(value: str) -> str:
 
 
 def source_title(n: int, hit: Hit, lang: str, escape: Callable[[str], str] = escape_md) -> str:
-    """Title of a source box: number, document title, passage language and relevance score."""
-    return ui_text("source_title", lang, n=n, title=escape(hit.chunk.title),
+    """Title of a patient's source box: number, document title, section and passage language
+    (a raw relevance score means nothing to a patient: it is in the staff view)."""
+    section = hit.chunk.section.split(" › ")[-1].strip()
+    key = "source_title" if section and section != hit.chunk.title.strip() else "source_title_no_section"
+    return ui_text(key, lang, n=n, title=escape(hit.chunk.title), section=escape(section),
+                   language=language_name(hit.chunk.language, lang))
+
+
+def staff_source_title(n: int, hit: Hit, lang: str, escape: Callable[[str], str] = escape_html) -> str:
+    """Title of a staff source box: number, document title, passage language and relevance score."""
+    return ui_text("staff_source_title", lang, n=n, title=escape(hit.chunk.title),
                    language=language_name(hit.chunk.language, lang), score=f"{hit.score:.1f}")
 
 
@@ -114,6 +125,6 @@ def passages_table(answer: Answer) -> list[list[Any]]:
 
 def passages_markdown(answer: Answer) -> str:
     """Every retrieved passage in a collapsible box, for the staff view (escaped)."""
-    boxes = [f"<details><summary>{source_title(n, h, answer.language, escape_html)}</summary>\n\n"
+    boxes = [f"<details><summary>{staff_source_title(n, h, answer.language)}</summary>\n\n"
              f"{source_body(h, answer.language)}\n\n<small>{escape_html(h.chunk.id)}</small>\n\n</details>" for n, h in enumerate(answer.hits, 1)]
     return "\n\n".join(boxes)

@@ -1,0 +1,74 @@
+"""An answer's parts as plain text (the CLI, and `Answer.text`) and as JSON (the CLI and API
+contract). The chat window's Markdown renderer is in chatbot/serve/render.py."""
+
+from __future__ import annotations
+
+from ..records import Answer, Quote
+from .texts import language_name, text
+
+
+def language_note(answer: Answer) -> str:
+    """"The source is in Indonesian" when quotes come from passages in another language."""
+    langs = [q.language for q in answer.quotes if q.language]
+    other = sorted(set(langs) - {answer.language})
+    if not other:
+        return ""
+    key = "other_language_note" if all(lg != answer.language for lg in langs) else "mixed_language_note"
+    return text(key, answer.language, language=language_name(other[0], answer.language))
+
+
+def quote_lines(quote: Quote) -> list[str]:
+    """A quote as "• sentence [n]" with its list items indented below."""
+    return [f"• {quote.text} [{quote.n + 1}]", *(f"   – {item}" for item in quote.items)]
+
+
+def source_lines(answer: Answer) -> list[str]:
+    """"[n] Title (Language)" for every cited passage."""
+    lang = answer.language
+    return [text("source_line", lang, n=n + 1, title=answer.hits[n].chunk.title,
+                 language=language_name(answer.hits[n].chunk.language, lang)) for n in answer.sources]
+
+
+def plain_text(answer: Answer) -> str:
+    """The whole reply as plain text: urgent advice, notes, quotes, sources, disclaimer."""
+    lang = answer.language
+    lines = [text("urgent", lang)] if answer.urgent else []
+    lines += list(answer.notes)
+    if answer.quotes:
+        lines.append(text("intro", lang))
+        note = language_note(answer)
+        lines += [note] if note else []
+        for q in answer.quotes:
+            lines += quote_lines(q)
+        lines += ["", text("sources", lang), *source_lines(answer)]
+    elif answer.abstained and not answer.notice:
+        lines.append(text("no_answer", lang))
+    if answer.disclaimer:
+        lines += ["", text("disclaimer", lang)]
+    return "\n".join(lines)
+
+
+def to_json(answer: Answer) -> dict:
+    """The CLI/API JSON contract: question, language, answer (plain text), abstained, urgent,
+    quotes (text, items, passage number 1-based, language) and passages, best first."""
+    return {
+        "question": answer.question,
+        "language": answer.language,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "urgent": answer.urgent,
+        "quotes": [{"text": q.text, "items": list(q.items), "passage": q.n + 1, "language": q.language}
+                   for q in answer.quotes],
+        "passages": [
+            {
+                "chunk_id": h.chunk.id,
+                "doc_id": h.chunk.doc_id,
+                "title": h.chunk.title,
+                "section": h.chunk.section,
+                "language": h.chunk.language,
+                "text": h.chunk.text,
+                "score": round(float(h.score), 4),
+            }
+            for h in answer.hits
+        ],
+    }
