@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     """Everything configurable, with the built-in defaults.
 
-    Abstention thresholds live in `abstain_file`, written by `python -m evaluation.calibrate --write`.
+    Abstention is calibrated when an index is built, with the off-topic questions of `offtopic_file`.
     """
 
     corpus: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
@@ -30,7 +30,9 @@ class Settings:
     bm25_weight: float = 1.0
     bridge_weight: float = 1.0
     same_language_bonus: float = 0.0
-    abstain_file: Path = Path(__file__).resolve().parent / "data" / "abstain.toml"
+    offtopic_file: Path = Path(__file__).resolve().parent / "data" / "offtopic_calibration.toml"
+    abstain_z: float = 2.0  # decline unless the question comes this many spreads closer to the passages than off-topic questions
+    abstain_topic: float = 0.3  # ...or when the quoted passages mention less than this share of its content (0: never)
     max_question_chars: int = 2000
     log_questions: bool = True
     queue_size: int = 64  # waiting chat requests beyond this get a polite "try again" instead of a long wait
@@ -62,7 +64,7 @@ class Settings:
 def _settings(cls, values: dict) -> Settings:
     if "corpus" in values:
         values["corpus"] = tuple(Path(p) for p in values["corpus"])
-    for key in ("index_dir", "data_dir", "abstain_file", "embedding_cache"):
+    for key in ("index_dir", "data_dir", "offtopic_file", "embedding_cache"):
         if key in values:
             values[key] = Path(values[key])
     return replace(cls(), **values)

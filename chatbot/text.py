@@ -8,6 +8,7 @@ question and in a glossary phrase alike.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; hyphens, slashes and apostrophes cut
 BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
@@ -35,6 +36,29 @@ def tokenize(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
 
 
+_STEMMERS = {"en": "english", "id": "indonesian"}
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str):
+    import Stemmer  # PyStemmer: the Snowball stemmers, English and Indonesian among them
+
+    return Stemmer.Stemmer(_STEMMERS[language])
+
+
+def stems(tokens: list[str], language: str) -> list[str]:
+    """Tokens reduced to their stems in `language` ("penularan" and "menular" -> "ular",
+    "platelets" -> "platelet"), so lexical matching survives affixes; other languages as they are."""
+    if language not in _STEMMERS:
+        return list(tokens)
+    return _stemmer(language).stemWords(tokens)
+
+
+def terms(text: str, language: str) -> list[str]:
+    """What lexical search indexes and matches: content tokens, stemmed in the text's language."""
+    return stems(tokenize(text), language)
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of one line or paragraph, verbatim and stripped."""
     return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
@@ -53,3 +77,17 @@ def is_bullet(line: str) -> bool:
 def strip_bullet(line: str) -> str:
     """A list item's text without its bullet mark and trailing reference numbers."""
     return TRAILING_REF.sub("", BULLET.sub("", line.strip()))
+
+
+_COMMON = 6.0  # words at least this frequent (Zipf scale) carry no topic
+
+
+@lru_cache(maxsize=65536)
+def rarity(word: str, language: str) -> float:
+    """How much a word says about a topic: 6 minus its Zipf frequency in everyday `language` or in
+    English, whichever is higher (wordfreq's lists), at least 0; unknown words (and most names of
+    diseases and drugs) count 6, "the" counts 0."""
+    from wordfreq import zipf_frequency
+
+    zipf = max(zipf_frequency(word, language, wordlist="small"), zipf_frequency(word, "en", wordlist="small"))
+    return max(0.0, _COMMON - zipf)

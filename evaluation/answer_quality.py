@@ -21,12 +21,14 @@ from chatbot.records import Answer
 
 from .common import is_relevant, load_set, slices
 
-SETS = ("questions", "heldout", "independent")
+SETS = ("questions", "dev", "heldout", "independent")
 ORDER = ("all", "mono-en", "mono-id", "cross", "short", "lay")
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Whitespace collapsed, case and typographic apostrophes ignored: the same fact quoted from
+    another sentence of the source ("Ganciclovir ..." in a list, "ganciclovir ..." in a summary)."""
+    return re.sub(r"\s+", " ", text).strip().casefold().replace("’", "'")
 
 
 def quoted_text(answer: Answer) -> str:

@@ -24,7 +24,9 @@ def load_set(name: str) -> list[dict]:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Whitespace collapsed, case and typographic apostrophes ignored (a span labelled in one
+    sentence also counts where the source repeats it with another capital)."""
+    return re.sub(r"\s+", " ", text).strip().casefold().replace("’", "'")
 
 
 def relevant_docs(record: dict) -> tuple[str, ...]:

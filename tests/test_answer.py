@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.answer.compose import Quote, compose, no_answer, sentences
-from chatbot.records import Chunk, Hit
+from chatbot.answer.compose import compose, no_answer
+from chatbot.answer.sentences import passage_sentences as sentences
+from chatbot.records import Chunk, Hit, Quote
 from chatbot.answer.texts import fixed_phrases, text
 from evaluation.answers import grounding_violations, measure
 from evaluation.common import load_set

@@ -79,7 +79,7 @@ def test_english_answer_with_citations_and_source_boxes(open_page, server):
     expect(reply).to_contain_text("[1]")
     expect(reply).to_contain_text("This is general health information, not a diagnosis.")
     title = page.locator("#chat .thought-group .title").first
-    expect(title).to_contain_text("Source [1] · Can CMV Cause Anemia and Thrombocytopenia? · English · relevance")
+    expect(title).to_have_text("Source [1] · Can CMV Cause Anemia and Thrombocytopenia? · How is CMV transmitted? · English")
     expect(page.locator("#chat .thought-group .content")).to_have_count(0)  # collapsed until opened
     open_first_source(page)
     expect(page.locator("#chat .thought-group .content").first).to_contain_text("bodily fluids")
@@ -98,7 +98,7 @@ def test_indonesian_browser_gets_indonesian_window_and_answer(open_page, server)
     expect(page.get_by_role("tab", name="Ajukan pertanyaan")).to_be_visible()
     ask(page, "Apakah ada vaksin untuk CMV?", "Berikut informasi dari sumber kami:")
     expect(page.locator("#chat .thought-group .title").first).to_contain_text(
-        "Sumber [1] · Can CMV Cause Anemia and Thrombocytopenia? · Inggris · relevansi")
+        "Sumber [1] · Can CMV Cause Anemia and Thrombocytopenia? · Is there a vaccine for CMV? · Inggris")
     open_first_source(page)
     shot(page, "desktop-id")
     page.get_by_role("button", name="Suka", exact=True).last.click()

@@ -130,7 +130,7 @@ def corpora(tmp_path_factory) -> Corpora:
     build_seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     refs["big"] = reference(root / "ref-big")
-    assert refs["big"]["counts"] == {"documents": BIG_RECORDS, "chunks": BIG_RECORDS}
+    assert refs["big"]["counts"] == {"documents": BIG_RECORDS, "chunks": BIG_RECORDS, "headings": BIG_RECORDS}
     return Corpora(root, small, medium, big, refs, root / "ref-old", build_seconds)
 
 

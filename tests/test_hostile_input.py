@@ -138,7 +138,8 @@ def chatbot_exe() -> str:
 def cli_env(tmp_path_factory) -> dict[str, str]:
     """No CHATBOT_* settings from the shell, no model hub, data written to a temp folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    return env | {"HF_HUB_OFFLINE": "1", "CHATBOT_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    return env | {"HF_HUB_OFFLINE": "1", "CHATBOT_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+                  "CHATBOT_ABSTAIN_Z": "-1000", "CHATBOT_ABSTAIN_TOPIC": "0"}  # abstention off: every reply shows its passages
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,7 @@ def test_cli_prints_one_json_reply(cli_replies, case):
     assert set(reply) == ANSWER_KEYS
     assert_reply(reply["answer"], reply["language"], case)
     assert not INVISIBLE.search(reply["question"])
-    assert (reply["passages"] == []) == bool(case.notice)  # the hashing model never abstains
+    assert (reply["passages"] == []) == bool(case.notice)  # abstention is off in this environment
 
 
 # --- (c) the chat window's formatting, with an engine that echoes the question ------------------

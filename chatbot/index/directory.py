@@ -16,40 +16,57 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text
+from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text, heading_text
 from ..embeddings import Embedder, spec_of
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from ..records import Chunk, Document, content_hash
+from .calibrate import calibrate
 from .vectors import embed_all, make_index, read_index
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: heading vectors (heads.json, heads-N.faiss), embedders that cover part of the passages
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
+HEADS = "heads.json"
+NON_ENGLISH = "non-english"  # an embedder that covers only passages not in English (e5 in large collections)
 ANN_THRESHOLD = 20_000  # passages; from here on each embedder gets an approximate (IVF) index
 log = logging.getLogger("chatbot")
 
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    """An index in memory: chunks in FAISS id order and one FAISS index per embedder."""
+    """An index in memory: chunks in FAISS id order, one FAISS index of passages per embedder (ids
+    are passage rows), and per embedder one of the distinct headings (`heads`; `chunk_head[i]` is
+    the heading row of passage i)."""
 
     path: Path
     manifest: dict
     chunks: tuple[Chunk, ...]
     vectors: tuple  # faiss.Index per embedder, same order as manifest["embedders"]
+    heads: tuple[str, ...] = ()
+    chunk_head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    head_vectors: tuple = ()  # faiss.Index per embedder over the headings (ids are heading rows)
+
+    def covered(self, n: int) -> np.ndarray | None:
+        """Passage rows embedder `n` holds (None: all of them)."""
+        entry = self.manifest["embedders"][n]
+        if entry.get("covers", "all") == "all":
+            return None
+        return np.flatnonzero(np.array([c.language != "en" for c in self.chunks], dtype=bool))
 
 
 def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: ChunkSettings, rules_hash: str,
-                ann_threshold: int = ANN_THRESHOLD) -> dict:
+                ann_threshold: int = ANN_THRESHOLD, partial: tuple[str, ...] = (), offtopic_hash: str = "") -> dict:
     """What an index depends on; equal fingerprints mean a rebuild would change nothing."""
     return {
+        "offtopic_questions": offtopic_hash,
         "ann_threshold": ann_threshold,
+        "non_english_only": sorted(partial),
         "format_version": FORMAT_VERSION,
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
         "embedders": list(embedder_ids),
@@ -82,40 +99,42 @@ def is_current(index_dir: Path, fp: dict) -> bool:
 
 def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder, ...], chunking: ChunkSettings,
                 rules_hash: str, corpus: list[str] | None = None, progress: Callable[[str], None] = log.info,
-                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False) -> dict:
-    """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the manifest."""
-    import faiss
-
+                ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False,
+                partial: tuple[str, ...] = (), offtopic: list[tuple[str, str]] | None = None) -> dict:
+    """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the
+    manifest. Embedders named in `partial` embed only the passages (and headings) not in English.
+    The `offtopic` questions calibrate abstention for this index (see calibrate.py)."""
     index_dir = Path(index_dir)
     started = time.perf_counter()
     chunks = _chunks(docs, chunking, _previous_chunks(index_dir, chunking, rules_hash))
     progress(f"{len(docs)} documents -> {len(chunks)} passages")
-    texts = [embedding_text(c) for c in chunks]
+    heads, chunk_head = _heads(chunks)
+    plans = [_plan(chunks, heads, chunk_head, e.id in partial) for e in embedders]
     with _lock(index_dir), _staging(index_dir) as tmp:
         _restore_old(index_dir)  # a crash mid-swap left only `.NAME.old`: never delete the last good index
-        entries = []
-        embedded = embed_all(embedders, texts, cache_dir, bar=bar, prune=prune_cache)
-        for n, (emb, done) in enumerate(zip(embedders, embedded)):
-            progress(f"{emb.id}: embedded {done.fresh} new passages ({len(texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
-            index, kind = make_index(done.vectors, ann_threshold)
-            name = f"vectors-{n}.faiss"
-            faiss.write_index(index, str(tmp / name))
-            entries.append({"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": name, **kind})
+        embedded = embed_all(embedders, [plan.texts for plan in plans], cache_dir, bar=bar, prune=prune_cache)
+        written = [_write_vectors(tmp, n, emb, plan, done, ann_threshold, progress)
+                   for n, (emb, plan, done) in enumerate(zip(embedders, plans, embedded))]
+        entries = [entry for entry, _ in written]
+        abstention = calibrate(embedders, [index for _, index in written], offtopic) if offtopic else {}
         with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        _write_json(tmp / HEADS, {"texts": heads, "chunk_head": chunk_head})
         manifest = {
             "format_version": FORMAT_VERSION,
             "package_version": __version__,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash, ann_threshold),
+            "fingerprint": fingerprint(docs, tuple(e.id for e in embedders), chunking, rules_hash, ann_threshold, partial,
+                                       content_hash("\n".join(f"{lang}\t{q}" for lang, q in offtopic), 16) if offtopic else ""),
+            "abstention": abstention,
             "corpus": corpus or [],
             "model": spec_of(tuple(e.id for e in embedders)),  # what loads these embedders again
             "embedders": entries,
             "chunking": asdict(chunking),
             "chunker_version": CHUNKER_VERSION,
             "documents": [{"id": d.id, "title": d.title, "language": d.language, "path": d.path, "hash": d.hash} for d in docs],
-            "counts": {"documents": len(docs), "chunks": len(chunks)},
+            "counts": {"documents": len(docs), "chunks": len(chunks), "headings": len(heads)},
             "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
             "build_seconds": round(time.perf_counter() - started, 2),
         }
@@ -123,6 +142,46 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
         _swap_in(tmp, index_dir)
     progress(f"index written to {index_dir} in {manifest['build_seconds']} s")
     return manifest
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one embedder embeds: passage rows (None: all) and heading rows, texts in that order."""
+
+    rows: np.ndarray | None
+    head_rows: np.ndarray | None
+    texts: list[str]
+    n_passages: int  # the first n_passages texts are passages, the rest headings
+
+
+def _heads(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
+    """The distinct heading texts, and each passage's heading row."""
+    heads: dict[str, int] = {}
+    chunk_head = [heads.setdefault(heading_text(c), len(heads)) for c in chunks]
+    return list(heads), chunk_head
+
+
+def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_english_only: bool) -> _Plan:
+    if not non_english_only:
+        return _Plan(None, None, [embedding_text(c) for c in chunks] + heads, len(chunks))
+    rows = np.array([i for i, c in enumerate(chunks) if c.language != "en"], dtype=np.int64)
+    head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64)
+    return _Plan(rows, head_rows, [embedding_text(chunks[i]) for i in rows] + [heads[h] for h in head_rows], len(rows))
+
+
+def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_threshold: int, progress) -> tuple[dict, object]:
+    """Write one embedder's passage and heading indexes; returns its manifest entry and passage index."""
+    import faiss
+
+    n_passages = plan.n_passages
+    progress(f"{emb.id}: embedded {done.fresh} new texts ({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
+    passages, kind = make_index(done.vectors[:n_passages], ann_threshold, plan.rows)
+    heads, head_kind = make_index(done.vectors[n_passages:], 1 << 62, plan.head_rows)
+    faiss.write_index(passages, str(tmp / f"vectors-{n}.faiss"))
+    faiss.write_index(heads, str(tmp / f"heads-{n}.faiss"))
+    return {"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": f"vectors-{n}.faiss",
+            "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"],
+            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(n_passages), **kind}, passages
 
 
 def _chunks(docs: list[Document], chunking: ChunkSettings, previous: dict[str, tuple[str, list[Chunk]]]) -> list[Chunk]:
@@ -181,12 +240,19 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
     try:
         chunks = tuple(Chunk(**json.loads(line)) for line in (index_dir / CHUNKS).read_text(encoding="utf-8").splitlines())
         vectors = tuple(read_index(index_dir / e["file"], e) for e in manifest["embedders"])
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        heads = json.loads((index_dir / HEADS).read_text(encoding="utf-8"))
+        head_vectors = tuple(read_index(index_dir / e["heads_file"], {"type": e["heads_type"]}) for e in manifest["embedders"])
+        chunk_head = np.asarray(heads["chunk_head"], dtype=np.int64)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
     for entry, vec in zip(manifest["embedders"], vectors):
-        if vec.ntotal != len(chunks) or vec.d != entry["dim"]:
-            raise IndexCorruptError(f"{index_dir}: {entry['file']} holds {vec.ntotal} vectors of {vec.d} dims for {len(chunks)} passages: {corrupt}")
-    return LoadedIndex(path=index_dir, manifest=manifest, chunks=chunks, vectors=vectors)
+        expected = entry.get("passages", len(chunks)) if entry.get("covers", "all") != "all" else len(chunks)
+        if vec.ntotal != expected or vec.d != entry["dim"]:
+            raise IndexCorruptError(f"{index_dir}: {entry['file']} holds {vec.ntotal} vectors of {vec.d} dims for {expected} passages: {corrupt}")
+    if len(chunk_head) != len(chunks) or (len(chunk_head) and int(chunk_head.max()) >= len(heads["texts"])):
+        raise IndexCorruptError(f"{index_dir}: {HEADS} does not match {CHUNKS}: {corrupt}")
+    return LoadedIndex(path=index_dir, manifest=manifest, chunks=chunks, vectors=vectors, heads=tuple(heads["texts"]),
+                       chunk_head=chunk_head, head_vectors=head_vectors)
 
 
 def vectors_of(index, ids: np.ndarray) -> np.ndarray:

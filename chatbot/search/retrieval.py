@@ -1,13 +1,14 @@
-"""Retrieval within and across languages: dense candidates from each embedder plus BM25, fused.
+"""Retrieval within and across languages: dense candidates from each embedder, over passages and
+over their headings (the FAQ question or title they answer), plus BM25, fused.
 
-Raw similarities of different models live on different scales, so each score becomes a
-z-score against the same query's scores over a fixed sample of passages. The fused score is
-the weighted mean of the z-scores of the components that apply to the passage: cross-lingual
-embedders always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question
-itself in its own language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts
-twice when question and passage are both English, the one case it was trained for: on MedQuAD
-(English) that lifted hit@10 from .88 to .91 on a 100-question development sample, and changed
-no Indonesian or cross-lingual hit@5 on our labelled sets.
+Every language keeps its voice: candidates are drawn language by language, so five Indonesian
+passages are found even when 99% of the collection is English, and each score becomes a z-score
+against a sample of passages of the passage's own language. The fused score is the weighted
+mean of the z-scores of the components that apply to the passage: cross-lingual embedders
+always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question itself in its own
+language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts twice when question
+and passage are both English, the one case it was trained for. An embedder that holds only some
+passages (e5 in a large collection holds the non-English ones) scores only those.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..text import STOPWORDS, tokenize
-from .bm25 import BM25
-from ..ingest.chunking import embedding_text
 from ..embeddings import Embedder
-from .glossary import Glossary, View
-from ..index.directory import LoadedIndex, vectors_of
+from ..index.directory import LoadedIndex
+from ..ingest.chunking import embedding_text
 from ..records import Hit
+from ..text import STOPWORDS, stems, terms
+from .bm25 import BM25
+from .glossary import Glossary, View
+from .vectors import Lanes
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,13 @@ class FusionSettings:
 
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    same_language_bonus: float = 0.0
+    same_language_bonus: float = 0.0  # added to the fused score of passages in the question's language
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
     english_model_weight: float = 2.0  # English-only embedders (MiniLM) when question and passages are English
+    head_weight: float = 0.0  # similarity to the passage's heading (FAQ question, title), per embedder
     candidates: int = 60
     sample_size: int = 1024
+    per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
     weights: dict[str, float] = field(default_factory=dict)  # per embedder id, overrides dense_weight
 
     def weight(self, embedder_id: str) -> float:
@@ -61,11 +65,16 @@ class Retriever:
         self._local = np.zeros(len(self.chunks), dtype=np.int64)  # row -> position within its language
         for rows in self._rows.values():
             self._local[rows] = np.arange(len(rows))
-        sample = _spread(np.arange(len(self.chunks)), settings.sample_size)
-        self._samples = [vectors_of(vec, sample) for vec in index.vectors]
-        self._bm25 = {
-            lang: BM25([tokenize(embedding_text(self.chunks[i])) for i in rows]) for lang, rows in self._rows.items()
-        }
+        self._passages, self._heads = [], []
+        for n, vec in enumerate(index.vectors):
+            covered = index.covered(n)
+            by_lang = {lang: rows if covered is None else np.intersect1d(rows, covered) for lang, rows in self._rows.items()}
+            self._passages.append(Lanes(vec, by_lang, settings.sample_size, settings.per_language_stats))
+            heads = {lang: np.unique(index.chunk_head[rows]) for lang, rows in by_lang.items()} if len(index.heads) else {}
+            self._heads.append(Lanes(index.head_vectors[n], heads, settings.sample_size, settings.per_language_stats)
+                               if heads else None)
+        self._head_chunks = _chunks_by_head(index.chunk_head)
+        self._bm25 = {lang: BM25([terms(embedding_text(self.chunks[i]), lang) for i in rows]) for lang, rows in self._rows.items()}
 
     def query_vectors(self, question: str) -> list[np.ndarray]:
         """The question embedded by each embedder, in order."""
@@ -92,34 +101,12 @@ class Retriever:
         views = views if views is not None else self.views(question, language)
         qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
-        # per embedder: query vector per passage language (None: not comparable there)
-        per_lang = [_by_vector(self._view_vectors(emb, q, views, language)) for emb, q in zip(self.embedders, qvecs)]
-        cand: set[int] = set()
-        for vec, groups in zip(self.index.vectors, per_lang):
-            for q, group_langs in groups:
-                _, found = vec.search(q[None, :], n_cand)
-                cand.update(int(i) for i in found[0] if i >= 0 and self.chunk_lang[i] in group_langs)
+        per_lang = [self._view_vectors(emb, q, views, language) for emb, q in zip(self.embedders, qvecs)]
+        cand = self._candidates(per_lang, n_cand)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         ids = np.array(sorted(cand), dtype=np.int64)
+        num, den, parts = self._dense(ids, per_lang, language)
         langs = self.chunk_lang[ids]
-        num, den = np.zeros(len(ids)), np.zeros(len(ids))
-        parts: list[dict[str, float]] = [{} for _ in ids]
-        for emb, vec, sample, groups in zip(self.embedders, self.index.vectors, self._samples, per_lang):
-            stored = vectors_of(vec, ids)
-            for q, group_langs in groups:
-                rows = np.flatnonzero(np.isin(langs, group_langs))
-                if not len(rows):
-                    continue
-                mu, sd = _stats(sample @ q)
-                raw = stored[rows] @ q
-                bridged = language not in group_langs  # only same-language embedders get a bridged vector
-                w = self.settings.weight(emb.id) * (self.settings.bridge_weight if bridged else 1.0)
-                if not emb.cross_lingual and not bridged and group_langs == ["en"]:
-                    w *= self.settings.english_model_weight  # an English-only model on English question and passages
-                num[rows] += w * (raw - mu) / sd
-                den[rows] += w
-                for j, r in zip(rows, raw):
-                    parts[j][emb.id] = round(float(r), 4)
         for j, i in enumerate(ids):
             found = bm25.get(langs[j])
             if found is not None:
@@ -134,6 +121,53 @@ class Retriever:
         order = np.argsort(-fused)[:k]
         return [Hit(chunk=self.chunks[ids[j]], score=float(fused[j]), components=parts[j]) for j in order]
 
+    def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int) -> set[int]:
+        """Nearest passages, and passages under the nearest headings, of every language, per embedder."""
+        cand: set[int] = set()
+        for passages, heads, by_lang in zip(self._passages, self._heads, per_lang):
+            for lang, q in by_lang.items():
+                if q is None:
+                    continue
+                cand.update(int(i) for i in passages.nearest(q, lang, n_cand))
+                if heads is not None and self.settings.head_weight > 0:
+                    for h in heads.nearest(q, lang, max(5, n_cand // 4)):
+                        cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3] if self.chunk_lang[i] == lang)
+        return cand
+
+    def _dense(self, ids: np.ndarray, per_lang: list[dict[str, np.ndarray | None]], language: str):
+        """Weighted sums of the embedders' z-scores (passage and heading) of each candidate."""
+        langs = self.chunk_lang[ids]
+        num, den = np.zeros(len(ids)), np.zeros(len(ids))
+        parts: list[dict[str, float]] = [{} for _ in ids]
+        for n, (emb, by_lang) in enumerate(zip(self.embedders, per_lang)):
+            passages, heads = self._passages[n], self._heads[n]
+            for lang, q in by_lang.items():
+                rows = np.flatnonzero(langs == lang)
+                lane = passages.langs.get(lang)
+                if q is None or not len(rows) or lane is None:
+                    continue
+                rows = rows[np.isin(ids[rows], lane.rows)]  # an embedder that holds some passages scores those
+                if not len(rows):
+                    continue
+                w = self.settings.weight(emb.id) * (self.settings.bridge_weight if lang != language else 1.0)
+                if not emb.cross_lingual and lang == language == "en":
+                    w *= self.settings.english_model_weight  # an English-only model on English question and passages
+                raw = passages.similarity(q, ids[rows])
+                mu, sd = passages.stats(q, lang)
+                num[rows] += w * (raw - mu) / sd
+                den[rows] += w
+                for j, r in zip(rows, raw):
+                    parts[j][emb.id] = round(float(r), 4)
+                if heads is not None and self.settings.head_weight > 0 and lang in heads.langs:
+                    head_rows = self.index.chunk_head[ids[rows]]
+                    raw_h = heads.similarity(q, head_rows)
+                    mu_h, sd_h = heads.stats(q, lang)
+                    num[rows] += w * self.settings.head_weight * (raw_h - mu_h) / sd_h
+                    den[rows] += w * self.settings.head_weight
+                    for j, r in zip(rows, raw_h):
+                        parts[j][f"head:{emb.id}"] = round(float(r), 4)
+        return num, den, parts
+
     def _view_vectors(self, emb: Embedder, q: np.ndarray, views: dict[str, View], language: str) -> dict[str, np.ndarray | None]:
         """Which query vector an embedder compares with the passages of each language."""
         if emb.cross_lingual:
@@ -145,10 +179,10 @@ class Retriever:
 
     def _bm25_scores(self, view: View, lang: str, n_cand: int, cand: set[int]):
         """BM25 scores of a language's passages for a view (with mean, sd); adds its top hits to `cand`."""
-        terms = [t for t in view.terms if t not in STOPWORDS]
-        if not terms or self.settings.bm25_weight <= 0:
+        query = stems([t for t in view.terms if t not in STOPWORDS], lang)
+        if not query or self.settings.bm25_weight <= 0:
             return None
-        scores = self._bm25[lang].scores(terms)
+        scores = self._bm25[lang].scores(query)
         if not scores.any():
             return None
         rows = self._rows[lang]
@@ -157,23 +191,9 @@ class Retriever:
         return scores, float(scores.mean()), float(scores.std()) or 1.0
 
 
-def _by_vector(by_lang: dict[str, np.ndarray | None]) -> list[tuple[np.ndarray, list[str]]]:
-    """Languages grouped by the query vector they use, so each distinct vector is searched once."""
-    groups: dict[int, tuple[np.ndarray, list[str]]] = {}
-    for lang, q in by_lang.items():
-        if q is not None:
-            groups.setdefault(id(q), (q, []))[1].append(lang)
-    return list(groups.values())
-
-
-def _stats(sample_scores: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of a query's scores over a language's sample passages."""
-    sd = float(sample_scores.std()) if len(sample_scores) > 1 else 0.0
-    return float(sample_scores.mean()), sd if sd > 1e-6 else 1.0
-
-
-def _spread(rows: np.ndarray, n: int) -> np.ndarray:
-    """Up to n rows evenly spread over the list: a fixed, reproducible sample."""
-    if len(rows) <= n:
-        return rows
-    return rows[np.linspace(0, len(rows) - 1, n).astype(int)]
+def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:
+    """Passage rows under each heading, in order."""
+    out: dict[int, list[int]] = {}
+    for i, h in enumerate(chunk_head.tolist()):
+        out.setdefault(h, []).append(i)
+    return out

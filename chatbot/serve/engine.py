@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from ..ingest import langid
-from ..answer.compose import ComposeSettings, SentenceVectors, compose, message_only, no_answer, select_sentences
+from ..answer.choose import ChooseSettings, SentenceVectors, choose
+from ..answer.compose import compose, message_only, no_answer
+from ..answer.topic import coverage
 from ..embeddings import load_embedders
-from ..errors import ChatbotError
 from ..index.build import open_index
-from ..records import Answer
+from ..records import Answer, Hit
+from ..index.calibrate import relatedness
+from ..search.focus import focus
 from ..search.retrieval import FusionSettings, Retriever
 from ..settings import Settings
 from ..answer.texts import text
@@ -22,6 +23,7 @@ from ..answer.urgent import danger_signs
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
+TOPIC_CHECK_BELOW = 4.0  # the quoted passages must mention the question's topic unless it is this close to them
 
 
 class Bot:
@@ -33,7 +35,8 @@ class Bot:
         self.embedders = retriever.embedders
         self.manifest = retriever.index.manifest
         self._sentences = SentenceVectors()
-        self.thresholds = abstention_thresholds(self.embedders, settings.abstain_file)
+        self.choose_settings = ChooseSettings()
+        self.abstention = self.manifest.get("abstention") or {}  # calibrated when the index was built
 
     @classmethod
     def load(cls, settings: Settings | None = None, progress: Callable[[str], None] = log.info) -> "Bot":
@@ -62,22 +65,38 @@ class Bot:
         qvecs = self.retriever.query_vectors(query)
         views = self.retriever.views(query, language)
         hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views)
-        if not hits or self.sources_silent(qvecs):
+        related = self.relatedness(qvecs, language)
+        asked = focus(query, language)  # a long message: its question with its topic words is searched too
+        if asked:
+            fvecs, fviews = self.retriever.query_vectors(asked), self.retriever.views(asked, language)
+            hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
+            related = max(related, self.relatedness(fvecs, language)) if related is not None else None
+        if not hits or (related is not None and related < self.settings.abstain_z):
             return no_answer(question, language, urgent=urgent, notes=notes)
-        picked = select_sentences(query, language, hits, self.embedders, ComposeSettings(), self._sentences, qvecs, views)
-        if not picked:
+        picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences)
+        if not picked or self._another_topic(query, language, hits, picked, related):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
 
-    def relatedness(self, qvecs: list) -> dict[str, float]:
-        """How close the question comes to any passage, per calibrated embedder."""
-        return {emb_id: self.retriever.best_similarity(emb_id, qvecs) for emb_id in self.thresholds}
+    def relatedness(self, qvecs: list, language: str) -> float | None:
+        """How much closer the question comes to this index's passages than everyday off-topic
+        questions do, in spreads (None when the index carries no calibration)."""
+        best = {e.id: self.retriever.best_similarity(e.id, qvecs) for e in self.embedders if e.id in self.abstention}
+        return relatedness(self.abstention, best, language)
 
-    def sources_silent(self, qvecs: list) -> bool:
-        """True when no calibrated embedder finds a passage above its threshold (never, when
-        none of the configured embedders is calibrated)."""
-        sims = self.relatedness(qvecs)
-        return bool(sims) and all(sim < self.thresholds[e] for e, sim in sims.items())
+    def _another_topic(self, question: str, language: str, hits: list, picked: list, related: float | None) -> bool:
+        """True when the passages about to be quoted hardly mention the question's rarer words
+        ("dengue", "migraine") and the question is not very close to them in meaning either."""
+        if related is not None and related >= TOPIC_CHECK_BELOW:
+            return False
+        cited = [hits[n] for n in sorted({q.n for q in picked})]
+        minimum = self.settings.abstain_topic
+        return minimum > 0 and coverage(question, language, cited, self.retriever.glossary) < minimum
+
+    def sources_silent(self, qvecs: list, language: str) -> bool:
+        """True when the question is no closer to the passages than off-topic questions get."""
+        score = self.relatedness(qvecs, language)
+        return score is not None and score < self.settings.abstain_z
 
     def _with_context(self, question: str, history: Sequence[str]) -> str:
         """A short follow-up ("and for babies?") is searched together with the previous question."""
@@ -87,14 +106,13 @@ class Bot:
         return question
 
 
-def abstention_thresholds(embedders, path: Path) -> dict[str, float]:
-    """Calibrated thresholds of the configured embedders (empty: never abstain on similarity)."""
-    try:
-        thresholds = tomllib.loads(Path(path).read_text(encoding="utf-8"))["thresholds"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
-        raise ChatbotError(f"cannot read abstention thresholds from {path} ({exc}): fix it or unset CHATBOT_ABSTAIN_FILE") from exc
-    configured = {e.id for e in embedders}
-    return {e: float(t) for e, t in thresholds.items() if e in configured}
+def merge(first: list[Hit], second: list[Hit], k: int) -> list[Hit]:
+    """Two rankings of passages as one: each passage with the better of its two scores."""
+    best: dict[str, Hit] = {}
+    for hit in [*first, *second]:
+        if hit.chunk.id not in best or hit.score > best[hit.chunk.id].score:
+            best[hit.chunk.id] = hit
+    return sorted(best.values(), key=lambda h: -h.score)[:k]
 
 
 def _decode_escaped(text: str) -> str:

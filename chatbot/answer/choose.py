@@ -1,0 +1,196 @@
+"""Choosing what to quote: the sentences of the top passages that answer the question.
+
+A sentence scores by its meaning (the embedders' similarity to the question), by the question's
+words it contains (through the glossary in the other language), and above all by whether it
+carries the kind of answer asked for (a dose, a duration, a drug, a test, a reason: see
+kinds.py). A sentence that only restates the question carries none of these and loses to the
+one that answers. Around the best sentence the answer keeps what it needs to be read alone: the
+sentence it leans on ("This ...", "Hal ini ..."), the items of the list it introduces, and the
+rest of a short FAQ answer whose stored question asks what the patient asked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..embeddings import Embedder
+from ..records import Hit, Quote
+from ..search.glossary import View
+from ..text import STOPWORDS, stems, terms, tokenize
+from .kinds import Kind, asked, gives
+from .sentences import Sentence, passage_sentences, stored_question
+
+
+@dataclass(frozen=True)
+class ChooseSettings:
+    passages: int = 3  # how many top passages sentences may come from
+    check_passages: int = 5  # how many are searched for a sentence of the kind asked for
+    max_sentences: int = 3
+    margin: float = 0.05  # a sentence joins the answer if within this score of the best one
+    duplicate: float = 0.6  # word overlap (Jaccard) above which a sentence repeats one already chosen
+    lexical_weight: float = 0.15  # weight of the share of question terms a sentence contains
+    kind_weight: float = 0.12  # bonus of a sentence that carries the kind of answer asked for
+    rank_step: float = 0.02  # a passage ranked one lower costs its sentences this much
+    passage_weight: float = 0.0  # weight of the passage's retrieval score (a z-score)
+    normalise: bool = True  # each embedder's sentence similarities as z-scores over the candidates
+    same_language_margin: float = 0.03  # prefer a reply-language sentence this close to the best
+    faq_match: float = 0.6  # a stored FAQ question at least this similar asks what the patient asked
+    faq_words: int = 80  # a matched FAQ answer up to this long is quoted whole
+    follow: int = 1  # the best sentence brings this many sentences after it (same passage)
+    follow_words: int = 70  # ...while the quote stays this short
+
+
+class SentenceVectors:
+    """Bounded cache of sentence vectors per embedder: popular passages are embedded once."""
+
+    def __init__(self, max_items: int = 50_000) -> None:
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self.max_items = max_items
+
+    def encode(self, emb: Embedder, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if (emb.id, t) not in self._cache))
+        if missing:
+            if len(self._cache) + len(missing) > self.max_items:
+                self._cache.clear()
+            for t, v in zip(missing, emb.encode_passages(missing)):
+                self._cache[(emb.id, t)] = v
+        return np.stack([self._cache[(emb.id, t)] for t in texts])
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the chooser knows about the question: its language, its vector per embedder, its
+    views per passage language (glossary bridge) and the kinds of answer it asks for."""
+
+    question: str
+    language: str
+    vectors: list[np.ndarray]
+    views: dict[str, View]
+    kinds: tuple[Kind, ...]
+
+
+def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embedder, ...],
+           vectors: list[np.ndarray], views: dict[str, View], settings: ChooseSettings = ChooseSettings(),
+           cache: SentenceVectors | None = None) -> list[Quote]:
+    """The quotes that best answer the question, in passage order; [] when none of the top
+    passages carries the kind of answer the question needs (the sources do not say)."""
+    cache = cache or SentenceVectors()
+    ctx = Context(question, language, vectors, views, asked(question))
+    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h, n)]
+    if not pool:
+        return []
+    wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]
+    carries = np.array([sum(gives(s.full, k) for k in wanted) / len(wanted) if wanted else 0.0 for s in pool])
+    if any(k.specific for k in wanted) and not carries.any():
+        return []
+    near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
+    pool, carries = [pool[i] for i in near], carries[near]
+    langs = [hits[s.n].chunk.language for s in pool]
+    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise) + settings.kind_weight * carries
+    scores -= settings.rank_step * np.array([s.n for s in pool])
+    scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
+    scores += settings.lexical_weight * np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
+    best = _best(scores, langs, language, settings)
+    chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
+    chosen += _following(best, pool, chosen, settings)
+    for i in np.argsort(-scores):
+        if len(chosen) >= settings.max_sentences or scores[i] < scores[best] - settings.margin:
+            break
+        said = [t for c in chosen for t in (pool[c].text, *pool[c].items)]
+        if i not in chosen and all(_overlap(pool[i].text, t) < settings.duplicate for t in said):
+            chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
+    picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
+    return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
+
+
+def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
+                cache: SentenceVectors, normalise: bool = False) -> np.ndarray:
+    """Mean similarity of each sentence (alone, or with its list items) to the question, over the
+    embedders that can compare it (cross-lingual ones always, the others within a language)."""
+    sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
+    for emb, q in zip(embedders, ctx.vectors):
+        ok = np.array([emb.cross_lingual or lg == ctx.language for lg in langs])
+        own = cache.encode(emb, [s.text for s in pool]) @ q
+        whole = cache.encode(emb, [s.full for s in pool]) @ q
+        best = np.maximum(own, whole)
+        if normalise and ok.sum() > 1:
+            best = (best - best[ok].mean()) / max(float(best[ok].std()), 1e-3) * 0.1  # spreads of 0.1, like raw cosines
+        sims += best * ok
+        weights += ok
+    return sims / np.maximum(weights, 1)
+
+
+def _best(scores: np.ndarray, langs: list[str], language: str, settings: ChooseSettings) -> int:
+    """The best sentence, or a nearly as good one in the reply language."""
+    best = int(np.argmax(scores))
+    same = [i for i, lg in enumerate(langs) if lg == language]
+    if langs[best] != language and same:
+        alt = max(same, key=lambda i: scores[i])
+        if scores[alt] >= scores[best] - settings.same_language_margin:
+            return alt
+    return best
+
+
+def _around(i: int, pool: list[Sentence], hits: list[Hit], ctx: Context, embedders: tuple[Embedder, ...],
+            cache: SentenceVectors, settings: ChooseSettings, faq: bool = True) -> list[int]:
+    """Sentence `i` with what it needs: the sentence it leans on, or the whole (or the opening) of
+    the FAQ answer it belongs to when that FAQ's stored question asks what the patient asked."""
+    s = pool[i]
+    same = [j for j, t in enumerate(pool) if t.n == s.n]
+    if faq and s.faq and _faq_similarity(ctx, hits[s.n], embedders, cache) >= settings.faq_match:
+        answer = sorted(same, key=lambda j: pool[j].i)
+        if sum(pool[j].words for j in answer) <= settings.faq_words:
+            return answer
+        opening, words = [], 0
+        for j in answer:
+            if opening and (words + pool[j].words > settings.faq_words or pool[j].i > s.i):
+                break
+            opening.append(j)
+            words += pool[j].words
+        return sorted(set(opening) | {i})
+    if s.leans_back:
+        before = [j for j in same if pool[j].i == s.i - 1]
+        return before + [i]
+    return [i]
+
+
+def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:
+    """Up to `settings.follow` sentences right after sentence `i` in its passage, within the word budget."""
+    words = sum(pool[j].words for j in chosen)
+    out = []
+    for step in range(1, settings.follow + 1):
+        nxt = [j for j, t in enumerate(pool) if t.n == pool[i].n and t.i == pool[i].i + step]
+        if not nxt or nxt[0] in chosen or words + pool[nxt[0]].words > settings.follow_words:
+            break
+        out.append(nxt[0])
+        words += pool[nxt[0]].words
+    return out
+
+
+def _faq_similarity(ctx: Context, hit: Hit, embedders: tuple[Embedder, ...], cache: SentenceVectors) -> float:
+    """How close the patient's question comes to the passage's stored FAQ question."""
+    stored = stored_question(hit)
+    if not stored:
+        return 0.0
+    sims = [float(cache.encode(emb, [stored])[0] @ q) for emb, q in zip(embedders, ctx.vectors)
+            if emb.cross_lingual or hit.chunk.language == ctx.language]
+    return float(np.mean(sims)) if sims else 0.0
+
+
+def _term_share(ctx: Context, s: Sentence, lang: str) -> float:
+    """Roughly, the share of the question's content words the sentence contains, counting a
+    glossary synonym in the sentence's language as the word itself."""
+    view = ctx.views.get(lang)
+    n_terms = len(set(tokenize(ctx.question)))
+    if view is None or n_terms == 0:
+        return 0.0
+    said = set(terms(s.full, lang))
+    return min(1.0, len(set(stems([t for t in view.terms if t not in STOPWORDS], lang)) & said) / n_terms)
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return len(wa & wb) / max(1, len(wa | wb))

@@ -1,0 +1,83 @@
+"""The sentences of a passage as an answer may quote them: verbatim, in reading order, without
+headings, bullet marks or reference numbers; a list's intro carries its items; a FAQ item's
+answer is marked as such (its stored question is the passage's section heading, or the
+document's title when the title is a question and the passage opens the document)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..records import Hit
+from ..text import is_bullet, split_sentences, strip_bullet
+
+_SHORT_ITEM = 8  # a list of items up to this many words each is quoted whole after its intro
+_LIST_WORDS = 90  # so is a list of up to 4 longer items with at most this many words in all
+_MIN_WORDS = 3
+# a sentence that leans on the one before it: quoted alone it would not make sense
+_LEANS_BACK = re.compile(r"^(this|these|that|those|such|it|they|however|therefore|thus|hal ini|hal tersebut|ini|"
+                         r"kondisi ini|namun|oleh karena itu|mereka)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A quotable sentence of passage `n`: its position `i` in the passage, the list items it
+    introduces, whether it belongs to a FAQ answer, and whether it leans on the sentence before."""
+
+    n: int
+    i: int
+    text: str
+    items: tuple[str, ...] = ()
+    faq: bool = False
+    leans_back: bool = False
+
+    @property
+    def full(self) -> str:
+        """The sentence with its list items, as one text."""
+        return " ".join((self.text, *self.items))
+
+    @property
+    def words(self) -> int:
+        return len(self.full.split())
+
+
+def stored_question(hit: Hit) -> str:
+    """The question a FAQ passage answers ("" when it is not a FAQ item)."""
+    heading = hit.chunk.section.split(" › ")[-1].strip()
+    if heading.endswith("?"):
+        return heading
+    title = hit.chunk.title.strip()
+    return title if title.endswith("?") and hit.chunk.position == 0 and heading in ("", title) else ""
+
+
+def passage_sentences(hit: Hit, n: int = 0) -> list[Sentence]:
+    """The quotable sentences of one passage, in reading order."""
+    heads = {h.strip() for h in hit.chunk.section.split(" › ")} | {hit.chunk.title.strip()}
+    lines = [line for line in hit.chunk.text.split("\n") if line.strip() and line.strip() not in heads]
+    faq = bool(stored_question(hit))
+    out: list[Sentence] = []
+    for k, line in enumerate(lines):
+        bullet = is_bullet(line)
+        parts = split_sentences(strip_bullet(line)) or [""]
+        items: tuple[str, ...] = ()
+        if not bullet and parts[-1].endswith(":"):
+            items = _list_items(lines, k)
+        for j, part in enumerate(parts):
+            last = j == len(parts) - 1
+            if len(part.split()) < _MIN_WORDS and not (last and items):
+                continue
+            out.append(Sentence(n, len(out), part, items if last else (), faq, bool(_LEANS_BACK.match(part))))
+    return out
+
+
+def _list_items(lines: list[str], k: int) -> tuple[str, ...]:
+    """The bullet lines after line `k`, when short enough to quote whole with their intro."""
+    items = []
+    for line in lines[k + 1:]:
+        if not is_bullet(line):
+            break
+        items.append(strip_bullet(line))
+    short = all(len(t.split()) <= _SHORT_ITEM for t in items)
+    if not short and (len(items) > 4 or sum(len(t.split()) for t in items) > _LIST_WORDS):
+        return ()
+    return tuple(items)

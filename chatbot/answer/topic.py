@@ -1,0 +1,49 @@
+"""Does what we are about to quote talk about what the patient asked?
+
+Passages can be close in meaning to a question about another topic ("early signs of dengue" is
+near a passage on CMV symptoms). Before answering, the question's content words are looked for
+in the passages the answer quotes: literally, through the glossary in the passage's language,
+or as a near spelling (a typo). Each word counts by how rare it is in everyday language
+(wordfreq's frequency lists for English and Indonesian), so "dengue" decides and "dangerous"
+hardly counts. A question whose rare words are nowhere in the quoted passages is about
+something the sources do not cover.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+from ..records import Hit
+from ..search.glossary import Glossary
+from ..text import rarity, tokenize, words
+
+_MIN_LETTERS = 3
+
+
+def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) -> float:
+    """The share of the question's content (words weighted by rarity) found in the passages."""
+    terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
+    weights = {t: rarity(t, language) for t in terms}
+    total = sum(weights.values())
+    if total <= 0:
+        return 1.0
+    vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
+             for lang in {h.chunk.language for h in hits}}
+    found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, vocab, glossary))
+    return found / total
+
+
+def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary) -> bool:
+    for lang, words_there in vocab.items():
+        candidates = set(glossary.view(term, language, lang).terms) | {term}
+        if candidates & words_there:
+            return True
+        if len(term) >= 5 and difflib.get_close_matches(term, words_there, n=1, cutoff=0.85):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _vocabulary(texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for t in texts for w in words(t))

@@ -1,0 +1,74 @@
+"""One embedder's view of an index, split by passage language: nearest passages (or headings)
+of one language for a query vector, their raw similarities, and each language's own sample for
+normalising scores (an Indonesian passage is compared with Indonesian passages, not with the
+English ones that make up 99% of a large collection)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..index.directory import vectors_of
+
+SMALL_LANGUAGE = 20_000  # rows of a language held in memory and searched exactly
+
+
+@dataclass
+class LanguageRows:
+    """The rows (passage or heading ids) of one language that one FAISS index holds."""
+
+    rows: np.ndarray
+    matrix: np.ndarray | None  # the rows' vectors, when the language is small: searched exactly
+    sample: np.ndarray  # vectors of a spread sample of the rows, for the score's mean and spread
+
+
+class Lanes:
+    """Search one FAISS index (ids = rows) language by language."""
+
+    def __init__(self, index, rows_by_language: dict[str, np.ndarray], sample_size: int, per_language: bool = True) -> None:
+        self.index = index
+        total = sum(len(r) for r in rows_by_language.values())
+        every = np.sort(np.concatenate(list(rows_by_language.values()))) if rows_by_language else np.zeros(0, np.int64)
+        shared = vectors_of(index, _spread(every, sample_size)) if not per_language else None
+        self.langs: dict[str, LanguageRows] = {}
+        for lang, rows in rows_by_language.items():
+            if not len(rows):
+                continue
+            small = len(rows) <= SMALL_LANGUAGE and (len(rows) < 0.5 * total or total <= 4096)
+            matrix = vectors_of(index, rows) if small else None
+            sample = shared if shared is not None else vectors_of(index, _spread(rows, sample_size))
+            self.langs[lang] = LanguageRows(rows, matrix, sample)
+
+    def nearest(self, q: np.ndarray, lang: str, k: int) -> np.ndarray:
+        """Ids of the `k` rows of language `lang` nearest to `q`."""
+        lane = self.langs.get(lang)
+        if lane is None or k <= 0:
+            return np.zeros(0, np.int64)
+        if lane.matrix is not None:
+            sims = lane.matrix @ q
+            top = np.argpartition(-sims, min(k, len(sims)) - 1)[:k] if len(sims) > k else np.arange(len(sims))
+            return lane.rows[top]
+        _, found = self.index.search(q[None, :], min(self.index.ntotal, 3 * k))
+        found = found[0][found[0] >= 0]
+        return found[np.isin(found, lane.rows, assume_unique=False)][:k]
+
+    def similarity(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Raw similarities of `q` to the given rows (all held by this index)."""
+        return vectors_of(self.index, rows) @ q
+
+    def stats(self, q: np.ndarray, lang: str) -> tuple[float, float]:
+        """Mean and spread of `q`'s similarity over language `lang`'s sample."""
+        lane = self.langs.get(lang)
+        if lane is None or len(lane.sample) < 2:
+            return 0.0, 1.0
+        scores = lane.sample @ q
+        sd = float(scores.std())
+        return float(scores.mean()), sd if sd > 1e-6 else 1.0
+
+
+def _spread(rows: np.ndarray, n: int) -> np.ndarray:
+    """Up to n rows evenly spread over the list: a fixed, reproducible sample."""
+    if len(rows) <= n:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, n).astype(int)]
