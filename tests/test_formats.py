@@ -172,6 +172,14 @@ def test_a_corpus_file_with_a_header_keeps_its_metadata(corpus_dir):
     assert not doc.text.startswith("---")
 
 
+def test_a_files_unusable_metadata_is_left_out_not_refused(tmp_path):
+    path = tmp_path / "old.md"
+    path.write_text("---\nid: faq:12/a\ntitle: Fever\nlanguage: fr\nurl: www.klinik.example\ndate: 26 Feb 2025\n---\n"
+                    "Fever in children is common and usually harmless.\n", encoding="utf-8")
+    doc = convert_file(path)
+    assert (doc.id, doc.title, doc.language, doc.url, doc.date) == ("fever", "Fever", "en", "", "")
+
+
 def test_pasted_text_and_staff_metadata_win_over_the_file(tmp_path):
     meta = Metadata(title="Dengue: home care", language="en", source="Klinik Sehat", url="https://klinik.example/dengue",
                     date="2025-01-31", review_by="2026-01-31", id="dengue-home")

@@ -10,6 +10,7 @@ file and what to do. Chrome rules are applied later, as for every document (see 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -166,21 +167,40 @@ def join_blocks(blocks: list[tuple[str, str]]) -> str:
 
 
 def make_document(found: Extracted, meta: Metadata, corpus_dir: Path | None, name: str) -> Document:
-    """The document with the staff's metadata, or else what the file says, checked."""
+    """The document with the staff's metadata, else what the file says; what staff typed is checked
+    strictly, while a file's unusable date, address, language or id is left out."""
     text = tidy(found.text)
     if not text.strip():
         raise CorpusError(f"{name} has no text: check the file, or paste the text")
-    meta = Metadata(**{f: getattr(meta, f) or getattr(found.meta, f) for f in _FIELDS})
-    title = one_line(meta.title or _first_line(text))[:MAX_TITLE_CHARS]
-    language = (meta.language or langid.detect_passage(text[:5000]).language).strip().lower()
-    if language not in langid.SUPPORTED:
-        raise CorpusError(f"language {meta.language!r} is not supported: use en or id")
-    doc_id = meta.id.strip() or unique_id(slugify(title), corpus_dir)
-    if not SAFE_ID.match(doc_id):
-        raise CorpusError(f"document id {doc_id!r}: use 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit")
-    return Document(id=doc_id, title=title, text=text, language=language, source=one_line(meta.source),
-                    url=_checked_url(meta.url), date=_checked_date(meta.date, "date"),
-                    review_by=_checked_date(meta.review_by, "review-by"))
+    checked = {f: _check(f, getattr(meta, f)) for f in _FIELDS}  # raises on a bad value typed by staff
+    for f in _FIELDS:
+        if not checked[f]:
+            with contextlib.suppress(CorpusError):
+                checked[f] = _check(f, getattr(found.meta, f))
+    title = (checked["title"] or one_line(_first_line(text)))[:MAX_TITLE_CHARS]
+    language = checked["language"] or langid.detect_passage(text).language
+    doc_id = checked["id"] or unique_id(slugify(title), corpus_dir)
+    return Document(id=doc_id, title=title, text=text, language=language, source=checked["source"], url=checked["url"],
+                    date=checked["date"], review_by=checked["review_by"])
+
+
+def _check(field: str, value: str) -> str:
+    """A metadata value on one line, in the form its field needs; CorpusError saying what to write."""
+    value = one_line(value)
+    if not value:
+        return ""
+    if field == "language" and value.lower() not in langid.SUPPORTED:
+        raise CorpusError(f"language {value!r} is not supported: use en or id")
+    if field == "id" and not SAFE_ID.match(value):
+        raise CorpusError(f"document id {value!r}: use 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit")
+    if field == "url" and not re.match(r"(?i)^https?://[^\s/]+", value):
+        raise CorpusError(f"url {value!r} must start with http:// or https://")
+    if field in ("date", "review_by"):
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            raise CorpusError(f"{field.replace('_', '-')} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-06-30") from None
+    return value.lower() if field == "language" else value
 
 
 def with_metadata(doc: Document, meta: Metadata, corpus_dir: Path | None = None) -> Document:
@@ -225,20 +245,3 @@ def unique_id(base: str, corpus_dir: Path | None) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def _checked_date(value: str, field: str) -> str:
-    value = one_line(value)
-    if not value:
-        return ""
-    try:
-        return dt.date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
-        raise CorpusError(f"{field} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-06-30") from None
-
-
-def _checked_url(value: str) -> str:
-    value = one_line(value)
-    if value and not re.match(r"(?i)^https?://[^\s/]+", value):
-        raise CorpusError(f"url {value!r} must start with http:// or https://")
-    return value

@@ -22,6 +22,9 @@ from .formats import Extracted, Metadata, join_blocks
 
 MAX_PAGES = 2000
 _BULLET = re.compile(r"^(?:[•●▪■◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8]\s*|[-–—*]\s+)(?=\S)")  # \uf0..: Word's Symbol bullets
+_LONE_BULLET = re.compile(r"^[•●▪■◦○‣∙·\uf0b7\uf0a7\uf076\uf0d8]$")
+_DOT_LEADER = re.compile(r"(?:\.\s?){5,}\s*[\divxlc]*$")  # "Introduction . . . . . . 1": a table of contents line
+_CID = re.compile(r"\(cid:\d+\)")  # a glyph pdfminer could not map to a character
 _NUMBERED = re.compile(r"^(?:\d{1,2}|[a-z])[.)]\s+\S")
 _PAGE_NUMBER = re.compile(r"(?i)^[-–(\s]*(?:page|halaman|hal\.?)?\s*\d{1,4}(?:\s*(?:of|/|dari)\s*\d{1,4})?[-–)\s]*$")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
@@ -50,6 +53,7 @@ def read_pdf(data: bytes, name: str) -> Extracted:
     if b"%%EOF" not in data[-8192:]:
         raise CorpusError(f"{name} is incomplete (the end of the PDF is missing): download or copy the file again")
     try:
+        # line_margin 0.8 (default 0.5): lines of a loosely spaced paragraph stay in one text box
         with pdfplumber.open(io.BytesIO(data), laparams={"line_margin": 0.8}) as pdf:
             if len(pdf.pages) > MAX_PAGES:
                 raise CorpusError(f"{name} has {len(pdf.pages)} pages, over the {MAX_PAGES}-page limit: split it")
@@ -66,11 +70,12 @@ def read_pdf(data: bytes, name: str) -> Extracted:
             raise CorpusError(f"{name} is protected with a password: open it, save a copy without the password "
                               "(or print it to PDF) and upload that") from exc
         raise CorpusError(f"{name} is a damaged PDF ({type(exc).__name__}): open it and save or print it to PDF again") from exc
-    if sum(len(line.text) for line in lines) < 20:
+    kept = _without_running_lines(lines)
+    pages = max((line.page for line in lines), default=0) + 1
+    if sum(len(line.text) for line in kept) < max(20, 10 * pages):  # page numbers and stamps are not a text layer
         raise CorpusError(f"{name} has no text layer (it looks like a scan or a picture): run OCR on it first "
                           "(e.g. `ocrmypdf in.pdf out.pdf`), or paste the text")
-    kept = _without_running_lines(lines)
-    body = _body_size(kept)
+    body = _body_font(kept)
     text = join_blocks(_blocks(kept, body))
     if len(text) > MAX_FILE_BYTES:
         raise CorpusError(f"{name} holds more text than the {MAX_FILE_BYTES // 2**20} MiB limit: split it")
@@ -87,7 +92,7 @@ def _page_lines(page, n: int) -> list[_Line]:
     out = []
     for b, box in enumerate(o for o in page.layout if isinstance(o, LTTextBoxHorizontal)):
         for pieces in _visual_lines(box):
-            text = " ".join(" ".join(p.get_text() for p in pieces).translate(_LIGATURES).split())
+            text = " ".join(_CID.sub("", " ".join(p.get_text() for p in pieces)).translate(_LIGATURES).split())
             chars = [c for p in pieces for c in p if hasattr(c, "fontname") and c.get_text().strip()]
             if not text or not chars:
                 continue
@@ -126,48 +131,61 @@ def _without_running_lines(lines: list[_Line]) -> list[_Line]:
     return [line for line in lines if not (line.zone and (key(line) in repeated or _PAGE_NUMBER.match(line.text)))]
 
 
-def _body_size(lines: list[_Line]) -> float:
-    sizes = Counter()
+def _body_font(lines: list[_Line]) -> tuple[float, bool]:
+    """The size of most of the text, and whether most of it is bold (then bold marks no heading)."""
+    fonts: Counter = Counter()
     for line in lines:
-        sizes[line.size] += len(line.text)
-    return sizes.most_common(1)[0][0] if sizes else 0.0
+        fonts[(line.size, line.bold)] += len(line.text)
+    size = max({s for s, _ in fonts}, key=lambda s: fonts[(s, True)] + fonts[(s, False)], default=0.0)
+    return size, fonts[(size, True)] > fonts[(size, False)]
 
 
-def _is_heading(line: _Line, body: float) -> bool:
+def _is_heading(line: _Line, body: tuple[float, bool]) -> bool:
     words = len(line.text.split())
     if words > 20 or _BULLET.match(line.text) or line.text.endswith((".", ",", ";")):
         return False
-    return line.size >= body * 1.15 or (line.bold and words <= 15)
+    return line.size >= body[0] * 1.15 or (line.bold and not body[1] and words <= 15)
 
 
-def _blocks(lines: list[_Line], body: float) -> list[tuple[str, str]]:
+def _blocks(lines: list[_Line], body: tuple[float, bool]) -> list[tuple[str, str]]:
     """(kind, text) blocks: a heading, a paragraph or a list item each, its wrapped lines joined."""
-    blocks: list[list] = []  # [kind, text, last line]
+    blocks: list[list] = []  # [kind, text, first line, last line]
+    bullet = False  # a bullet sign on a line of its own: the next line is the item
     for line in lines:
-        kind = "heading" if _is_heading(line, body) else "item" if _BULLET.match(line.text) or _NUMBERED.match(line.text) else "text"
-        prev = blocks[-1] if blocks else None
-        if prev and _continues(prev, kind, line):
-            prev[1] = _join(prev[1], line.text)
-            prev[2] = line
+        if _LONE_BULLET.match(line.text) or _DOT_LEADER.search(line.text):  # a table of contents is no content
+            bullet = bool(_LONE_BULLET.match(line.text))
             continue
-        text = "- " + _BULLET.sub("", line.text) if _BULLET.match(line.text) else line.text
-        blocks.append([kind, text, line])
-    return [(kind, text) for kind, text, _ in blocks]
+        numbered = _BULLET.match(line.text) or _NUMBERED.match(line.text)
+        kind = "item" if bullet else "heading" if _is_heading(line, body) else "item" if numbered else "text"
+        if blocks and not bullet and _continues(blocks[-1], kind, line):
+            blocks[-1][1] = _join(blocks[-1][1], line.text)
+            blocks[-1][3] = line
+            continue
+        text = "- " + _BULLET.sub("", line.text) if bullet or _BULLET.match(line.text) else line.text
+        blocks.append([kind, text, line, line])
+        bullet = False
+    return [(kind, text) for kind, text, _, _ in blocks]
 
 
 def _continues(prev: list, kind: str, line: _Line) -> bool:
     """Does `line` go on the block before it (a wrapped heading, paragraph or list item)?"""
-    pkind, ptext, last = prev
+    pkind, ptext, first, last = prev
     if kind != "text" and not (kind == "heading" and pkind == "heading"):
         return False
     if last.page != line.page:  # a paragraph running over the page break
         return pkind == "text" and not ptext.endswith((".", "!", "?", ":")) and line.text[:1].islower()
     gap = line.top - last.bottom
     if pkind == "heading":
-        return kind == "heading" and line.size == last.size and gap < last.size
-    if line.box != last.box or gap > line.size or abs(line.size - last.size) > 0.5:
-        return False  # pdfminer's text boxes are paragraphs or columns
-    return pkind == "text" or line.x0 >= last.x0 - 2  # an item goes on while its lines are not outdented
+        return kind == "heading" and line.size == last.size and 0 <= gap < last.size
+    if abs(line.size - last.size) > 0.5 or gap < -0.5 * line.size:
+        return False  # another font, or back up the page: a new column
+    if line.box == last.box:  # pdfminer put them in one text box: one paragraph unless clearly spaced
+        return gap <= line.size and (pkind == "text" or line.x0 >= first.x0 - 2)
+    if gap > 0.6 * line.size:  # in another box: only the next line at ordinary line spacing
+        return False
+    if pkind == "item":
+        return line.x0 > first.x0 + 2  # the hanging indent of an item's wrapped line
+    return abs(line.x0 - last.x0) <= 2
 
 
 def _join(before: str, after: str) -> str:
