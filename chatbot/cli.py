@@ -307,14 +307,13 @@ def _cmd_retire(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace, settings, doc_id: str) -> int:
-    """The incremental build after a change; says how many passages the document has in the index."""
+    """The incremental build after a change; says how many passages the document has in the index now."""
     from .index.build import build
     from .index.directory import CHUNKS
 
-    result = build(settings, progress=_progress)
+    m = build(settings, progress=_progress).manifest
     with open(Path(settings.index_dir) / CHUNKS, encoding="utf-8") as fh:
         passages = sum(json.loads(line)["doc_id"] == doc_id for line in fh)
-    m = result.manifest
     print(f"index {settings.index_dir}: {doc_id} has {passages} passages "
           f"({m['counts']['documents']} documents, {m['counts']['chunks']} passages in all)")
     return 0

@@ -76,6 +76,7 @@ def test_add_then_ask_answers_from_the_new_document_and_retire_takes_it_away(env
     proc = run(env, "retire", "dengue-fever-in-children", *opts(site))
     assert proc.returncode == 0, err(proc)
     assert "retired dengue-fever-in-children: moved to" in out(proc) and ".retired" in out(proc)
+    assert "dengue-fever-in-children has 0 passages (3 documents," in out(proc)
     assert not written.exists()
     answer = ask(env, site, "What are the warning signs of dengue in children?")
     assert all(p["doc_id"] != "dengue-fever-in-children" for p in answer["passages"])

@@ -303,3 +303,23 @@ def test_conversion_does_not_leave_files_behind(tmp_path):
     before = set(os.listdir(tmp_path))
     convert_text("Fever in children is common.", Metadata(), tmp_path)
     assert set(os.listdir(tmp_path)) == before
+
+
+def test_a_word_file_cannot_pull_in_other_files_through_xml_entities(tmp_path):
+    """XXE: an entity naming /etc/passwd stays unresolved (python-docx parses with resolve_entities=False)."""
+    import zipfile
+
+    src = files.leaflet_docx(tmp_path / "src.docx")
+    with zipfile.ZipFile(src) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    xml = members["word/document.xml"].decode("utf-8")
+    head, body = xml.split("?>", 1)
+    members["word/document.xml"] = (head + '?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                                    + body.replace("Tanda bahaya", "Tanda bahaya &xxe;", 1)).encode("utf-8")
+    evil = tmp_path / "evil.docx"
+    evil.write_bytes(files.zip_bytes(members))
+    try:
+        text = convert_file(evil).text
+    except CorpusError as exc:
+        text = str(exc)
+    assert "root:" not in text
