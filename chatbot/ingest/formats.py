@@ -178,7 +178,7 @@ def make_document(found: Extracted, meta: Metadata, corpus_dir: Path | None, nam
             with contextlib.suppress(CorpusError):
                 checked[f] = _check(f, getattr(found.meta, f))
     title = (checked["title"] or one_line(_first_line(text)))[:MAX_TITLE_CHARS]
-    language = checked["language"] or langid.detect_passage(text).language
+    language = checked["language"] or langid.detect_passage(text[:3000]).language  # a slice: langid caches its inputs
     doc_id = checked["id"] or unique_id(slugify(title), corpus_dir)
     return Document(id=doc_id, title=title, text=text, language=language, source=checked["source"], url=checked["url"],
                     date=checked["date"], review_by=checked["review_by"])

@@ -73,8 +73,8 @@ def read_pdf(data: bytes, name: str) -> Extracted:
     kept = _without_running_lines(lines)
     pages = max((line.page for line in lines), default=0) + 1
     if sum(len(line.text) for line in kept) < max(20, 10 * pages):  # page numbers and stamps are not a text layer
-        raise CorpusError(f"{name} has no text layer (it looks like a scan or a picture): run OCR on it first "
-                          "(e.g. `ocrmypdf in.pdf out.pdf`), or paste the text")
+        raise CorpusError(f"{name} has no text layer (it looks like a scan or a picture, or its fonts carry no text): "
+                          "run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`), or paste the text")
     body = _body_font(kept)
     text = join_blocks(_blocks(kept, body))
     if len(text) > MAX_FILE_BYTES:
