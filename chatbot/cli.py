@@ -1,4 +1,5 @@
-"""Command line: `chatbot build`, `chatbot import`, `chatbot ask`, `chatbot serve`, `chatbot clean`.
+"""Command line: `chatbot build`, `chatbot import`, `chatbot ask`, `chatbot serve`, `chatbot clean`,
+`chatbot add`, `chatbot retire`.
 
 Errors become one readable line on stderr and a non-zero exit code; no traceback
 (set CHATBOT_DEBUG=1 to see one).
@@ -24,6 +25,8 @@ EXAMPLES = """examples:
   chatbot build --corpus corpus/ --index index/default
   chatbot import medquad.jsonl.gz --preset medquad --out corpus/medquad.jsonl
   chatbot serve --port 7860
+  chatbot add leaflet.pdf --language id --review-by 2026-12-31
+  chatbot retire dengue-fever-in-children
 """
 
 
@@ -100,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", add_help=False, prefix_chars="+", help="measure quality and speed, write the evaluation report")
     e.add_argument("args", nargs=argparse.REMAINDER, help="options of python -m evaluation (see chatbot eval --help)")
     e.set_defaults(func=_cmd_eval)
+    _add_publishing_commands(sub, common)
     return p
 
 
@@ -228,8 +232,104 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    for name in ("faiss", "sentence_transformers", "transformers", "httpx"):
+    for name in ("faiss", "sentence_transformers", "transformers", "httpx", "trafilatura", "htmldate", "pdfminer"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+# --- chatbot add / chatbot retire -----------------------------------------------------------------
+
+
+def _add_publishing_commands(sub, common: argparse.ArgumentParser) -> None:
+    a = sub.add_parser("add", parents=[common], help="add a document (.md .txt .html .pdf .docx) to the corpus and update the index",
+                       description="Convert a file into a corpus document (web pages: the article without menus, comments or ads; "
+                                   "PDF and Word: headings, paragraphs and lists), write it as <id>.md into the first corpus folder, "
+                                   "then update the index: only the new passages are embedded. Use --preview to look first.",
+                       epilog="example: chatbot add leaflet.pdf --language id --review-by 2026-12-31 --corpus corpus/")
+    a.add_argument("file", help="the document: .md, .txt, .html, .pdf or .docx; - reads pasted text from standard input")
+    a.add_argument("--title", help="title (default: the page title, the document's title or first heading, or the first line)")
+    a.add_argument("--language", choices=["en", "id"], help="language of the document (default: detected)")
+    a.add_argument("--source", help="publisher or organisation (default: the web site's name, if any)")
+    a.add_argument("--url", help="address of the original (http:// or https://)")
+    a.add_argument("--date", help="publication date, YYYY-MM-DD (default: a web page's own date, if any)")
+    a.add_argument("--review-by", help="date by which staff should check the document again, YYYY-MM-DD")
+    a.add_argument("--id", help="document id, also the file name (default: made from the title, unique in the folder)")
+    a.add_argument("--replace", action="store_true", help="replace the document that has this id (its old file is kept in .retired/)")
+    a.add_argument("--preview", action="store_true", help="show the cleaned text, the lines cleaning drops and the passages; write nothing")
+    a.add_argument("--no-build", action="store_true", help="only write the file; the index is updated by the next build, ask or serve")
+    a.set_defaults(func=_cmd_add)
+
+    r = sub.add_parser("retire", parents=[common], help="take a document out of the corpus and update the index",
+                       description="Move a document's file into .retired/ in its corpus folder (kept, but no longer used), "
+                                   "then update the index. Documents inside a .jsonl collection are edited in that file instead.")
+    r.add_argument("doc_id", metavar="ID", help="the document id (the `id:` line of its header)")
+    r.add_argument("--no-build", action="store_true", help="only move the file; the index is updated by the next build, ask or serve")
+    r.set_defaults(func=_cmd_retire)
+
+
+def _corpus_folder(settings) -> Path:
+    folder = Path(settings.corpus[0])
+    if not folder.is_dir():
+        raise ChatbotError(f"the first corpus path {folder} is not a folder: give one with --corpus DIR (or CHATBOT_CORPUS)")
+    return folder
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .ingest.formats import Metadata, convert_file, convert_text, decode_text
+    from .ingest.publish import preview, write_document
+
+    settings = _settings(args)
+    folder = _corpus_folder(settings)
+    meta = Metadata(title=args.title or "", language=args.language or "", source=args.source or "", url=args.url or "",
+                    date=args.date or "", review_by=args.review_by or "", id=args.id or "")
+    if str(args.file) == "-":
+        doc = convert_text(decode_text(sys.stdin.buffer.read(), "standard input"), meta, folder, name="standard input")
+    else:
+        doc = convert_file(Path(args.file), meta, folder)
+    if args.preview:
+        from .index.build import chunk_settings
+
+        print(_preview_text(preview(doc, folder, chunk_settings(settings))))
+        return 0
+    path = write_document(doc, folder, replace=args.replace)
+    print(f"wrote {doc.id} ({doc.language}, {doc.title!r}) to {path}")
+    return 0 if args.no_build else _rebuild(args, settings, doc.id)
+
+
+def _cmd_retire(args: argparse.Namespace) -> int:
+    from .ingest.publish import locate, retire
+
+    settings = _settings(args)
+    folders = [Path(p) for p in settings.corpus if Path(p).is_dir()]
+    folder = next((f for f in folders if locate(args.doc_id, f) is not None), None)
+    if folder is None:
+        raise ChatbotError(f"no document with id {args.doc_id!r} in {', '.join(map(str, folders)) or 'the corpus'}: check the id (the `id:` line of its header)")
+    print(f"retired {args.doc_id}: moved to {retire(args.doc_id, folder)}")
+    return 0 if args.no_build else _rebuild(args, settings, args.doc_id)
+
+
+def _rebuild(args: argparse.Namespace, settings, doc_id: str) -> int:
+    """The incremental build after a change; says how many passages the document has in the index now."""
+    from .index.build import build
+    from .index.directory import CHUNKS
+
+    m = build(settings, progress=_progress).manifest
+    with open(Path(settings.index_dir) / CHUNKS, encoding="utf-8") as fh:
+        passages = sum(json.loads(line)["doc_id"] == doc_id for line in fh)
+    print(f"index {settings.index_dir}: {doc_id} has {passages} passages "
+          f"({m['counts']['documents']} documents, {m['counts']['chunks']} passages in all)")
+    return 0
+
+
+def _preview_text(p) -> str:
+    d = p.document
+    lines = [f"{key}: {getattr(d, key)}" for key in ("id", "title", "language", "source", "url", "date", "review_by") if getattr(d, key)]
+    lines += ["", "--- cleaned text ---", p.cleaned, "", f"--- lines the chrome rules drop ({len(p.dropped)}) ---"]
+    lines += [f"line {x.number}, '{x.rule}': {x.text[:100]}" for x in p.dropped]
+    lines += ["", f"--- passages ({len(p.passages)}) ---"]
+    for c in p.passages:
+        lines += [f"[{c.position + 1}] {c.section or '(no heading)'} ({c.language}, {len(c.text.split())} words)"]
+        lines += ["    " + line for line in c.text.splitlines() if line.strip()]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ class Document:
     url: str = ""
     date: str = ""
     path: str = ""
+    review_by: str = ""  # YYYY-MM-DD after which staff should check the document again ("" = never)
 
     @property
     def hash(self) -> str:

@@ -9,8 +9,12 @@ A hand-written document is a `.md` or `.txt` file that starts with a small heade
     source: Publisher name
     url: https://...
     date: 2025-02-26
+    review_by: 2026-02-26
     ---
     (the article, verbatim)
+
+Every header field but `id` is optional; `review_by` is the date after which staff should check
+the document again (the staff area lists documents past it).
 
 A JSONL collection has one JSON object a line with `id`, `text` and optional `title`,
 `language`, `url`, `source`. Files whose name starts with `_` or `.`, README files and
@@ -86,7 +90,7 @@ def read_file(path: Path) -> Iterator[Document]:
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from _parse_jsonl(raw, path)
     else:
-        yield _parse_front_matter(raw, path)
+        yield parse_front_matter(raw, path)
 
 
 def _read_text(path: Path) -> str:
@@ -103,7 +107,7 @@ def _read_text(path: Path) -> str:
         raise CorpusError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from exc
 
 
-def _parse_front_matter(raw: str, path: Path) -> Document:
+def parse_front_matter(raw: str, path: Path) -> Document:
     text = raw.replace("\r\n", "\n")
     meta: dict[str, str] = {}
     if text.startswith("---\n"):
@@ -160,4 +164,5 @@ def _document(meta: dict[str, str], text: str, path: Path, default_id: str, line
         url=meta.get("url", ""),
         date=meta.get("date", ""),
         path=where,
+        review_by=meta.get("review_by", meta.get("review-by", "")).strip(),
     )
