@@ -33,6 +33,9 @@ class Settings:
     abstain_file: Path = Path(__file__).resolve().parent / "data" / "abstain.toml"
     max_question_chars: int = 2000
     log_questions: bool = True
+    database_url: str = ""  # empty: SQLite (WAL) at data_dir/chatbot.db; postgresql://user:pass@host/db for a shared server
+    retention_days: int = 90  # question and feedback records older than this are deleted automatically
+    session_minutes: int = 480  # a staff login lasts this long, then the staff area asks for the password again
     queue_size: int = 64  # waiting chat requests beyond this get a polite "try again" instead of a long wait
     host: str = "127.0.0.1"
     port: int = 7860
@@ -42,6 +45,10 @@ class Settings:
             raise ValueError(f"k must be between 1 and 50, got {self.k}")
         if self.lang not in ("auto", "en", "id"):
             raise ValueError(f"lang must be auto, en or id, got {self.lang!r}")
+        if self.retention_days < 1:
+            raise ValueError(f"retention_days must be at least 1, got {self.retention_days}")
+        if self.session_minutes < 1:
+            raise ValueError(f"session_minutes must be at least 1, got {self.session_minutes}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
