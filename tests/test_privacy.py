@@ -50,12 +50,13 @@ MASKED = [
     ("date of birth: March 5, 1980", "date of birth: [DOB]"),
     ("lahir tanggal 5 Mei 1979", "lahir tanggal [DOB]"),
     ("TTL: Bandung, 17-08-1985", "TTL: Bandung, [DOB]"),
+    ("I was born in 1990 and have had HIV since 2015", "I was born in [DOB] and have had HIV since 2015"),
     # street addresses
     ("Saya tinggal di Jl. Merdeka No. 12, RT 03/RW 05, Kel. Sukajadi, Bandung.", "Saya tinggal di [ADDRESS], Bandung."),
     ("rumah kami di Gang Mawar 3 RT 02 RW 07", "rumah kami di [ADDRESS]"),
     ("alamat saya Perumahan Griya Asri Blok C3 No. 8 dan saya batuk", "alamat saya [ADDRESS] dan saya batuk"),
     ("I live at 42 Oak Street, Apt 3B. Is that near a clinic?", "I live at [ADDRESS]. Is that near a clinic?"),
-    ("my address is 17 Sunset Boulevard, Springfield", "my address is [ADDRESS]"),
+    ("my address is 17 Sunset Boulevard, Springfield", "my address is [ADDRESS], Springfield"),  # a city alone is kept
 ]
 
 KEPT = [
@@ -63,7 +64,7 @@ KEPT = [
     "Hb saya 9.5 g/dL, trombosit 85.000, apakah perlu transfusi?",
     "I take valganciclovir 900 mg twice a day for 21 days.",
     "Anak saya umur 5 tahun minum paracetamol 250 mg 3x sehari.",
-    "My baby was born in 2019 at 28 weeks and had NEC.",
+    "My baby was diagnosed in 2019 at 28 weeks and had NEC.",
     "Saya HIV positif sejak 2015, CD4 350.",
     "I am 34 weeks pregnant and tested positive for CMV.",
     "I'm worried about my son, he has a fever of 39.5 C.",
@@ -73,7 +74,8 @@ KEPT = [
     "The drug's name is Valcyte and my doctor said to take it.",
     "Thanks! Can I take ibuprofen 400 mg twice a day?",
     "Terima kasih, Dok",
-    "Is Zika worse than CMV for babies born in 2016?",
+    "Is Zika worse than CMV for babies, as in the 2016 outbreak?",
+    "The pediatric cardiologist at Dr. Soetomo Hospital suspects an AVSD.",
     "Saya Muslim, apakah vaksin ini halal?",
     "My blood pressure is 140/90 and glucose 7.8 mmol/L.",
     "Berat badan bayi 1.250 gram saat lahir pada minggu ke-30.",

@@ -27,6 +27,9 @@ DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}
         rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|(?:{_MONTHS})\.?\s+\d{{4}})")
 # words that may sit between a keyword and its value: "NIK saya adalah ...", "MRN number: ..."
 FILLER = r"(?:[\s:#=,.-]*\b(?:is|was|adalah|ialah|saya|aku|kami|anak\s+saya|my|number|no|nomor|nomer|num|nya|ku)\b){0,3}[\s:#=,.-]*"
+# a number after a keyword: digits with "/", "-" inside; a space or a dot only between digits
+_VALUE = r"\d(?:[\d/-]|[.\s](?=\d))*"
+_CODE = r"[A-Za-z]{0,4}[-/]?\d(?:[\dA-Za-z/-]|[.\s](?=\d))*"  # a record or document number: "RM-2023-0045", "B1234567"
 _LEAD = r"(?<![\w+])"  # a number starts here, not inside a word or after a "+"
 _END = r"(?![\w])"
 
@@ -56,18 +59,19 @@ RULES: tuple[Rule, ...] = (
     # dates of birth: a full date (or month and year) after a birth keyword, within the same clause
     Rule("DOB", rf"\b(?:date\s+of\s+birth|D\.?O\.?B\.?|birth\s*date|birthday|born|tanggal\s+lahir|tgl\.?\s*lahir|TTL|lahir|kelahiran)\b"
                 rf"[^.?!\n]{{0,40}}?(?P<x>{DATE})", I),
+    Rule("DOB", r"\b(?:born|lahir|kelahiran)(?:\s+(?:in|on|pada|tahun|thn|th\.?))?\s+(?P<x>(?:19|20)\d{2})\b", I),
     # medical record numbers: a keyword, then a value with digits ("RM" alone must look like a record number)
     Rule("MRN", rf"\b(?:MRN|MR\s*(?:no|number|#)|medical\s+records?(?:\s+(?:number|no))?|hospital\s+(?:number|no|ID)|"
                 rf"patient\s+(?:ID|number|no)|chart\s+(?:number|no)|no\.?\s*RM|nomor\s+RM|(?:nomor\s+|no\.?\s*)?rekam\s+medi[sk]|"
-                rf"(?:nomor|no\.?)\s*(?:pasien|registrasi|reg))\b{FILLER}(?P<x>[A-Z]{{0,4}}[-/]?\d[\dA-Z/.-]*\d)", I, min_digits=3),
-    Rule("MRN", rf"\bRM{FILLER}(?P<x>\d[\d/.-]*\d)", min_digits=5),
+                rf"(?:nomor|no\.?)\s*(?:pasien|registrasi|reg))\b{FILLER}(?P<x>{_CODE})", I, min_digits=3),
+    Rule("MRN", rf"\bRM{FILLER}(?P<x>{_VALUE})", min_digits=5),
     # NIK (16 digits, also grouped 6-6-4) and numbers after an ID-card keyword
     Rule("NIK", rf"{_LEAD}(?P<x>\d{{6}}[\s.-]?\d{{6}}[\s.-]?\d{{4}}){_END}"),
-    Rule("NIK", rf"\b(?:NIK|e-?KTP|KTP|KK|kartu\s+keluarga|nomor\s+induk\s+kependudukan)\b{FILLER}(?P<x>\d[\d\s.-]*\d)", I, min_digits=6),
+    Rule("NIK", rf"\b(?:NIK|e-?KTP|KTP|KK|kartu\s+keluarga|nomor\s+induk\s+kependudukan)\b{FILLER}(?P<x>{_VALUE})", I, min_digits=6),
     # other ID numbers: insurance, passport, tax, social security, cards; bare runs of 10+ digits
     Rule("ID", rf"\b(?:passport|paspor|BPJS|KIS|JKN|NPWP|SSN|social\s+security|insurance|asuransi|membership|member|policy|polis|"
-               rf"card|kartu|identity|identitas|NISN|NIP|license|licence)\b{FILLER}(?P<x>[A-Z]{{0,3}}\d[\dA-Z\s./-]*\d)", I, min_digits=5),
-    Rule("ID", rf"\b(?:ID|SIM)\b{FILLER}(?P<x>[A-Z]{{0,3}}\d[\dA-Z./-]*\d)", min_digits=5),
+               rf"card|kartu|identity|identitas|NISN|NIP|license|licence)\b{FILLER}(?P<x>{_CODE})", I, min_digits=5),
+    Rule("ID", rf"\b(?:ID|SIM)\b{FILLER}(?P<x>{_CODE})", min_digits=5),
     Rule("ID", rf"{_LEAD}\d{{3}}-\d{{2}}-\d{{4}}{_END}"),  # US social security number
     # phones: +country or Indonesian 08xx / 628xx mobiles, 0xx landlines, or any number after a phone keyword
     Rule("PHONE", rf"(?<![\w+])(?:\+|00)\d{{1,3}}[\s.-]?(?:\(0?\d{{1,4}}\)[\s.-]?)?\d{{2,5}}(?:[\s.-]?\d{{2,5}}){{1,3}}{_END}", min_digits=8),
@@ -75,17 +79,17 @@ RULES: tuple[Rule, ...] = (
     Rule("PHONE", rf"{_LEAD}(?:\(0\d{{1,3}}\)|0[1-79]\d{{1,2}})[\s.-]?\d{{3,4}}[\s.-]?\d{{3,5}}{_END}", min_digits=9),
     Rule("PHONE", rf"\b(?:phone|telephone|tel|telp|telepon|telpon|hp|handphone|ponsel|wa|whatsapp|mobile|cell|contact|"
                   rf"call\s+me(?:\s+at)?|reach\s+me(?:\s+at)?|text\s+me(?:\s+at)?|hubungi(?:\s+saya)?(?:\s+di)?)\b{FILLER}"
-                  rf"(?P<x>\+?\(?\d[\d\s().-]*\d)", I, min_digits=6),
+                  rf"(?P<x>\+?\(?\d(?:[\d()-]|[.\s](?=[\d(]))*)", I, min_digits=6),
     Rule("PHONE", rf"{_LEAD}\(?\d{{3}}\)?[\s.-]\d{{3}}[\s.-]\d{{4}}{_END}"),  # North American
     Rule("ID", rf"{_LEAD}\d{{10,}}{_END}"),  # any other run of ten or more digits
 )
 
 # ---- addresses -------------------------------------------------------------------------------
 _CAP = r"(?!(?:RT|RW|Rt|Rw|No|Nomor|Nomer|Kel|Kec|Kab|Kota|Desa|Blok)\b)[A-Z0-9][\w'’-]*\.?"  # a word of a street name: capitalised or a number ("Jl. KH. Ahmad Dahlan", "Gg. 5")
-_STREET_ID = rf"\b(?:Jl|Jln|Jalan|jalan|jl|Gg|Gang|gang|Komplek|Kompleks|Komp|Perumahan|Perum|Blok|Dusun|Dsn)\.?\s*[A-Z](?:[\w'’-]*\.?)(?:\s+{_CAP}){{0,4}}"
+_STREET_ID = rf"(?:\b\d{{1,5}}[A-Za-z]?\s+)?\b(?:Jl|Jln|Jalan|jalan|jl|Gg|Gang|gang|Komplek|Kompleks|Komp|Perumahan|Perum|Blok|Dusun|Dsn)\.?\s*[A-Z](?:[\w'’-]*\.?)(?:\s+{_CAP}){{0,4}}"
 _NUMBER = r"(?:,?\s*(?:No|Nomor|Nomer|no|nomor|nomer|nr)\.?\s*\d+[A-Za-z]?(?:\s*[/-]\s*\d+[A-Za-z]?)?)"
 _RTRW = r"(?:,?\s*(?:RT|Rt|rt)\.?\s*\d{1,3}\s*(?:/|,|\s)\s*(?:RW|Rw|rw)\.?\s*\d{1,3})"
-_AREA = r"(?:,?\s*(?:Kel|Kelurahan|Kec|Kecamatan|Desa|Ds|Kab|Kabupaten|Kota|Kp|Kampung|Blok)\.?\s+[A-Z0-9][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
+_AREA = rf"(?:,?\s*(?:Kel|Kelurahan|Kec|Kecamatan|Desa|Ds|Kab|Kabupaten|Kota|Kp|Kampung|Blok)\.?\s+{_CAP}(?:\s+{_CAP}){{0,2}})"
 _STREET_EN = (r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'’-]*\s+){1,4}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|"
               r"Place|Pl|Terrace|Close|Crescent|Highway|Hwy)\b\.?(?:,?\s*(?:Apt|Apartment|Unit|Flat|Suite)\.?\s*#?\w+)?")
 ADDRESS_RULES: tuple[Rule, ...] = (
@@ -148,6 +152,7 @@ NAME_INTROS: tuple[NameIntro, ...] = (
     NameIntro(rf"\bnama\s+(?:lengkap\s+)?(?:(?:{_REL_ID}){_REL_ID_KIND}\s+)?(?:saya|aku|kami|ku)\b(?:\s+(?:adalah|ialah))?|\bnamaku\b|^\s*nama\s*:",
               strong=True, flags=I | re.M),
     NameIntro(r"\b(?:I\s+am|I['’]m|this\s+is|call\s+me|it['’]s\s+me)\b", comma=False),
+    NameIntro(r"\b(?:patient|pasien|nama\s+pasien|atas\s+nama|a\.?n\.)\s*:?|\bnama\b", comma=False),
     NameIntro(r"\b(?:saya|aku|perkenalkan(?:,?\s+saya)?|panggil\s+(?:saya|aku))\b"),
     NameIntro(rf"\b(?:my|our|his|her|their)\s+(?:[\w-]+\s+){{0,3}}?(?:{_REL_EN})\b(?:\s+(?:is|was)\s+(?:called|named))?(?:\s+(?:called|named))?"),
     NameIntro(rf"\b(?:a|the)\s+(?:[\w-]+\s+)?(?:{_REL_EN}|man|woman|person|lady)\s+(?:called|named)\b"),
@@ -189,7 +194,7 @@ def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, in
                 pos = w.end() + 1
                 continue
             break
-        if stem.lower() in STOP_WORDS or stem.lower() in health_words() or len(stem) < 2:
+        if stem.lower() in STOP_WORDS or stem.lower() in health_words() or stem in _INSTITUTION_WORDS or len(stem) < 2:
             break
         if start is None:
             if not (capital or strong):
@@ -208,15 +213,27 @@ def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, in
     return (start, end) if start is not None else None
 
 
+_NAME_HERE = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hello|hey|halo|hai)\b[,!]?\s+)(?P<x>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)\s+(?:here|di\s+sini)\b", re.M)
+# "Dr. Soetomo Hospital", "RSUP Dr. Sardjito": a person's name in an institution's name is the institution
+_INSTITUTION_WORDS = {"Hospital", "Clinic", "Medical", "Memorial", "General", "Health", "Centre", "Center", "University", "School",
+                      "Institute", "Foundation"}
+_INSTITUTION_AFTER = re.compile(rf"\s+(?:{'|'.join(sorted(_INSTITUTION_WORDS))})\b")
+_INSTITUTION_BEFORE = re.compile(r"\b(?:RS|RSU|RSUD|RSUP|RSIA|RSAB|Rumah\s+Sakit|Hospital|Puskesmas|Klinik|Clinic|Universitas|Jalan|Jl)\.?\s*$", I)
+
+
 def _name_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    for m in _NAME_HERE.finditer(text):
+        if m.group("x").lower() not in STOP_WORDS:
+            yield "NAME", *m.span("x")
     for intro in NAME_INTROS:
         for m in re.finditer(intro.pattern, text, intro.flags):
             span = _name_after(text, m.end(), intro.strong, intro.comma)
-            if span:
+            if span and not _INSTITUTION_AFTER.match(text, span[1]) and not _INSTITUTION_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
                 yield "NAME", *span
 
 
 def _address_intro_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    streets = None
     for m in _ADDRESS_INTRO.finditer(text):
         start = m.end()
         end = min(len(text), start + 120)
@@ -228,6 +245,9 @@ def _address_intro_spans(text: str) -> Iterator[tuple[str, int, int]]:
             break
         value = text[start:end].rstrip(" ,.")
         lead = len(value) - len(value.lstrip())
+        streets = [s for _, s, _ in _rule_spans(ADDRESS_RULES)(text)] if streets is None else streets
+        if any(start <= s < end for s in streets):
+            continue
         if value.strip():
             yield "ADDRESS", start + lead, start + len(value)
 
