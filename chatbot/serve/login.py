@@ -44,7 +44,7 @@ def _text(key: str, lang: str, **values: Any) -> str:
 
 def login_page(lang: str, message: str = "", note: bool = False, form: bool = True, name: str = "") -> str:
     """The login page in `lang`; `message` is shown above the form (already in that language)."""
-    body = [f'<p><small>{_text("login_intro", lang)} <a href="/">/</a></small></p>']
+    body = [f'<p><small>{_text("login_intro", lang)} <a href="/">{_text("app_title", lang)}</a></small></p>']
     if message:
         body.append(f'<p class="message{" note" if note else ""}" role="alert" id="login-message">{message}</p>')
     if form:

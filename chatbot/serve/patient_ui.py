@@ -232,7 +232,7 @@ def _chat(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any, note_text: Callab
         send = tr(gr.Button(i18n("send"), variant="primary", scale=1, min_width=90, elem_id="send"), "value", "send")
     note = tr(gr.Markdown(i18n(note_key), elem_id="privacy-note", elem_classes="privacy"), "value", note_text)
     why, pending = _why_panel(gr, h, lang, i18n, tr)
-    examples = gr.Examples(EXAMPLES, inputs=[question], label=i18n("examples_label"))
+    examples = gr.Examples(EXAMPLES, inputs=[question], label=i18n("examples_label"), api_visibility="private")
     tr(examples.dataset, "label", "examples_label")
     clear = tr(gr.Button(i18n("clear"), size="sm", variant="secondary"), "value", "clear")
     asked = gr.on([question.submit, send.click], h.respond, [question, lang, chat, turns], [chat, question, turns],
