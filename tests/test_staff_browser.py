@@ -89,6 +89,7 @@ def test_a_patients_question_reaches_the_staff_gaps_table_masked(page, server):
     expect(why).to_be_visible(timeout=TIMEOUT)
     why.get_by_text("Wrong or unsafe").click()
     page.locator("#why-comment textarea").fill(f"Please call me back on {PLANTED['phone']}")
+    shot(page, "patient-why")
     page.locator("#why-send").click()
     expect(why).to_be_hidden(timeout=TIMEOUT)
     record = wait_for(server, kind="feedback", liked=False, reason="wrong_or_unsafe")

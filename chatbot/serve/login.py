@@ -61,27 +61,32 @@ def _wait_text(seconds: int, lang: str) -> str:
     return ui_text("login_minutes", lang, n=-(-seconds // 60)) if seconds >= 60 else ui_text("login_seconds", lang, n=seconds)
 
 
+def _closed_page(store: Any, store_error: str, lang: str) -> Any:
+    """The page shown instead of the form when the staff area cannot open (no database, no account), else None."""
+    from fastapi.responses import HTMLResponse
+
+    def closed(message: str, note: bool = False) -> Any:
+        return HTMLResponse(login_page(lang, message, note=note, form=False), status_code=503)
+
+    if store is None:
+        return closed(_text("login_unavailable", lang) + f" <code>{html.escape(store_error or '?')}</code>")
+    try:
+        has_account = store.accounts.any()
+    except StoreError as exc:
+        return closed(_text("login_unavailable", lang) + f" <code>{html.escape(str(exc))}</code>")
+    if not has_account:
+        return closed(_text("login_no_account", lang) + " <code>chatbot staff add NAME</code>", note=True)
+    return None
+
+
 def install(app: Any, get_store: Callable[[], Any], store_error: Callable[[], str], secure: bool = False) -> None:
     """Add the login routes and the guard to the FastAPI `app` (before the staff Blocks is mounted)."""
     from fastapi import Request
     from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
     from starlette.concurrency import run_in_threadpool
 
-    def closed_page(lang: str) -> HTMLResponse | None:
-        """The page shown instead of the form when the staff area cannot open (no database, no account)."""
-        store = get_store()
-        if store is None:
-            message = _text("login_unavailable", lang) + f" <code>{html.escape(store_error() or '?')}</code>"
-            return HTMLResponse(login_page(lang, message, form=False), status_code=503)
-        try:
-            has_account = store.accounts.any()
-        except StoreError as exc:
-            return HTMLResponse(login_page(lang, _text("login_unavailable", lang) + f" <code>{html.escape(str(exc))}</code>",
-                                           form=False), status_code=503)
-        if not has_account:
-            return HTMLResponse(login_page(lang, _text("login_no_account", lang) + " <code>chatbot staff add NAME</code>",
-                                           note=True, form=False), status_code=503)
-        return None
+    def closed_page(lang: str) -> Any:
+        return _closed_page(get_store(), store_error(), lang)
 
     @app.get(f"{PREFIX}/login", include_in_schema=False)
     async def _login_form(request: Request) -> Any:
