@@ -75,6 +75,10 @@ def test_patient_page_has_no_staff_content(page, server):
     for staff_text in ("Staff", "Content gaps", "Audit", "Answer in both languages", "Log out"):
         assert staff_text not in body, staff_text
     assert page.locator("table").count() == 0 and page.get_by_role("tab").count() == 0
+    page.locator("#question textarea").fill("Apakah ada vaksin untuk CMV?")  # the privacy line follows the reply language
+    page.locator("#send").click()
+    expect(page.locator("#privacy-note")).to_contain_text("Pertanyaan Anda disimpan selama 90 hari tanpa data pribadi",
+                                                          timeout=TIMEOUT)
 
 
 def test_a_patients_question_reaches_the_staff_gaps_table_masked(page, server):
