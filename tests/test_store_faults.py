@@ -32,6 +32,12 @@ def test_chat_keeps_answering_without_a_store(server):
     assert health["status"] == "ok" and health["store"] == "unavailable"
 
 
+def test_privacy_line_says_nothing_is_kept(server):
+    config = httpx.get(server.url + "config", timeout=30).json()
+    note = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "privacy-note")
+    assert "privacy_note_none" in str(note["props"]["value"])  # an i18n key: "Your questions and ratings are not kept."
+
+
 def test_staff_area_says_why_it_is_closed(server):
     with httpx.Client(base_url=server.url, follow_redirects=True, timeout=30) as client:
         page = client.get("staff")

@@ -174,7 +174,7 @@ def build_app(bot: Engine, store: FeedbackStore | None = None, retention_days: i
             tr(gr.Markdown(i18n("heading"), elem_id="heading"), "value", "heading")
             lang = tr(gr.Radio(_language_choices(i18n), value="auto",
                                label=i18n("language_label"), elem_id="language", scale=0, min_width=400), "label", "language_label")
-        note_key = "privacy_note" if getattr(store, "log_questions", False) else "privacy_note_off"
+        note_key = "privacy_note_none" if store is None else "privacy_note" if store.log_questions else "privacy_note_off"
         _chat(gr, h, lang, i18n, tr, lambda reader: ui_text(note_key, reader, days=days), note_key)
         relabel = _relabeler(gr, i18n, strings, lang)
         lang.change(relabel, [lang], [c for c, _ in strings.values()], api_visibility="private", queue=False)
