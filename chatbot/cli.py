@@ -1,5 +1,4 @@
-"""Command line: `chatbot build`, `chatbot import`, `chatbot ask`, `chatbot serve`, `chatbot clean`,
-`chatbot add`, `chatbot retire`.
+"""Command line: `chatbot build`, `import`, `ask`, `serve`, `clean`, `add`, `retire`, `eval`, `staff`, `data`.
 
 Errors become one readable line on stderr and a non-zero exit code; no traceback
 (set CHATBOT_DEBUG=1 to see one).
@@ -27,6 +26,8 @@ EXAMPLES = """examples:
   chatbot serve --port 7860
   chatbot add leaflet.pdf --language id --review-by 2026-12-31
   chatbot retire dengue-fever-in-children
+  chatbot staff add nurse.ani
+  chatbot data export --out records.jsonl
 """
 
 
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("args", nargs=argparse.REMAINDER, help="options of python -m evaluation (see chatbot eval --help)")
     e.set_defaults(func=_cmd_eval)
     _add_publishing_commands(sub, common)
+    _store_commands(sub)
     return p
 
 
@@ -226,6 +228,122 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         for i, rule in chrome_lines(doc.text.replace("\r\n", "\n"), rules):
             if lines[i].strip():
                 print(f"{doc.id}: removed by '{rule}': {lines[i].strip()[:100]}")
+    return 0
+
+
+def _store_commands(sub: argparse._SubParsersAction) -> None:
+    """`chatbot staff ...` (accounts of the staff area) and `chatbot data ...` (export, purge)."""
+    st = sub.add_parser("staff", help="manage the staff accounts of the /staff area",
+                        description="Create, remove and list the accounts that can log in to the staff area (/staff) of "
+                                    "`chatbot serve`. Passwords are stored only as argon2 hashes.")
+    st_sub = st.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = st_sub.add_parser("add", help="create an account (asks for the password twice)",
+                            description="Create a staff account. The password is asked twice on a terminal; from a pipe or script "
+                                        "the first line of standard input is the password (at least 8 characters).")
+    add.add_argument("name", help="the user name: letters, digits, '.', '_', '-' or '@'")
+    add.set_defaults(func=_cmd_staff_add)
+    rm = st_sub.add_parser("remove", help="delete an account and end its sessions",
+                           description="Delete a staff account; anyone logged in with it is logged out.")
+    rm.add_argument("name", help="the user name")
+    rm.set_defaults(func=_cmd_staff_remove)
+    ls = st_sub.add_parser("list", help="list the accounts", description="List the staff accounts and when each was created.")
+    ls.set_defaults(func=_cmd_staff_list)
+
+    d = sub.add_parser("data", help="export or delete the stored questions and feedback",
+                       description="The stored questions and feedback (masked: no personal details). Questions are deleted "
+                                   "automatically after CHATBOT_RETENTION_DAYS (default 90).")
+    d_sub = d.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    ex = d_sub.add_parser("export", help="write every question and feedback record as JSON lines",
+                          description="Write every stored question and feedback record, one JSON object a line, for the "
+                                      "clinic's own records requests. Recorded in the audit trail.")
+    ex.add_argument("--out", type=Path, help="the file to write (default: standard output)")
+    ex.set_defaults(func=_cmd_data_export)
+    pu = d_sub.add_parser("purge", help="delete records older than a date",
+                          description="Delete every question and feedback record from before DATE (UTC). Recorded in the audit trail.")
+    pu.add_argument("--before", required=True, help="the date, YYYY-MM-DD: records before its start are deleted")
+    pu.set_defaults(func=_cmd_data_purge)
+
+
+def _open_store():
+    from .settings import Settings
+    from .store import open_store
+
+    return open_store(Settings.from_env())
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:80]
+    except Exception:  # no user name in a bare container
+        return f"cli:uid {os.getuid()}"
+
+
+def _read_password() -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password (at least 8 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        raise ChatbotError("the two passwords differ: nothing was changed")
+    return first
+
+
+def _cmd_staff_add(args: argparse.Namespace) -> int:
+    from .store.accounts import check_name, check_password
+
+    check_name(args.name)
+    password = check_password(_read_password())
+    store = _open_store()
+    store.accounts.add(args.name, password, _cli_actor())
+    print(f"staff account {args.name!r} created: log in at /staff")
+    return 0
+
+
+def _cmd_staff_remove(args: argparse.Namespace) -> int:
+    store = _open_store()
+    if not store.accounts.remove(args.name, _cli_actor()):
+        raise ChatbotError(f"there is no staff account named {args.name!r} (see chatbot staff list)")
+    print(f"staff account {args.name!r} removed")
+    return 0
+
+
+def _cmd_staff_list(args: argparse.Namespace) -> int:
+    names = _open_store().accounts.names()
+    for name, created in names:
+        print(f"{name}\tcreated {created:%Y-%m-%d %H:%M} UTC")
+    if not names:
+        print("no staff accounts yet: create one with chatbot staff add NAME", file=sys.stderr)
+    return 0
+
+
+def _cmd_data_export(args: argparse.Namespace) -> int:
+    store = _open_store()
+    out = open(os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") if args.out else sys.stdout
+    count = 0
+    try:
+        for record in store.feedback.export():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if args.out:
+            out.close()
+    store.audit.record(_cli_actor(), "export", f"{count} records to {args.out or 'standard output'}")
+    print(f"exported {count} records" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def _cmd_data_purge(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    try:
+        before = datetime.strptime(args.before, "%Y-%m-%d")
+    except ValueError:
+        raise ChatbotError(f"--before {args.before!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31") from None
+    deleted = _open_store().feedback.purge(before, _cli_actor())
+    print(f"deleted {deleted['questions']} questions and {deleted['feedback']} feedback records from before {args.before}")
     return 0
 
 

@@ -27,3 +27,11 @@ class ModelError(ChatbotError):
 
 class QuestionError(ChatbotError):
     """The question cannot be answered as given (empty, too long, unreadable)."""
+
+
+class StoreError(ChatbotError):
+    """The database of questions, feedback and staff accounts cannot be opened or written."""
+
+
+class AccountError(ChatbotError):
+    """A staff account cannot be created, found or used as asked."""

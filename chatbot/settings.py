@@ -35,6 +35,9 @@ class Settings:
     abstain_topic: float = 0.3  # ...or when the quoted passages mention less than this share of its content (0: never)
     max_question_chars: int = 2000
     log_questions: bool = True
+    database_url: str = ""  # empty: SQLite (WAL) at data_dir/chatbot.db; postgresql://user:pass@host/db for a shared server
+    retention_days: int = 90  # question and feedback records older than this are deleted automatically
+    session_minutes: int = 480  # a staff login lasts this long, then the staff area asks for the password again
     queue_size: int = 64  # waiting chat requests beyond this get a polite "try again" instead of a long wait
     host: str = "127.0.0.1"
     port: int = 7860
@@ -44,6 +47,10 @@ class Settings:
             raise ValueError(f"k must be between 1 and 50, got {self.k}")
         if self.lang not in ("auto", "en", "id"):
             raise ValueError(f"lang must be auto, en or id, got {self.lang!r}")
+        if self.retention_days < 1:
+            raise ValueError(f"retention_days must be at least 1, got {self.retention_days}")
+        if self.session_minutes < 1:
+            raise ValueError(f"session_minutes must be at least 1, got {self.session_minutes}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

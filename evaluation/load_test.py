@@ -1,6 +1,6 @@
 """Load test of `chatbot serve` on loopback: many clients at once, a full queue, memory over time.
 
-    python -m evaluation.load_test [--clients 20] [--per-client 25] [--rss-questions 1000] [--model default]
+    python -m evaluation.load_test [--clients 20] [--per-client 25] [--rss-questions 1000] [--model default] [--database-url URL]
 
 Builds a temporary index of the repository corpus, starts `chatbot serve` on 127.0.0.1 (free
 port, data folder in the temporary folder) and prints figures:
@@ -10,6 +10,10 @@ port, data folder in the temporary folder) and prints figures:
   (b) a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions: what the
       clients beyond the limit receive, and whether the server answers normally afterwards;
   (c) the first server's resident memory (VmRSS) over --rss-questions sequential questions.
+
+Around (a) and (c) the question records in the server's store (SQLite in its data folder, or
+--database-url) are counted: every answered question must add one record (lost = answered -
+written; the run fails when any is lost).
 
 Questions come from evaluation/questions.jsonl and heldout.jsonl (English and Indonesian).
 Every loop is bounded in count and time, and the servers are always stopped.
@@ -62,10 +66,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+DATABASE_URL = ""  # --database-url: the servers' store (empty: SQLite in each server's data folder)
+
+
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
     """The caller's environment without CHATBOT_* settings, offline, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    return env | {"CHATBOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"} | extra
+    return env | {"CHATBOT_DATA_DIR": str(data_dir), "CHATBOT_DATABASE_URL": DATABASE_URL, "CHATBOT_LOG_QUESTIONS": "true",
+                  "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"} | extra
+
+
+def stored_questions(data_dir: Path) -> int:
+    """How many question records the store of the server with this data folder holds."""
+    from chatbot.settings import Settings
+    from chatbot.store import open_store
+
+    store = open_store(Settings.from_env(env=env_for(data_dir)))
+    try:
+        return store.feedback.counts()["questions"]
+    finally:
+        store.close()
+
+
+def store_line(before: int, after: int, answered: int) -> tuple[str, int]:
+    """What the store gained against how many questions were answered; and how many records were lost."""
+    written, lost = after - before, answered - (after - before)
+    return f"store: {before} -> {after} question records: {written} written for {answered} answered questions, lost {lost}", lost
 
 
 def build_index(index: Path, model: str, workdir: Path) -> float:
@@ -263,15 +289,18 @@ def latency_line(latencies: list[float]) -> str:
     return f"p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, max {max(ms):.0f} ms"
 
 
-def phase_a(url: str, qs: list[str], args: argparse.Namespace) -> dict:
+def phase_a(url: str, qs: list[str], args: argparse.Namespace, data_dir: Path) -> dict:
     print(f"\n(a) {args.clients} clients x {args.per_client} questions, at the same time", flush=True)
+    before = stored_questions(data_dir)
     a = concurrent_clients(url, qs, args.clients, args.per_client, args.time_limit)
+    a["store"], a["lost"] = store_line(before, stored_questions(data_dir), a["outcomes"]["ok"])
     errors = sum(v for k, v in a["outcomes"].items() if k != "ok")
     print(f"  {sum(a['outcomes'].values())} requests in {a['seconds']:.1f} s "
           f"({len(a['latencies']) / max(a['seconds'], 1e-9):.1f} answers/s); errors: {errors}")
     for outcome, count in a["outcomes"].most_common():
         print(f"    {count:>5}  {outcome}")
     print(f"  latency: {latency_line(a['latencies'])}")
+    print(f"  {a['store']}")
     return a | {"errors": errors}
 
 
@@ -292,13 +321,16 @@ def phase_b(index: Path, args: argparse.Namespace, workdir: Path, qs: list[str])
     return {"got": got, "polite": polite, "recovered": alive and status == 200 and after == "ok"}
 
 
-def phase_c(url: str, pid: int, qs: list[str], args: argparse.Namespace) -> dict:
+def phase_c(url: str, pid: int, qs: list[str], args: argparse.Namespace, data_dir: Path) -> dict:
     print(f"\n(c) server memory over {args.rss_questions} sequential questions", flush=True)
+    before = stored_questions(data_dir)
     c = sequential(url, pid, qs, args.rss_questions, 200, args.time_limit)
+    c["store"], c["lost"] = store_line(before, stored_questions(data_dir), c["outcomes"]["ok"])
     first, last = c["rows"][0], c["rows"][-1]
     c["growth"] = last[1] - first[1]
     print(f"  VmRSS {first[1]:.1f} -> {last[1]:.1f} MiB after {c['asked']} questions: growth {c['growth']:+.1f} MiB; "
           f"outcomes {dict(c['outcomes'])}")
+    print(f"  {c['store']}")
     return c
 
 
@@ -311,7 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rss-questions", type=int, default=1000, help="sequential questions in (c) (default 1000)")
     p.add_argument("--model", default="default", help="embedding model of the temporary index (default: default)")
     p.add_argument("--time-limit", type=float, default=1200, help="seconds each of (a) and (c) may run at most (default 1200)")
+    p.add_argument("--database-url", default="", help="the servers' store, e.g. postgresql://user:pass@host/db "
+                                                       "(default: SQLite in each server's temporary data folder)")
     args = p.parse_args(argv)
+    global DATABASE_URL
+    DATABASE_URL = args.database_url
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio_client is imported
     os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -333,12 +369,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         outcome, seconds = ask(c, qs[0])
         close_all([c])
         print(f"warm-up question: {outcome} in {seconds * 1000:.0f} ms; VmRSS {rss_mib(proc.pid)[0]:.1f} MiB", flush=True)
-        a = phase_a(url, qs, args)
+        a = phase_a(url, qs, args, workdir / "data-main")
         b = phase_b(index, args, workdir, qs)
-        c = phase_c(url, proc.pid, qs, args)
+        c = phase_c(url, proc.pid, qs, args, workdir / "data-main")
         alive = proc.poll() is None
     summary(args, a, b, c, alive)
-    return 0 if a["errors"] == 0 and b["polite"] and b["recovered"] and alive else 1
+    return 0 if a["errors"] == 0 and b["polite"] and b["recovered"] and alive and a["lost"] == c["lost"] == 0 else 1
 
 
 def summary(args: argparse.Namespace, a: dict, b: dict, c: dict, alive: bool) -> None:
@@ -351,6 +387,7 @@ def summary(args: argparse.Namespace, a: dict, b: dict, c: dict, alive: bool) ->
     print(f"(c) {c['asked']} sequential questions: VmRSS {c['rows'][0][1]:.1f} -> {c['rows'][-1][1]:.1f} MiB "
           f"({c['growth']:+.1f} MiB), peak {c['rows'][-1][2]:.1f} MiB; non-ok answers: "
           f"{sum(v for k, v in c['outcomes'].items() if k != 'ok')}")
+    print(f"store (database: {'SQLite' if not DATABASE_URL else 'PostgreSQL'}): (a) {a['store']}; (c) {c['store']}")
     print(f"main server still running at the end: {alive}")
 
 

@@ -16,12 +16,11 @@ from test_cli import assert_one_line_error, chatbot_exe, err, out, run
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> dict[str, str]:
-    """No CHATBOT_* settings from the shell; the hashing embedder never abstains (so answers have passages)."""
-    thresholds = tmp_path_factory.mktemp("abstain") / "abstain.toml"
-    thresholds.write_text('[thresholds]\n"hashing-256" = -1.0\n', encoding="utf-8")
+    """No CHATBOT_* settings from the shell; abstention off (the hashing embedder's similarities mean
+    little), so answers have passages."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     return {**env, "HF_HUB_OFFLINE": "1", "CHATBOT_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-            "CHATBOT_ABSTAIN_FILE": str(thresholds)}
+            "CHATBOT_ABSTAIN_Z": "-1000", "CHATBOT_ABSTAIN_TOPIC": "0"}
 
 
 @pytest.fixture
@@ -144,7 +143,7 @@ def test_add_with_the_real_default_models_answers_from_the_new_document(env, sit
     index_dir = site["tmp"] / "index" / "idx"
     shutil.copytree(real_index.path, index_dir)  # the seed corpus, indexed, with its embedding cache
     shutil.copytree(real_index.path.parent / ".embeddings" / real_index.path.name, index_dir.parent / ".embeddings" / "idx")
-    real_env = {k: v for k, v in env.items() if k != "CHATBOT_ABSTAIN_FILE"}
+    real_env = {k: v for k, v in env.items() if not k.startswith("CHATBOT_ABSTAIN")}
     real = ["--corpus", str(site["corpus"]), "--index", str(index_dir)]
     proc = run(real_env, "add", str(files.leaflet_docx(site["tmp"] / "brosur.docx")), *real, timeout=600)
     assert proc.returncode == 0, err(proc)

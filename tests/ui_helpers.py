@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -94,21 +93,31 @@ class Server:
     data_dir: Path
     process: subprocess.Popen
     log: Path
-
-    @property
-    def feedback_file(self) -> Path:
-        return self.data_dir / "feedback.jsonl"
+    env: dict = field(default_factory=dict)
 
     def records(self) -> list[dict]:
-        """Every complete line of the feedback file."""
-        if not self.feedback_file.exists():
-            return []
-        return [json.loads(line) for line in self.feedback_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        """Every stored question and feedback record (as `chatbot data export` writes them)."""
+        from chatbot.settings import Settings
+        from chatbot.store import open_store
+
+        store = open_store(Settings.from_env(env=self.env))
+        try:
+            return list(store.feedback.export())
+        finally:
+            store.close()
+
+    def add_staff(self, name: str, password: str) -> None:
+        """`chatbot staff add NAME` with the password on stdin, against this server's database."""
+        done = subprocess.run([*CHATBOT, "staff", "add", name], input=password + "\n", env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"chatbot staff add failed: {done.stderr}")
 
 
-def start_server(workdir: Path) -> Iterator[Server]:
+def start_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start `chatbot serve` on the shared test index with its data dir under `workdir`; yield once /health answers."""
-    yield from serve(workdir, ["--index", str(built_index()), "--corpus", str(ROOT / "corpus")], {"CHATBOT_LOG_QUESTIONS": "true"})
+    yield from serve(workdir, ["--index", str(built_index()), "--corpus", str(ROOT / "corpus")],
+                     {"CHATBOT_LOG_QUESTIONS": "true"} | (env or {}))
 
 
 def serve(workdir: Path, args: Sequence[str], env: dict[str, str] | None = None) -> Iterator[Server]:
@@ -119,7 +128,7 @@ def serve(workdir: Path, args: Sequence[str], env: dict[str, str] | None = None)
     with open(log, "wb") as out:
         proc = subprocess.Popen([*CHATBOT, "serve", *args, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
                                 env=full_env, cwd=workdir)
-    server = Server(f"http://127.0.0.1:{port}/", data_dir, proc, log)
+    server = Server(f"http://127.0.0.1:{port}/", data_dir, proc, log, full_env)
     try:
         _wait_healthy(server)
         yield server

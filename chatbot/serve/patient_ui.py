@@ -1,22 +1,25 @@
-"""The chat window: a patient chat tab and a staff tab around an engine with `.ask` and `.manifest`.
+"""The patient chat window around an engine with `.ask` and `.manifest`.
 
 The UI only formats `Answer`s. Everything a user or a document wrote is escaped before it is
-shown, so no question or passage can render active HTML, links or scripts.
+shown, so no question or passage can render active HTML, links or scripts. Nothing here shows
+what another visitor asked or rated: the staff area (staff_ui.py) is a separate app behind a login.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ..ingest import langid
-from ..store.feedback import FeedbackStore
 from ..answer.compose import message_only
 from ..answer.render import to_json
+from ..errors import StoreError
+from ..store.feedback import COMMENT_LIMIT, REASONS, FeedbackStore
 from ..records import Answer
 from ..answer.texts import text
-from .render import (
+from .render import (  # noqa: F401 (format_answer, passages_*: kept importable from here for callers of the former one-app module)
     ui_text,
     translations,
     escape_md,
@@ -31,6 +34,7 @@ log = logging.getLogger("chatbot")
 EXAMPLES = ["How is CMV transmitted?", "Can CMV cause anemia and low platelets?",
             "Apakah ada vaksin untuk CMV?", "Mengapa darah transfusi harus diradiasi?"]
 ENGINE_CONCURRENCY = 1  # the engine's sentence cache is not thread-safe; an answer takes ~0.1-1 s
+ENGINE_LOCK = threading.Lock()  # the patient and staff apps have separate queues but share one engine
 CSS = """
 .urgent {background:#fde8e8; color:#7f1d1d; border-left:6px solid #b91c1c; border-radius:6px;
          padding:10px 12px; margin:2px 0 10px; font-weight:700;}
@@ -39,6 +43,7 @@ CSS = """
 #chat .thought-group .title p {font-size:.92rem; color:#0f766e; font-weight:700;} .dark #chat .thought-group .title p {color:#5eead4;}
 #chat .thought-group .content p, #chat .thought-group .content li {font-size:.95rem; line-height:1.45;}
 #language .wrap {flex-wrap:nowrap;}
+.privacy {font-size:.82rem; opacity:.75;}
 @media (max-width: 640px) {
   #heading h2 {font-size:1.3rem; margin:0;} #heading p {display:none;}
   #language {padding:6px 8px !important;} #language .wrap {gap:3px;} #language label {padding:4px 6px; font-size:.82rem; white-space:nowrap;}
@@ -76,7 +81,8 @@ class Handlers:
     def ask(self, question: str, lang: str, history: Sequence[str] = ()) -> Answer:
         """`bot.ask`, turning any failure into the friendly error message (never a traceback)."""
         try:
-            return self.bot.ask(question, lang=lang, history=list(history))
+            with ENGINE_LOCK:
+                return self.bot.ask(question, lang=lang, history=list(history))
         except Exception:
             log.exception("answering failed")
             reply = self.reply_language(question, lang)
@@ -107,59 +113,56 @@ class Handlers:
             return
         try:
             self.store.question(question=answer.question, language=answer.language, abstained=answer.abstained, urgent=answer.urgent)
-        except OSError:
-            log.exception("could not log the question")
+        except (StoreError, OSError) as exc:  # the patient still gets the answer
+            log.warning("could not log the question: %s", exc)
 
     def like(self, turns: list | None, index: int | Sequence[int], liked: bool) -> dict | None:
-        """Store a like or dislike for the answer at chat position `index`; returns the record."""
+        """Store a like or dislike for the answer at chat position `index`; returns the record (None if not stored)."""
         index = index[0] if isinstance(index, (list, tuple)) else index
         turn = next((t for t in reversed(turns or []) if t["index"] <= index), None)
         if turn is None or self.store is None:
             return None
-        return self.store.feedback(liked=liked, question=turn["question"], language=turn["language"],
-                                   chunk_ids=turn["chunk_ids"], answer=turn["answer"])
+        try:
+            return self.store.feedback(liked=liked, question=turn["question"], language=turn["language"],
+                                       chunk_ids=turn["chunk_ids"], answer=turn["answer"])
+        except (StoreError, OSError) as exc:
+            log.warning("could not store feedback: %s", exc)
+            return None
 
-    def compare(self, question: str) -> tuple[str, list, str, str, list, str]:
-        """Staff view: the question answered in English and in Indonesian, each with its passages."""
-        out: list[Any] = []
-        for lang in ("en", "id"):
-            answer = self.ask(question or "", lang)
-            out += [format_answer(answer), passages_table(answer), passages_markdown(answer)]
-        return tuple(out)  # type: ignore[return-value]
-
-    def gaps(self, lang: str = "en") -> list[list[str]]:
-        """Recent questions that abstained or got a thumbs-down, newest first."""
+    def explain(self, feedback_id: int | None, reason: str | None, comment: str | None, lang: str) -> str:
+        """Add why a thumbs-down was given (reason code, masked comment); returns the message to show."""
         lang = lang if lang in langid.SUPPORTED else "en"
-        reasons = {"abstained": ui_text("abstained", lang), "thumbs-down": ui_text("thumbs_down", lang)}
-        rows = self.store.gaps() if self.store is not None else []
-        return [[t, reasons.get(r, r), language, q] for t, r, language, q in rows]
+        if self.store is None or feedback_id is None:
+            return ui_text("not_saved", lang)
+        try:
+            result = self.store.explain(feedback_id, reason if reason in REASONS else None, str(comment or ""))
+        except (StoreError, OSError) as exc:
+            log.warning("could not store the reason of a thumbs-down: %s", exc)
+            return ui_text("not_saved", lang)
+        if result is None:
+            return ui_text("not_saved", lang)
+        return ui_text("thanks_shortened", lang, limit=COMMENT_LIMIT) if result["shortened"] else ui_text("thanks", lang)
 
     def api_ask(self, question: str, lang: str = "auto") -> dict:
         """Answer one question; returns the JSON contract of `chatbot ask --json`."""
         return to_json(self.ask(question, lang if lang in ("auto", "en", "id") else "auto"))
 
-    def index_info(self, lang: str = "en") -> str:
-        """One line describing the loaded index, for the staff view."""
-        m = getattr(self.bot, "manifest", {}) or {}
-        counts = m.get("counts", {})
-        return ui_text("index_info", lang if lang in langid.SUPPORTED else "en", documents=counts.get("documents", "?"),
-                       chunks=counts.get("chunks", "?"), built_at=m.get("built_at", "?"),
-                       embedders="+".join(e.get("id", "?") for e in m.get("embedders", [])))
 
-
-def make_i18n() -> Any:
+def make_i18n(retention_days: int = 90) -> Any:
     """`gr.I18n` with every UI string in English and Indonesian, following the browser locale."""
     import gradio as gr
 
-    return gr.I18n(**translations())
+    tables = {lang: {k: v.replace("{days}", str(retention_days)) for k, v in table.items()} for lang, table in translations().items()}
+    return gr.I18n(**tables)
 
 
-def build_app(bot: Engine, store: FeedbackStore | None = None) -> Any:
-    """The Blocks app, not launched: a patient chat tab and a staff tab. Launch with `make_i18n()` and `CSS`."""
+def build_app(bot: Engine, store: FeedbackStore | None = None, retention_days: int | None = None) -> Any:
+    """The patient chat Blocks, not launched. Launch with `make_i18n(retention_days)` and `CSS`."""
     import gradio as gr
 
     h = Handlers(bot, store)
-    i18n = make_i18n()
+    days = retention_days or getattr(store, "retention_days", None) or getattr(getattr(bot, "settings", None), "retention_days", 90)
+    i18n = make_i18n(days)
     # component -> {property: i18n key, or a function of the reader's language}: what the selector rewrites
     strings: dict[int, tuple[Any, dict[str, Any]]] = {}
 
@@ -172,16 +175,11 @@ def build_app(bot: Engine, store: FeedbackStore | None = None) -> Any:
             tr(gr.Markdown(i18n("heading"), elem_id="heading"), "value", "heading")
             lang = tr(gr.Radio(_language_choices(i18n), value="auto",
                                label=i18n("language_label"), elem_id="language", scale=0, min_width=400), "label", "language_label")
-        with gr.Tabs():
-            with tr(gr.Tab(i18n("tab_chat"), id="chat-tab"), "label", "tab_chat"):
-                _chat_tab(gr, h, lang, i18n, tr)
-            with tr(gr.Tab(i18n("tab_staff"), id="staff-tab"), "label", "tab_staff") as staff_tab:
-                gaps = _staff_tab(gr, h, lang, i18n, tr)
+        note_key = "privacy_note_none" if store is None else "privacy_note" if store.log_questions else "privacy_note_off"
+        _chat(gr, h, lang, i18n, tr, lambda reader: ui_text(note_key, reader, days=days), note_key)
         relabel = _relabeler(gr, i18n, strings, lang)
         lang.change(relabel, [lang], [c for c, _ in strings.values()], api_visibility="private", queue=False)
         demo.load(relabel, [lang], [c for c, _ in strings.values()], api_visibility="private", queue=False)
-        staff_tab.select(_with_request(gr, lambda choice, request: h.gaps(reader_language(choice, request))),
-                         [lang], [gaps], api_visibility="private")
         gr.api(h.api_ask, api_name="ask", concurrency_limit=ENGINE_CONCURRENCY, concurrency_id="engine")
     return demo
 
@@ -224,7 +222,7 @@ def _relabeler(gr: Any, i18n: Any, strings: dict[int, tuple[Any, dict[str, Any]]
     return _with_request(gr, relabel)
 
 
-def _chat_tab(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any) -> None:
+def _chat(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any, note_text: Callable[[str], str], note_key: str) -> None:
     tr(gr.Markdown(i18n("banner"), elem_classes="banner"), "value", "banner")
     chat = tr(gr.Chatbot(label=i18n("chat_label"), show_label=False, elem_id="chat", height="56vh", min_height=320, latex_delimiters=[],
                          sanitize_html=True, allow_tags=False, buttons=["copy"], feedback_options=("Like", "Dislike"),
@@ -236,56 +234,61 @@ def _chat_tab(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any) -> None:
                                  placeholder=str(i18n("question_placeholder")), elem_id="question", autofocus=True), "label", "question_label")
         tr(question, "placeholder", "question_placeholder")
         send = tr(gr.Button(i18n("send"), variant="primary", scale=1, min_width=90, elem_id="send"), "value", "send")
-    examples = gr.Examples(EXAMPLES, inputs=[question], label=i18n("examples_label"))
+    note = tr(gr.Markdown(i18n(note_key), elem_id="privacy-note", elem_classes="privacy"), "value", note_text)
+    why, pending = _why_panel(gr, h, lang, i18n, tr)
+    examples = gr.Examples(EXAMPLES, inputs=[question], label=i18n("examples_label"), api_visibility="private")
     tr(examples.dataset, "label", "examples_label")
     clear = tr(gr.Button(i18n("clear"), size="sm", variant="secondary"), "value", "clear")
-    gr.on([question.submit, send.click], h.respond, [question, lang, chat, turns], [chat, question, turns],
-          api_name="chat", concurrency_limit=ENGINE_CONCURRENCY, concurrency_id="engine", show_progress="minimal")
-    clear.click(lambda: ([], "", []), None, [chat, question, turns], api_visibility="private", queue=False)
-    chat.clear(lambda: [], None, [turns], api_visibility="private", queue=False)  # the chat's own trash button
+    asked = gr.on([question.submit, send.click], h.respond, [question, lang, chat, turns], [chat, question, turns],
+                  api_name="chat", concurrency_limit=ENGINE_CONCURRENCY, concurrency_id="engine", show_progress="minimal")
+    # the privacy line follows the language of the latest reply
+    asked.then(lambda t: gr.update(value=note_text(t[-1]["language"])) if t else gr.update(), [turns], [note],
+               api_visibility="private", queue=False)
+    hide = (gr.update(visible=False), None)
+    clear.click(lambda: ([], "", [], *hide), None, [chat, question, turns, why, pending], api_visibility="private", queue=False)
+    chat.clear(lambda: ([], *hide), None, [turns, why, pending], api_visibility="private", queue=False)  # the chat's own trash button
 
-    def on_like(turns_value: list, data: Any) -> None:
+    def on_like(turns_value: list, choice: str, data: Any, request: Any) -> tuple:
         record = h.like(turns_value, data.index, bool(data.liked))
-        if record is not None:
-            gr.Info(ui_text("thanks", record["language"]), duration=3)
+        reader = reader_language(choice, request)
+        if record is None:
+            gr.Warning(ui_text("not_saved", reader), duration=4)
+            return hide
+        if record["liked"]:
+            gr.Info(ui_text("thanks", reader), duration=3)
+            return hide
+        return gr.update(visible=True), record["id"]  # a thumbs-down asks why (optionally)
 
-    # gradio finds the LikeData parameter by its type hint, which postponed annotations leave unresolvable here
-    on_like.__annotations__ = {"turns_value": list, "data": gr.LikeData, "return": None}
-
-    chat.like(on_like, [turns], None, api_visibility="private")
-
-
-def _staff_tab(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any) -> Any:
-    tr(gr.Markdown(i18n("staff_intro")), "value", "staff_intro")
-    tr(gr.Markdown(h.index_info("en")), "value", h.index_info)
-    with gr.Row(equal_height=True):
-        question = tr(gr.Textbox(label=i18n("staff_question"), value=EXAMPLES[0], scale=5), "label", "staff_question")
-        compare = tr(gr.Button(i18n("compare"), variant="primary", scale=1), "value", "compare")
-    headers = _headers("col_rank", "col_score", "col_title", "col_doc", "col_language", "col_section")
-    outputs = []
-    with gr.Row():
-        for key in ("answer_en", "answer_id"):
-            with gr.Column():
-                tr(gr.Markdown(i18n(key)), "value", key)
-                outputs.append(gr.Markdown(line_breaks=True))
-                table = tr(gr.Dataframe(headers=headers("en"), datatype="str", wrap=True,
-                                        interactive=False, label=i18n("passages_label")), "headers", headers)
-                outputs += [tr(table, "label", "passages_label"), gr.Markdown()]
-    gr.on([question.submit, compare.click], h.compare, [question], outputs, api_name="compare",
-          concurrency_limit=ENGINE_CONCURRENCY, concurrency_id="engine")
-    tr(gr.Markdown(i18n("gaps_heading")), "value", "gaps_heading")
-    columns = _headers("col_time", "col_reason", "col_language", "col_question")
-    gaps = tr(gr.Dataframe(headers=columns("en"), datatype="str", wrap=True, interactive=False,
-                           label=i18n("gaps_label")), "label", "gaps_label")
-    tr(gaps, "headers", columns)
-    refresh = tr(gr.Button(i18n("refresh"), size="sm"), "value", "refresh")
-    refresh.click(_with_request(gr, lambda choice, request: h.gaps(reader_language(choice, request))),
-                  [lang], [gaps], api_visibility="private")
-    return gaps
+    # gradio finds the LikeData and Request parameters by type hint, which postponed annotations leave unresolvable here
+    on_like.__annotations__ = {"turns_value": list, "choice": str, "data": gr.LikeData, "request": gr.Request, "return": tuple}
+    chat.like(on_like, [turns, lang], [why, pending], api_visibility="private")
 
 
-def _headers(*keys: str) -> Callable[[str], list[str]]:
-    return lambda lang: [ui_text(k, lang) for k in keys]
+def _why_panel(gr: Any, h: Handlers, lang: Any, i18n: Any, tr: Any) -> tuple[Any, Any]:
+    """The optional "what was wrong?" box shown after a thumbs-down: a reason and a comment (masked when stored)."""
+    pending = gr.State(None)  # the id of the dislike waiting for its reason; kept on the server, per visitor
+    with gr.Group(visible=False, elem_id="why") as why:
+        tr(gr.Markdown(i18n("why_heading")), "value", "why_heading")
+        reason = tr(gr.Radio(_reason_choices(i18n), label=i18n("why_label"), elem_id="why-reason"), "label", "why_label")
+        tr(reason, "choices", lambda reader: _reason_choices(lambda key: ui_text(key, reader)))
+        comment = tr(gr.Textbox(label=i18n("why_comment"), lines=2, max_length=COMMENT_LIMIT, elem_id="why-comment"), "label", "why_comment")
+        with gr.Row():
+            send = tr(gr.Button(i18n("why_send"), variant="primary", size="sm", elem_id="why-send"), "value", "why_send")
+            skip = tr(gr.Button(i18n("why_skip"), size="sm", elem_id="why-skip"), "value", "why_skip")
+
+    def on_send(feedback_id: Any, code: str, text_: str, choice: str, request: Any) -> tuple:
+        gr.Info(h.explain(feedback_id, code, text_, reader_language(choice, request)), duration=4)
+        return gr.update(visible=False), None, gr.update(value=None), ""
+
+    on_send.__annotations__ = {"feedback_id": Any, "code": str, "text_": str, "choice": str, "request": gr.Request, "return": tuple}
+    send.click(on_send, [pending, reason, comment, lang], [why, pending, reason, comment], api_visibility="private")
+    skip.click(lambda: (gr.update(visible=False), None, gr.update(value=None), ""), None, [why, pending, reason, comment],
+               api_visibility="private", queue=False)
+    return why, pending
+
+
+def _reason_choices(pick: Any) -> list[tuple[Any, str]]:
+    return [(pick(f"reason_{code}"), code) for code in REASONS]
 
 
 def _language_choices(pick: Any) -> list[tuple[Any, str]]:

@@ -1,4 +1,4 @@
-"""Serving: the chat Blocks mounted in FastAPI beside `GET /health`, run with uvicorn."""
+"""Serving: the patient chat at `/`, the staff area at `/staff` (behind a login), `GET /health`; run with uvicorn."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ..store.feedback import FeedbackStore
+from ..errors import StoreError
 from ..settings import Settings
+from ..store import Store, open_store
 
 log = logging.getLogger("chatbot")
 
@@ -19,41 +20,65 @@ def _offline() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
 
 
-def health(bot: Any) -> dict[str, Any]:
-    """The /health body: whether an index is loaded, with its size and embedders."""
+def health(bot: Any, store_ok: bool | None = None) -> dict[str, Any]:
+    """The /health body: whether an index is loaded, with its size and embedders (and whether the store is open)."""
+    extra = {} if store_ok is None else {"store": "ok" if store_ok else "unavailable"}
     if not getattr(bot, "ready", True):
-        return {"status": "unavailable", "index_loaded": False, "error": getattr(bot, "error", "")}
+        return {"status": "unavailable", "index_loaded": False, "error": getattr(bot, "error", "")} | extra
     m = bot.manifest or {}
     counts = m.get("counts", {})
     return {"status": "ok", "index_loaded": True, "documents": counts.get("documents", 0),
-            "chunks": counts.get("chunks", 0), "embedder": "+".join(e["id"] for e in m.get("embedders", []))}
+            "chunks": counts.get("chunks", 0), "embedder": "+".join(e["id"] for e in m.get("embedders", []))} | extra
 
 
-def create_app(bot: Any, store: FeedbackStore | None = None, queue_size: int = 64) -> Any:
-    """FastAPI app: `/health` plus the chat UI at `/` (queue and concurrency limits set)."""
+def create_app(bot: Any, store: Store | None = None, queue_size: int = 64, store_error: str = "",
+               retention_days: int = 90) -> Any:
+    """FastAPI app: `/health`, the patient chat at `/`, the staff area at `/staff` (login pages beside it).
+
+    Without a store (`store_error` says why) the chat still answers; nothing is kept and /staff says why it is closed.
+    """
     _offline()
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
+    from . import login
     from .patient_ui import CSS, build_app, make_i18n
+    from .staff_ui import build_staff_app
 
     app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
+    days = store.feedback.retention_days if store is not None else retention_days
 
     @app.get("/health")
     def _health() -> Any:
         if hasattr(bot, "refresh"):
             bot.refresh()  # a monitor polling /health must see a rebuilt index without asking a question
-        body = health(bot)
+        body = health(bot, store_ok=store is not None)
         return body if body["index_loaded"] else JSONResponse(body, status_code=503)
 
-    blocks = build_app(bot, store=store)
-    blocks.queue(max_size=queue_size, default_concurrency_limit=1)
+    login.install(app, lambda: store, lambda: store_error)
     # the bundled Source Sans Pro semibold file is a tiny subset: bold text needs the full bold file
     font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
     theme = gr.themes.Default(primary_hue="teal", secondary_hue="slate", font=font)
-    return gr.mount_gradio_app(app, blocks, path="/", i18n=make_i18n(), css=CSS, theme=theme, show_error=False,
-                               footer_links=[], ssr_mode=False, mcp_server=False, pwa=False)
+    common = dict(i18n=make_i18n(days), css=CSS, theme=theme, show_error=False, footer_links=[], ssr_mode=False,
+                  mcp_server=False, pwa=False, run_history=False)
+    if store is not None:  # mounted first: "/" would otherwise take every path
+        staff = build_staff_app(bot, store)
+        staff.queue(max_size=queue_size, default_concurrency_limit=1)
+        gr.mount_gradio_app(app, staff, path=login.PREFIX, auth_dependency=login.session_user(lambda: store), **common)
+    patient = build_app(bot, store=store.feedback if store is not None else None, retention_days=days)
+    patient.queue(max_size=queue_size, default_concurrency_limit=1)
+    return gr.mount_gradio_app(app, patient, path="/", **common)
+
+
+def open_store_or_explain(settings: Settings, progress: Callable[[str], None] = log.info) -> tuple[Store | None, str]:
+    """The store, or None and the reason (said once, clearly): the chat keeps answering without it."""
+    try:
+        return open_store(settings), ""
+    except StoreError as exc:
+        progress(f"warning: {exc}. The chat keeps answering, but questions and feedback are not kept and the staff area "
+                 "is closed until this is fixed and the server restarted.")
+        return None, str(exc)
 
 
 def serve(settings: Settings, progress: Callable[[str], None] = log.info) -> None:
@@ -66,6 +91,7 @@ def serve(settings: Settings, progress: Callable[[str], None] = log.info) -> Non
     bot = LiveEngine(settings, progress=progress)
     if not bot.ready:
         progress(f"no usable index yet ({bot.error}); answering 'being updated' until one is built")
-    app = create_app(bot, store=FeedbackStore.from_settings(settings), queue_size=settings.queue_size)
-    progress(f"chat window on http://{settings.host}:{settings.port}/ (health: /health)")
+    store, why = open_store_or_explain(settings, progress)
+    app = create_app(bot, store=store, queue_size=settings.queue_size, store_error=why, retention_days=settings.retention_days)
+    progress(f"chat window on http://{settings.host}:{settings.port}/ (staff area: /staff, health: /health)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
