@@ -31,8 +31,8 @@ class Settings:
     bridge_weight: float = 1.0
     same_language_bonus: float = 0.0
     offtopic_file: Path = Path(__file__).resolve().parent / "data" / "offtopic_calibration.toml"
-    abstain_z: float = 2.0  # decline unless the question comes this many spreads closer to the passages than off-topic questions
-    abstain_topic: float = 0.3  # ...or when the quoted passages mention less than this share of its content (0: never)
+    abstain_z: float = 2.5  # a question less than this many spreads closer to the passages than off-topic questions...
+    abstain_topic: float = 0.3  # ...or whose quoted passages mention less than this share of its content, is declined (see engine.py)
     max_question_chars: int = 2000
     log_questions: bool = True
     database_url: str = ""  # empty: SQLite (WAL) at data_dir/chatbot.db; postgresql://user:pass@host/db for a shared server

@@ -29,7 +29,7 @@ class ChooseSettings:
     passages: int = 3  # how many top passages sentences may come from
     check_passages: int = 5  # how many are searched for a sentence of the kind asked for
     max_sentences: int = 3
-    margin: float = 0.05  # a sentence joins the answer if within this score of the best one
+    margin: float = 0.08  # a sentence joins the answer if within this score of the best one
     duplicate: float = 0.6  # word overlap (Jaccard) above which a sentence repeats one already chosen
     lexical_weight: float = 0.15  # weight of the share of question terms a sentence contains
     kind_weight: float = 0.12  # bonus of a sentence that carries the kind of answer asked for
@@ -116,11 +116,25 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
         own = cache.encode(emb, [s.text for s in pool]) @ q
         whole = cache.encode(emb, [s.full for s in pool]) @ q
         best = np.maximum(own, whole)
-        if normalise and ok.sum() > 1:
-            best = (best - best[ok].mean()) / max(float(best[ok].std()), 1e-3) * 0.1  # spreads of 0.1, like raw cosines
+        if normalise:
+            best = _per_language_z(best, ok, np.array(langs))
         sims += best * ok
         weights += ok
     return sims / np.maximum(weights, 1)
+
+
+def _per_language_z(sims: np.ndarray, ok: np.ndarray, langs: np.ndarray) -> np.ndarray:
+    """Similarities as z-scores within each sentence language (spread 0.1, like raw cosines): a
+    cross-lingual model rates same-language pairs higher, which says nothing about the answer."""
+    out = sims.copy()
+    groups = [langs == lg for lg in set(langs.tolist())]
+    if any((g & ok).sum() < 3 for g in groups):
+        groups = [np.ones(len(sims), dtype=bool)]
+    for g in groups:
+        m = g & ok
+        if m.sum() > 1:
+            out[g] = (sims[g] - sims[m].mean()) / max(float(sims[m].std()), 1e-3) * 0.1
+    return out
 
 
 def _best(scores: np.ndarray, langs: list[str], language: str, settings: ChooseSettings) -> int:

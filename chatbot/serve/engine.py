@@ -23,7 +23,8 @@ from ..answer.urgent import danger_signs
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
-TOPIC_CHECK_BELOW = 4.0  # the quoted passages must mention the question's topic unless it is this close to them
+MENTIONED = 0.6  # below abstain_z, the quoted passages must mention this share of the question's content...
+VERY_NEAR = 4.0  # ...and below this closeness at least abstain_topic of it (see answer/topic.py)
 
 
 class Bot:
@@ -71,10 +72,10 @@ class Bot:
             fvecs, fviews = self.retriever.query_vectors(asked), self.retriever.views(asked, language)
             hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
             related = max(related, self.relatedness(fvecs, language)) if related is not None else None
-        if not hits or (related is not None and related < self.settings.abstain_z):
+        if not hits or (related is not None and related < 0):  # farther than an average off-topic question
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences)
-        if not picked or self._another_topic(query, language, hits, picked, related):
+        if not picked or self._not_covered(query, language, hits, picked, related):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
 
@@ -84,19 +85,16 @@ class Bot:
         best = {e.id: self.retriever.best_similarity(e.id, qvecs) for e in self.embedders if e.id in self.abstention}
         return relatedness(self.abstention, best, language)
 
-    def _another_topic(self, question: str, language: str, hits: list, picked: list, related: float | None) -> bool:
-        """True when the passages about to be quoted hardly mention the question's rarer words
-        ("dengue", "migraine") and the question is not very close to them in meaning either."""
-        if related is not None and related >= TOPIC_CHECK_BELOW:
+    def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None) -> bool:
+        """Decline when the question is not much closer to the passages than off-topic questions
+        get and the passages about to be quoted do not mention most of its rarer words, or when
+        they hardly mention them at all ("dengue", "migraine") unless the question is very close."""
+        if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
-        minimum = self.settings.abstain_topic
-        return minimum > 0 and coverage(question, language, cited, self.retriever.glossary) < minimum
-
-    def sources_silent(self, qvecs: list, language: str) -> bool:
-        """True when the question is no closer to the passages than off-topic questions get."""
-        score = self.relatedness(qvecs, language)
-        return score is not None and score < self.settings.abstain_z
+        mentioned = coverage(question, language, cited, self.retriever.glossary)
+        near, topic = self.settings.abstain_z, self.settings.abstain_topic
+        return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
 
     def _with_context(self, question: str, history: Sequence[str]) -> str:
         """A short follow-up ("and for babies?") is searched together with the previous question."""
