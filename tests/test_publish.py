@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 import document_files as files
+from chatbot.ingest.chunking import heading_text
 from chatbot.embeddings.hashing import HashingEmbedder
 from chatbot.errors import CorpusError
 from chatbot.index.build import build
@@ -144,7 +145,8 @@ def test_incremental_build_after_adding_one_document_embeds_only_its_passages(co
     assert build(settings, embedders=(again,), **QUIET).built
     index = load_index(settings.index_dir)
     added = [c for c in index.chunks if c.doc_id == doc.id]
-    assert again.embedded == len(added) == len(new_passages) > 0
+    new_heads = {heading_text(c) for c in added} - {heading_text(c) for c in index.chunks if c.doc_id != doc.id}
+    assert again.embedded == len(added) + len(new_heads) and len(added) == len(new_passages) > 0  # passages, headings
     assert [c.text for c in added] == [c.text for c in new_passages]
     assert len(index.chunks) == before + len(added)
     retire(doc.id, corpus_copy)

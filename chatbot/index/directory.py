@@ -174,7 +174,9 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
     import faiss
 
     n_passages = plan.n_passages
-    progress(f"{emb.id}: embedded {done.fresh} new texts ({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
+    new_passages = int((done.fresh_rows < n_passages).sum())
+    progress(f"{emb.id}: embedded {new_passages} new passages and {done.fresh - new_passages} new headings "
+             f"({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:n_passages], ann_threshold, plan.rows)
     heads, head_kind = make_index(done.vectors[n_passages:], 1 << 62, plan.head_rows)
     faiss.write_index(passages, str(tmp / f"vectors-{n}.faiss"))

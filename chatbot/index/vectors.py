@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +123,9 @@ class Embedded:
     """One embedder's vectors of a build's passages."""
 
     vectors: np.ndarray
-    fresh: int  # passages embedded now; the rest came from the cache
+    fresh: int  # texts embedded now; the rest came from the cache
     seconds: float
+    fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # which ones
 
 
 def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Sequence[str]], cache_dir: Path | None,
@@ -152,8 +153,8 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
 def _embed_timed(embedder: Embedder, position: int, single_thread: bool = False, **kwargs) -> Embedded:
     t0 = time.perf_counter()
     with one_thread() if single_thread else contextlib.nullcontext():  # torch's thread count is per thread
-        vectors, fresh = embed_passages(embedder, position=position, **kwargs)
-    return Embedded(vectors, fresh, time.perf_counter() - t0)
+        vectors, fresh, rows = embed_passages(embedder, position=position, **kwargs)
+    return Embedded(vectors, fresh, time.perf_counter() - t0, rows)
 
 
 class Stopped(KeyboardInterrupt):
@@ -162,11 +163,12 @@ class Stopped(KeyboardInterrupt):
 
 def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
                    batch: int = 256, prune: bool = True, stop: threading.Event | None = None,
-                   position: int = 0) -> tuple[np.ndarray, int]:
-    """Vectors of `texts` (rows in order) and how many had to be embedded (the rest came from the cache);
-    `prune`: the cache serves only these texts' index, so vectors of other texts may be dropped."""
+                   position: int = 0) -> tuple[np.ndarray, int, np.ndarray]:
+    """Vectors of `texts` (rows in order), how many had to be embedded and which rows those were (the
+    rest came from the cache); `prune`: the cache serves only these texts' index, so vectors of other
+    texts may be dropped."""
     if cache_dir is None:
-        return embedder.encode_passages(list(texts)), len(texts)
+        return embedder.encode_passages(list(texts)), len(texts), np.arange(len(texts))
     cache = EmbeddingCache(cache_dir, embedder)
     keys = [text_key(t) for t in texts]
     todo = {k: t for k, t in zip(keys, texts) if cache.get(k) is None}  # each distinct text once
@@ -184,7 +186,8 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | N
     if prune:
         cache.compact(set(keys))
     vectors = np.vstack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    return np.ascontiguousarray(vectors, dtype=np.float32), len(items)
+    fresh_rows = np.array([i for i, k in enumerate(keys) if k in todo], dtype=np.int64)
+    return np.ascontiguousarray(vectors, dtype=np.float32), len(items), fresh_rows
 
 
 @contextlib.contextmanager

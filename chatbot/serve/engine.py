@@ -72,7 +72,7 @@ class Bot:
             fvecs, fviews = self.retriever.query_vectors(asked), self.retriever.views(asked, language)
             hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
             related = max(related, self.relatedness(fvecs, language)) if related is not None else None
-        if not hits or (related is not None and related < 0):  # farther than an average off-topic question
+        if not hits or (related is not None and related < min(0.0, self.settings.abstain_z)):  # farther than most off-topic questions
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences)
         if not picked or self._not_covered(query, language, hits, picked, related):
