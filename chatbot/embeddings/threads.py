@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 
 SMALL_BATCH = 32
+_state = threading.local()
 
 
 @lru_cache(maxsize=1)
@@ -25,15 +27,23 @@ def _blas():
     return ThreadpoolController().select(user_api="blas")
 
 
+def single_threaded() -> bool:
+    """True inside `one_thread()` on this thread: backends with their own thread pools
+    (ONNX Runtime) then take their one-thread session."""
+    return getattr(_state, "single", False)
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch else 0
     if torch:
         torch.set_num_threads(1)
+    outer, _state.single = single_threaded(), True
     try:
         with _blas().limit(limits=1):
             yield
     finally:
+        _state.single = outer
         if torch:
             torch.set_num_threads(before)

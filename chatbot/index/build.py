@@ -10,7 +10,7 @@ from pathlib import Path
 from ..ingest.chunking import ChunkSettings
 from ..ingest.cleaning import RULES_FILENAME, clean_document, load_rules
 from ..ingest.documents import load_corpus
-from ..embeddings import Embedder, embedder_ids, load_embedders, resolve_spec
+from ..embeddings import Embedder, embedder_ids, load_embedders, prepare_embedders, resolve_spec
 from ..embeddings.registry import DEFAULT_SPEC, LARGE_DEFAULT_SPEC, normalise_spec
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .directory import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
@@ -58,10 +58,12 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
     docs, rules_hash = cleaned_corpus(settings.corpus)
     spec = model_spec(settings, docs)
     ids = tuple(e.id for e in embedders) if embedders else embedder_ids(spec)
+    if not embedders:
+        prepare_embedders(spec, settings.model_cache, progress)  # exported models: even when the index is current
     fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold)
     if not force and is_current(settings.index_dir, fp):
         return BuildResult(read_manifest(settings.index_dir), built=False)
-    embedders = embedders or load_embedders(spec)  # models load only when there is work
+    embedders = embedders or load_embedders(spec, settings.model_cache)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
                            cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar)
