@@ -281,3 +281,43 @@ def test_chatbot_ask_does_not_import_torch(real_index, corpus_dir):
             f"assert main(['ask', 'How is CMV transmitted?', '--index', {str(real_index.path)!r}, "
             f"'--corpus', {str(corpus_dir)!r}]) == 0")
     assert _heavy_modules_after(code) == []
+
+
+# --- indexes built with the torch MiniLM ---------------------------------------------------------
+
+
+@pytest.mark.models
+def test_index_of_the_torch_minilm_is_told_apart(tmp_path, corpus_dir, make_settings, onnx_minilm):
+    """`minilm-st` (sentence-transformers, torch int8) still builds; its index has its own id, so
+    reading it as `minilm` asks for a rebuild, and the default index rebuilds itself."""
+    from chatbot.errors import IndexStaleError
+    from chatbot.index.build import build, open_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(sorted(corpus_dir.glob("*.md"))[0], corpus)
+    old = make_settings(index_dir=tmp_path / "index", corpus=(corpus,), model="minilm-st")
+    manifest = build(old, progress=lambda _: None).manifest
+    assert [e["id"] for e in manifest["embedders"]] == ["all-MiniLM-L6-v2-int8-128"] and manifest["model"] == "minilm-st"
+    with pytest.raises(IndexStaleError) as err:
+        open_index(make_settings(index_dir=old.index_dir, corpus=(corpus,), model="minilm"), auto_build=False)
+    assert "built with all-MiniLM-L6-v2-int8-128" in str(err.value) and f"{MODEL_ID}" in str(err.value)
+    assert "`chatbot build --index" in str(err.value)
+    rebuilt = open_index(make_settings(index_dir=old.index_dir, corpus=(corpus,), model="minilm"), auto_build=True,
+                         progress=lambda _: None)
+    assert [e["id"] for e in rebuilt.manifest["embedders"]] == [MODEL_ID]
+
+
+@pytest.mark.models
+def test_full_disk_during_export_says_what_to_do(cache_copy, monkeypatch):
+    (cache_copy / FOLDER / MODEL_FILE).write_bytes(b"damaged")
+
+    def full(source: Path, dest: Path, int8: bool = True) -> Path:
+        (dest / MODEL_FILE).write_bytes(b"part")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(onnx_export, "export", full)
+    with pytest.raises(ModelError, match="No space left.*free some space.*CHATBOT_MODEL_CACHE"):
+        onnx_export.ensure_minilm(cache_copy, lambda _: None)
+    assert (cache_copy / FOLDER / MODEL_FILE).read_bytes() == b"damaged"  # nothing half-written in its place
+    assert [p.name for p in cache_copy.iterdir() if ".tmp-" in p.name] == []

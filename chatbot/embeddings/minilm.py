@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ GROUP = 8  # texts per ONNX Runtime call, sorted by length (8 did the most work 
 
 
 def default_model_cache() -> Path:
-    """Where exported models live unless CHATBOT_MODEL_CACHE says otherwise: the user's cache folder,
+    """Where exported models live when CHATBOT_MODEL_CACHE is not set: the user's cache folder,
     shared by every index, data folder and process of that user."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "chatbot" / "models"
@@ -106,8 +107,9 @@ class OnnxMiniLMEmbedder(Embedder):
         self.id, self.folder, self._source = model_id, folder, source
         self._tokenizer = _tokenizer(source / "tokenizer.json", max_tokens)
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
-        self._one = _session(checked.model, folder, threads=1)
-        self._many = None  # made on the first large batch (index builds), never in a server
+        self._one = _new_session(checked.model, folder, threads=1)
+        self._many = None  # made on the first large batch (index builds)
+        self._many_lock = threading.Lock()
         self._inputs = {i.name for i in self._one.get_inputs()}
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -135,11 +137,12 @@ class OnnxMiniLMEmbedder(Embedder):
         """One thread for a question or a few sentences; every core for index builds."""
         if single_threaded():
             return self._one
-        if self._many is None:
-            checked = check_export(self.folder, self._source)
-            if checked.problem:
-                raise missing_model_error(self.folder, checked.problem)
-            self._many = _session(checked.model, self.folder, threads=0)
+        with self._many_lock:
+            if self._many is None:
+                checked = check_export(self.folder, self._source)
+                if checked.problem:
+                    raise missing_model_error(self.folder, checked.problem)
+                self._many = _new_session(checked.model, self.folder, threads=0)
         return self._many
 
 
@@ -155,7 +158,7 @@ def _tokenizer(path: Path, max_tokens: int):
     return tok
 
 
-def _session(model: bytes, folder: Path, threads: int):
+def _new_session(model: bytes, folder: Path, threads: int):
     """An ONNX Runtime session; threads=0 means one per core. Idle pool threads sleep instead of
     spinning, so a build does not take the cores from the processes that answer patients."""
     try:

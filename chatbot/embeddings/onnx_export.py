@@ -36,24 +36,29 @@ def ensure_minilm(cache: Path | None = None, progress: Callable[[str], None] = l
         return folder
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        with _lock(cache):
+            problem = check_export(folder, source).problem
+            if problem:  # else another build exported it while this one waited
+                progress(f"exporting all-MiniLM-L6-v2 to ONNX in {folder} (the copy there {problem}; done once)")
+                _export_into(folder, source)
     except OSError as exc:
-        raise ModelError(f"cannot create the model cache {cache} ({exc}): set CHATBOT_MODEL_CACHE to a writable folder") from exc
-    with _lock(cache):
-        problem = check_export(folder, source).problem
-        if not problem:  # another build exported it while this one waited
-            return folder
-        progress(f"exporting all-MiniLM-L6-v2 to ONNX in {folder} (the copy there {problem}; done once)")
-        for pattern in (f".{FOLDER}.tmp-*", f".{FOLDER}.old-*"):  # left by an export that was killed
-            for stale in cache.glob(pattern):
-                shutil.rmtree(stale, ignore_errors=True)
-        tmp = cache / f".{FOLDER}.tmp-{os.getpid()}"
-        tmp.mkdir()
-        try:
-            export(source, tmp, int8=True)
-            _swap_in(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"cannot write the ONNX copy of all-MiniLM-L6-v2 into {cache} ({exc}): free some space, "
+                         "or set CHATBOT_MODEL_CACHE to a writable folder") from exc
     return folder
+
+
+def _export_into(folder: Path, source: Path) -> None:
+    """Export into a staging folder beside `folder` and rename it in; the caller holds the lock."""
+    for pattern in (f".{folder.name}.tmp-*", f".{folder.name}.old-*"):  # left by an export that was killed
+        for stale in folder.parent.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        export(source, tmp, int8=True)
+        _swap_in(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def export(source: Path, dest: Path, int8: bool = True) -> Path:
