@@ -1,4 +1,5 @@
-"""Command line: `chatbot build`, `import`, `ask`, `serve`, `clean`, `add`, `retire`, `eval`, `staff`, `data`.
+"""Command line: `chatbot build`, `import`, `ask`, `serve`, `clean`, `add`, `retire`, `staff`, `data`.
+(The evaluation is not part of the product: `python -m evaluation` from a source checkout.)
 
 Errors become one readable line on stderr and a non-zero exit code; no traceback
 (set CHATBOT_DEBUG=1 to see one).
@@ -103,19 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("file", type=Path, help="a corpus file")
     c.set_defaults(func=_cmd_clean)
 
-    # prefix_chars="+": every option after `eval` goes to python -m evaluation, --help included
-    e = sub.add_parser("eval", add_help=False, prefix_chars="+", help="measure quality and speed, write the evaluation report")
-    e.add_argument("args", nargs=argparse.REMAINDER, help="options of python -m evaluation (see chatbot eval --help)")
-    e.set_defaults(func=_cmd_eval)
     _add_publishing_commands(sub, common)
     _store_commands(sub)
     return p
-
-
-def _cmd_eval(args: argparse.Namespace) -> int:
-    from evaluation.__main__ import main as evaluate
-
-    return evaluate(args.args, prog="chatbot eval")
 
 
 def _settings(args: argparse.Namespace):

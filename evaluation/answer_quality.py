@@ -59,32 +59,41 @@ class SliceFigures:
     hit5: float  # a relevant passage among the bot's five passages
     contains: float  # the answer quotes an evidence span
     whole_passage: float  # the best passage, quoted whole, holds an evidence span
+    words: float = 0.0  # words the answer quotes, on average over the questions it answers
+    whole_words: float = 0.0  # words of the best passage, on average
 
 
 def measure_set(ask: Callable[[str], Answer], search: Callable[[str], list], records: list[dict]
                 ) -> tuple[dict[str, SliceFigures], list[tuple[dict, Answer]]]:
     """Per-slice figures and every (record, answer) pair. `search` gives the retrieved passages
     (best first) whether or not the bot answers; the whole-passage alternative quotes the first."""
-    rows: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    rows: dict[str, list[tuple]] = defaultdict(list)
     pairs = []
     for r in records:
         a, hits = ask(r["question"]), search(r["question"])
         pairs.append((r, a))
         hit5 = any(is_relevant(r, h.chunk.doc_id, h.chunk.text) for h in hits[:5])
         whole = bool(hits) and is_relevant(r, hits[0].chunk.doc_id, hits[0].chunk.text)
+        words = len(quoted_text(a).split()) if not a.abstained else None
+        whole_words = len(hits[0].chunk.text.split()) if hits else None
         for s in answer_slices(r):
-            rows[s].append((hit5, contains_evidence(a, r), whole))
-    figures = {s: SliceFigures(len(v), *(sum(x[i] for x in v) / len(v) for i in range(3))) for s, v in rows.items()}
-    return figures, pairs
+            rows[s].append((hit5, contains_evidence(a, r), whole, words, whole_words))
+    return {s: _figures(v) for s, v in rows.items()}, pairs
+
+
+def _figures(rows: list[tuple]) -> SliceFigures:
+    mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+    return SliceFigures(len(rows), *(mean([x[i] for x in rows]) for i in range(3)),
+                        mean([x[3] for x in rows if x[3] is not None]), mean([x[4] for x in rows if x[4] is not None]))
 
 
 def print_table(name: str, figures: dict[str, SliceFigures]) -> None:
     print(f"\n{name}")
-    print(f"  {'slice':10} {'n':>4} {'hit@5':>6} {'answer':>7} {'whole passage':>14}")
+    print(f"  {'slice':10} {'n':>4} {'hit@5':>6} {'answer':>7} {'words':>6} {'whole passage':>14} {'words':>6}")
     for s in ORDER:
         if s in figures:
             f = figures[s]
-            print(f"  {s:10} {f.n:4d} {f.hit5:6.3f} {f.contains:7.3f} {f.whole_passage:14.3f}")
+            print(f"  {s:10} {f.n:4d} {f.hit5:6.3f} {f.contains:7.3f} {f.words:6.0f} {f.whole_passage:14.3f} {f.whole_words:6.0f}")
 
 
 def main() -> None:

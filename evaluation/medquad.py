@@ -19,7 +19,8 @@ from pathlib import Path
 from .common import CACHE, HERE
 
 DATA = HERE.parent.parent / "shared" / "data" / "medquad" / "medquad.jsonl.gz"
-SEED = 13
+SEED = 13  # the benchmark's questions
+DEV_SEED = 7  # the development sample's: tuning uses these, never the benchmark's
 ATTRIBUTION = ("MedQuAD: Asma Ben Abacha and Dina Demner-Fushman, \"A Question-Entailment Approach to Question "
                "Answering\", BMC Bioinformatics 20:511 (2019); https://github.com/abachaa/MedQuAD. "
                "Licence: Creative Commons Attribution 4.0 International (CC BY 4.0). Used here unchanged "
@@ -96,3 +97,21 @@ def write_corpus(records: list[dict], path: Path) -> Path:
         tmp.write_text(lines, encoding="utf-8")
         tmp.replace(path)
     return path
+
+
+def dev_questions(n: int, benchmark_questions: int = 1000, path: Path = DATA) -> list[dict]:
+    """A development sample of `n` questions for tuning, drawn with its own seed from the records
+    the benchmark (`sample(0, benchmark_questions)`) does not ask. Judged like the benchmark's."""
+    records = load_records(path)
+    asked = set(random.Random(SEED).sample(range(len(records)), min(benchmark_questions, len(records))))
+    pool = [i for i in range(len(records)) if i not in asked]
+    by_answer, by_question = defaultdict(set), defaultdict(set)
+    for r in records:
+        by_answer[_norm(r["answer"])].add(r["id"])
+        by_question[_norm(r["question"])].add(r["id"])
+    out = []
+    for i in random.Random(DEV_SEED).sample(pool, min(n, len(pool))):
+        r = records[i]
+        out.append({"id": r["id"], "question": r["question"],
+                    "doc_ids": sorted(by_answer[_norm(r["answer"])] | by_question[_norm(r["question"])])})
+    return out

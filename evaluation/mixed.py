@@ -121,8 +121,9 @@ def _tutorial(index: str, sets: tuple[str, ...], progress) -> dict:
 
     settings = settings_for(index)
     folder = CACHE / "mixed" / f"tutorial-{index}"
-    progress(f"{index}: tutorial index (fp32 MiniLM over 1,000-character windows)")
-    tutorial.build(settings.corpus, folder)
+    if not tutorial.is_current(folder, tutorial.corpus_fingerprint(settings.corpus)[1]):
+        progress(f"{index}: tutorial index (fp32 MiniLM over 1,000-character windows)")
+        tutorial.build(settings.corpus, folder)
     tut = tutorial.TutorialIndex.load(folder)
     out = {}
     for name in sets:

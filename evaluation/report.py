@@ -72,7 +72,6 @@ def _header(r: dict) -> str:
              if o.get("quick") else "Full run" if full else "**Partial run** (smaller than the full run's defaults)")
     return (f"# Evaluation report\n\n{scope}, {m['date']}, commit `{m['commit']}`, "
             f"{_f(m.get('duration_s'), 0)} s in all. Regenerate with:\n\n    {m['command']}\n\n"
-            f"(`chatbot eval` takes the same options.)\n\n"
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; load average at the start "
             f"{m['load_average_at_start']}, at the end {m.get('load_average_at_end', '–')} (1/5/15 minutes; other work on the "
             "machine slows every timing).  \n"

@@ -101,16 +101,32 @@ def _medquad(options: Options, progress: Progress) -> tuple[dict, dict, dict]:
     runs, figures, default = _corpus_pass("MedQuAD", systems, settings, {"medquad": questions}, batch, options, progress)
     scores = {key: {"lenient": asdict(summarise(run.rankings, run.n_relevant)), "strict": _strict(questions, run)}
               for key, run in runs["medquad"].items()}
+    answers = None
     if default is not None:
-        progress(f"MedQuAD: default: the full bot answers {len(batch)} questions in-process")
+        progress(f"MedQuAD: default: the full bot answers all {len(questions)} questions in-process")
         timed = TimedBot(_bot(settings, default))
-        for q in batch:
-            timed.ask(q)
+        answers = _first_quotes(timed, questions)
         figures["default"]["answer"] = asdict(latency(timed.seconds))
     info = {k: v for k, v in asdict(sample).items() if k not in ("questions", "corpus")}
     info |= {"questions": len(questions), "seed": medquad.SEED, "corpus_file": str(sample.corpus.relative_to(CACHE.parent.parent)),
              "attribution": medquad.ATTRIBUTION}
-    return {"info": info, "scores": scores}, figures, {"e5": E5_EXCLUDED} if skip_e5 else {}
+    return {"info": info, "scores": scores, "answers": answers}, figures, {"e5": E5_EXCLUDED} if skip_e5 else {}
+
+
+def _first_quotes(bot: TimedBot, questions: list[dict]) -> dict:
+    """What the patient reads: how often the answer's first quoted sentence comes from the
+    question's own record (strict) or from a record with the same answer or question (lenient),
+    and how often the bot declines."""
+    strict = lenient = declined = 0
+    for q in questions:
+        answer = bot.ask(q["question"])
+        declined += answer.abstained
+        if answer.quotes:
+            doc = answer.hits[answer.quotes[0].n].chunk.doc_id
+            strict += doc == q["id"]
+            lenient += doc in q["doc_ids"]
+    n = max(1, len(questions))
+    return {"first_quote_own_record": strict / n, "first_quote_lenient": lenient / n, "declined": declined / n}
 
 
 def _strict(questions: list[dict], run: Run) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.answer.compose import compose, no_answer
-from chatbot.answer.sentences import passage_sentences as sentences
+from chatbot.ingest.sentences import passage_sentences as sentences
 from chatbot.records import Chunk, Hit, Quote
 from chatbot.answer.texts import fixed_phrases, text
 from evaluation.answers import grounding_violations, measure
@@ -19,12 +19,12 @@ def _hit(text_: str, lang: str = "en", section: str = "", n: int = 0) -> Hit:
 
 def test_sentences_skip_headings_bullets_and_reference_numbers():
     hit = _hit("Terapi Suportif\n\n  • Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL) 4, 5", "id", "Terapi Suportif")
-    assert [q.text for q in sentences(hit)] == ["Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL)"]
+    assert [q.text for q in sentences(hit.chunk)] == ["Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL)"]
 
 
 def test_a_list_intro_carries_its_short_items():
     hit = _hit("There are other risk factors:\n\n  • Sepsis\n  • Heart defects\n  • Gut problems")
-    quotes = sentences(hit)
+    quotes = sentences(hit.chunk)
     assert quotes[0].text == "There are other risk factors:" and quotes[0].items == ("Sepsis", "Heart defects", "Gut problems")
 
 

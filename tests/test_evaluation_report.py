@@ -238,14 +238,27 @@ def test_report_says_where_the_default_is_worse_than_the_tutorial(tmp_path):
     assert "build time 4.0x" in md  # ratio against the baseline
 
 
-def test_chatbot_eval_forwards_its_options(capsys):
-    from chatbot.cli import main
+def test_the_product_never_imports_the_evaluation():
+    """evaluation/ is a development tool run from a checkout: no product module imports it, and the
+    wheel does not ship it."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = [str(f) for f in (root / "chatbot").rglob("*.py")
+                 if re.search(r"^\s*(from|import)\s+evaluation\b", f.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
+    assert 'include = ["chatbot*"]' in (root / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_evaluation_command_explains_its_options(capsys):
+    from evaluation.__main__ import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["eval", "--help"])
+        main(["--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    assert "usage: chatbot eval" in text and "--quick" in text and "--with-e5" in text
+    assert "--quick" in text and "--with-e5" in text
 
 
 def test_peak_rss_is_the_childs_own_not_its_large_parents():

@@ -43,7 +43,7 @@ def edit_doc(corpus: Path, old: str = "just devastating", new: str = "truly deva
 
 def test_build_writes_the_documented_files(setup):
     files = sorted(p.name for p in setup.index_dir.iterdir())
-    assert files == sorted([CHUNKS, HEADS, MANIFEST, "heads-0.faiss", "vectors-0.faiss"])
+    assert files == sorted([CHUNKS, HEADS, MANIFEST, "heads-0.faiss", "vectors-0.faiss", "sentences-0.faiss", "sentences-0.json"])
 
 
 def test_manifest_describes_the_build(setup, hashing):
@@ -333,3 +333,23 @@ def make_plain():
     from chatbot.settings import Settings
 
     return Settings()
+
+
+def test_sentence_vectors_are_made_at_build_time_and_used_when_answering(setup, hashing):
+    """The answer chooser finds every sentence of the index already embedded: answering embeds
+    nothing but the question."""
+    from chatbot.answer.choose import SentenceVectors
+    from chatbot.ingest.sentences import sentence_texts
+
+    loaded = load_index(setup.index_dir, hashing)
+    store = SentenceVectors.of_index(loaded, hashing)
+
+    class Refuses(type(hashing[0])):
+        def encode_passages(self, texts):
+            raise AssertionError(f"embedded at answer time: {texts[:1]}")
+
+    texts = sentence_texts(loaded.chunks[3])
+    refuse = Refuses(256)
+    assert refuse.id == hashing[0].id
+    vecs = store.encode(refuse, texts)
+    assert vecs.shape == (len(texts), 256) and abs(float(vecs[0] @ hashing[0].encode_passages([texts[0]])[0]) - 1) < 1e-5

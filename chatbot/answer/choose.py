@@ -12,16 +12,18 @@ rest of a short FAQ answer whose stored question asks what the patient asked.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..embeddings import Embedder
+from ..index.vectors import text_key
 from ..records import Hit, Quote
 from ..search.glossary import View
 from ..text import STOPWORDS, stems, terms, tokenize
 from .kinds import Kind, asked, gives
-from .sentences import Sentence, passage_sentences, stored_question
+from ..ingest.sentences import Sentence, passage_sentences, stored_question
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,46 @@ class ChooseSettings:
 
 
 class SentenceVectors:
-    """Bounded cache of sentence vectors per embedder: popular passages are embedded once."""
+    """Sentence vectors per embedder: those the index made at build time, else embedded when
+    asked and kept in a bounded cache (popular passages are embedded once). Safe to share
+    between threads. `partial` names embedders that hold only non-English passages."""
 
-    def __init__(self, max_items: int = 50_000) -> None:
+    def __init__(self, stored: dict | None = None, partial: frozenset[str] = frozenset(), max_items: int = 50_000) -> None:
+        self.stored = stored or {}  # embedder id -> (text key -> row, faiss index)
+        self.partial = partial
         self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
         self.max_items = max_items
 
+    @classmethod
+    def of_index(cls, index, embedders: tuple[Embedder, ...]) -> "SentenceVectors":
+        """The vectors the loaded index holds for these embedders."""
+        entries = index.manifest.get("embedders", [])
+        stored = {e.id: s for e, s in zip(embedders, index.sentences)} if index.sentences else {}
+        return cls(stored, frozenset(e["id"] for e in entries if e.get("covers", "all") != "all"))
+
     def encode(self, emb: Embedder, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if (emb.id, t) not in self._cache))
+        found: dict[str, np.ndarray] = {}
+        rows, index = self.stored.get(emb.id, ({}, None))
+        if rows:
+            hits = [(t, rows[k]) for t in dict.fromkeys(texts) if (k := text_key(t)) in rows]
+            if hits:
+                vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
+                found.update(zip((t for t, _ in hits), vecs))
+        missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
         if missing:
-            if len(self._cache) + len(missing) > self.max_items:
-                self._cache.clear()
-            for t, v in zip(missing, emb.encode_passages(missing)):
-                self._cache[(emb.id, t)] = v
-        return np.stack([self._cache[(emb.id, t)] for t in texts])
+            fresh = dict(zip(missing, emb.encode_passages(missing)))
+            with self._lock:
+                if len(self._cache) + len(fresh) > self.max_items:
+                    self._cache.clear()
+                self._cache.update(((emb.id, t), v) for t, v in fresh.items())
+            found.update(fresh)
+        for t in texts:
+            if t not in found:
+                found[t] = self._cache.get((emb.id, t))
+                if found[t] is None:  # cleared by another thread meanwhile
+                    found[t] = emb.encode_passages([t])[0]
+        return np.stack([found[t] for t in texts])
 
 
 @dataclass(frozen=True)
@@ -79,7 +107,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     passages carries the kind of answer the question needs (the sources do not say)."""
     cache = cache or SentenceVectors()
     ctx = Context(question, language, vectors, views, asked(question))
-    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h, n)]
+    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
     if not pool:
         return []
     wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]
@@ -112,10 +140,12 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
     embedders that can compare it (cross-lingual ones always, the others within a language)."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
     for emb, q in zip(embedders, ctx.vectors):
-        ok = np.array([emb.cross_lingual or lg == ctx.language for lg in langs])
-        own = cache.encode(emb, [s.text for s in pool]) @ q
-        whole = cache.encode(emb, [s.full for s in pool]) @ q
-        best = np.maximum(own, whole)
+        ok = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en") for lg in langs])
+        if not ok.any():
+            continue
+        idx = np.flatnonzero(ok)  # only the sentences this embedder can compare are embedded
+        best = np.zeros(len(pool))
+        best[idx] = np.maximum(cache.encode(emb, [pool[i].text for i in idx]) @ q, cache.encode(emb, [pool[i].full for i in idx]) @ q)
         if normalise:
             best = _per_language_z(best, ok, np.array(langs))
         sims += best * ok
@@ -186,11 +216,11 @@ def _following(i: int, pool: list[Sentence], chosen: list[int], settings: Choose
 
 def _faq_similarity(ctx: Context, hit: Hit, embedders: tuple[Embedder, ...], cache: SentenceVectors) -> float:
     """How close the patient's question comes to the passage's stored FAQ question."""
-    stored = stored_question(hit)
+    stored = stored_question(hit.chunk)
     if not stored:
         return 0.0
     sims = [float(cache.encode(emb, [stored])[0] @ q) for emb, q in zip(embedders, ctx.vectors)
-            if emb.cross_lingual or hit.chunk.language == ctx.language]
+            if (emb.cross_lingual or hit.chunk.language == ctx.language) and (emb.id not in cache.partial or hit.chunk.language != "en")]
     return float(np.mean(sims)) if sims else 0.0
 
 

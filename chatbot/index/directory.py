@@ -23,16 +23,18 @@ import numpy as np
 
 from .. import __version__
 from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text, heading_text
+from ..ingest.sentences import sentence_texts
 from ..embeddings import Embedder, spec_of
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from ..records import Chunk, Document, content_hash
 from .calibrate import calibrate
-from .vectors import embed_all, make_index, read_index
+from .vectors import embed_all, make_index, read_index, text_key
 
 FORMAT_VERSION = 2  # 2: heading vectors (heads.json, heads-N.faiss), embedders that cover part of the passages
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 HEADS = "heads.json"
+SENTENCE_BUDGET = 60_000  # sentence texts per embedder embedded at build time (more: embedded when asked)
 NON_ENGLISH = "non-english"  # an embedder that covers only passages not in English (e5 in large collections)
 ANN_THRESHOLD = 20_000  # passages; from here on each embedder gets an approximate (IVF) index
 log = logging.getLogger("chatbot")
@@ -51,6 +53,7 @@ class LoadedIndex:
     heads: tuple[str, ...] = ()
     chunk_head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     head_vectors: tuple = ()  # faiss.Index per embedder over the headings (ids are heading rows)
+    sentences: tuple = ()  # per embedder: (text key -> row, faiss.Index) of sentence vectors made at build time
 
     def covered(self, n: int) -> np.ndarray | None:
         """Passage rows embedder `n` holds (None: all of them)."""
@@ -151,7 +154,8 @@ class _Plan:
     rows: np.ndarray | None
     head_rows: np.ndarray | None
     texts: list[str]
-    n_passages: int  # the first n_passages texts are passages, the rest headings
+    n_passages: int  # texts: n_passages passages, then n_heads headings, then sentences
+    n_heads: int = 0
 
 
 def _heads(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
@@ -162,28 +166,34 @@ def _heads(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
 
 
 def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_english_only: bool) -> _Plan:
-    if not non_english_only:
-        return _Plan(None, None, [embedding_text(c) for c in chunks] + heads, len(chunks))
-    rows = np.array([i for i, c in enumerate(chunks) if c.language != "en"], dtype=np.int64)
-    head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64)
-    return _Plan(rows, head_rows, [embedding_text(chunks[i]) for i in rows] + [heads[h] for h in head_rows], len(rows))
+    rows = np.array([i for i, c in enumerate(chunks) if c.language != "en"], dtype=np.int64) if non_english_only else None
+    covered = [chunks[i] for i in rows] if rows is not None else chunks
+    head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64) if rows is not None else None
+    head_texts = [heads[h] for h in head_rows] if head_rows is not None else heads
+    sentences = list(dict.fromkeys(t for c in covered for t in sentence_texts(c)))
+    if len(sentences) > SENTENCE_BUDGET:
+        sentences = []  # a large collection: the answer chooser embeds the few sentences it needs when asked
+    return _Plan(rows, head_rows, [embedding_text(c) for c in covered] + head_texts + sentences, len(covered), len(head_texts))
 
 
 def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_threshold: int, progress) -> tuple[dict, object]:
-    """Write one embedder's passage and heading indexes; returns its manifest entry and passage index."""
+    """Write one embedder's passage, heading and sentence indexes; returns its manifest entry and passage index."""
     import faiss
 
-    n_passages = plan.n_passages
-    new_passages = int((done.fresh_rows < n_passages).sum())
-    progress(f"{emb.id}: embedded {new_passages} new passages and {done.fresh - new_passages} new headings "
-             f"({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
-    passages, kind = make_index(done.vectors[:n_passages], ann_threshold, plan.rows)
-    heads, head_kind = make_index(done.vectors[n_passages:], 1 << 62, plan.head_rows)
+    p, h = plan.n_passages, plan.n_passages + plan.n_heads
+    new_passages, new_heads = int((done.fresh_rows < p).sum()), int(((done.fresh_rows >= p) & (done.fresh_rows < h)).sum())
+    progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings and "
+             f"{done.fresh - new_passages - new_heads} new sentences ({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
+    passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
+    heads, head_kind = make_index(done.vectors[p:h], 1 << 62, plan.head_rows)
+    sentences, _ = make_index(done.vectors[h:], 1 << 62)
     faiss.write_index(passages, str(tmp / f"vectors-{n}.faiss"))
     faiss.write_index(heads, str(tmp / f"heads-{n}.faiss"))
+    faiss.write_index(sentences, str(tmp / f"sentences-{n}.faiss"))
+    _write_json(tmp / f"sentences-{n}.json", [text_key(t).decode("ascii") for t in plan.texts[h:]])
     return {"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": f"vectors-{n}.faiss",
-            "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"],
-            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(n_passages), **kind}, passages
+            "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"], "sentences_file": f"sentences-{n}.faiss",
+            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(p), **kind}, passages
 
 
 def _chunks(docs: list[Document], chunking: ChunkSettings, previous: dict[str, tuple[str, list[Chunk]]]) -> list[Chunk]:
@@ -245,6 +255,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
         heads = json.loads((index_dir / HEADS).read_text(encoding="utf-8"))
         head_vectors = tuple(read_index(index_dir / e["heads_file"], {"type": e["heads_type"]}) for e in manifest["embedders"])
         chunk_head = np.asarray(heads["chunk_head"], dtype=np.int64)
+        sentences = tuple(_read_sentences(index_dir, e) for e in manifest["embedders"])
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
     for entry, vec in zip(manifest["embedders"], vectors):
@@ -254,7 +265,18 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
     if len(chunk_head) != len(chunks) or (len(chunk_head) and int(chunk_head.max()) >= len(heads["texts"])):
         raise IndexCorruptError(f"{index_dir}: {HEADS} does not match {CHUNKS}: {corrupt}")
     return LoadedIndex(path=index_dir, manifest=manifest, chunks=chunks, vectors=vectors, heads=tuple(heads["texts"]),
-                       chunk_head=chunk_head, head_vectors=head_vectors)
+                       chunk_head=chunk_head, head_vectors=head_vectors, sentences=sentences)
+
+
+def _read_sentences(index_dir: Path, entry: dict) -> tuple[dict[bytes, int], object]:
+    """One embedder's sentence vectors made at build time, by text key."""
+    import faiss
+
+    keys = json.loads((index_dir / entry["sentences_file"].replace(".faiss", ".json")).read_text(encoding="utf-8"))
+    vectors = faiss.read_index(str(index_dir / entry["sentences_file"]), faiss.IO_FLAG_MMAP_IFC)
+    if vectors.ntotal != len(keys):
+        raise ValueError(f"{entry['sentences_file']} holds {vectors.ntotal} vectors for {len(keys)} sentences")
+    return {k.encode("ascii"): i for i, k in enumerate(keys)}, vectors
 
 
 def vectors_of(index, ids: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ class Bot:
         self.retriever = retriever
         self.embedders = retriever.embedders
         self.manifest = retriever.index.manifest
-        self._sentences = SentenceVectors()
+        self._sentences = SentenceVectors.of_index(retriever.index, self.embedders)
         self.choose_settings = ChooseSettings()
         self.abstention = self.manifest.get("abstention") or {}  # calibrated when the index was built
 

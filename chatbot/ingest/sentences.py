@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..records import Hit
+from ..records import Chunk
 from ..text import is_bullet, split_sentences, strip_bullet
 
 _SHORT_ITEM = 8  # a list of items up to this many words each is quoted whole after its intro
@@ -41,20 +41,20 @@ class Sentence:
         return len(self.full.split())
 
 
-def stored_question(hit: Hit) -> str:
+def stored_question(chunk: Chunk) -> str:
     """The question a FAQ passage answers ("" when it is not a FAQ item)."""
-    heading = hit.chunk.section.split(" › ")[-1].strip()
+    heading = chunk.section.split(" › ")[-1].strip()
     if heading.endswith("?"):
         return heading
-    title = hit.chunk.title.strip()
-    return title if title.endswith("?") and hit.chunk.position == 0 and heading in ("", title) else ""
+    title = chunk.title.strip()
+    return title if title.endswith("?") and chunk.position == 0 and heading in ("", title) else ""
 
 
-def passage_sentences(hit: Hit, n: int = 0) -> list[Sentence]:
-    """The quotable sentences of one passage, in reading order."""
-    heads = {h.strip() for h in hit.chunk.section.split(" › ")} | {hit.chunk.title.strip()}
-    lines = [line for line in hit.chunk.text.split("\n") if line.strip() and line.strip() not in heads]
-    faq = bool(stored_question(hit))
+def passage_sentences(chunk: Chunk, n: int = 0) -> list[Sentence]:
+    """The quotable sentences of one passage (number `n` of an answer's hits), in reading order."""
+    heads = {h.strip() for h in chunk.section.split(" › ")} | {chunk.title.strip()}
+    lines = [line for line in chunk.text.split("\n") if line.strip() and line.strip() not in heads]
+    faq = bool(stored_question(chunk))
     out: list[Sentence] = []
     for k, line in enumerate(lines):
         bullet = is_bullet(line)
@@ -81,3 +81,10 @@ def _list_items(lines: list[str], k: int) -> tuple[str, ...]:
     if not short and (len(items) > 4 or sum(len(t.split()) for t in items) > _LIST_WORDS):
         return ()
     return tuple(items)
+
+
+def sentence_texts(chunk: Chunk) -> list[str]:
+    """Every text the answer chooser compares with a question for this passage: each sentence
+    alone and with its list items, and the FAQ question it answers (embedded at build time)."""
+    texts = [t for s in passage_sentences(chunk) for t in (s.text, s.full)]
+    return list(dict.fromkeys(texts + ([stored_question(chunk)] if stored_question(chunk) else [])))
