@@ -30,7 +30,7 @@ from ..records import Chunk, Document, content_hash
 from .calibrate import calibrate
 from .vectors import embed_all, make_index, read_index, text_key
 
-FORMAT_VERSION = 2  # 2: heading vectors (heads.json, heads-N.faiss), embedders that cover part of the passages
+FORMAT_VERSION = 3  # 2: heading vectors, embedders that cover part of the passages; 3: sentence vectors
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 HEADS = "heads.json"
