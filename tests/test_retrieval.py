@@ -95,12 +95,23 @@ def test_real_hits_are_sorted_limited_and_carry_every_component(real_retriever, 
     assert "saliva" in hits[0].chunk.text
 
 
-def test_heading_scores_join_the_fusion_when_weighted(hashing_index, hashing):
-    """A FAQ item's stored question is a heading of its own: matched word for word it lifts the item."""
-    retriever = Retriever(hashing_index, hashing, FusionSettings(head_weight=1.0))
-    [top] = retriever.search("How is CMV transmitted?", "en", k=1)
-    assert set(top.components) == {"hashing-256", "head:hashing-256", "bm25_z"}
-    assert top.components["head:hashing-256"] > 0.99 and "saliva" in top.chunk.text
+def test_a_passage_without_headings_keeps_its_documents_title_as_a_score(tmp_path, hashing):
+    """A MedQuAD-like answer names its topic only in the title: the title scores on its own, so a
+    question naming the topic finds the passage that does not."""
+    from chatbot.index.directory import build_index, load_index
+    from chatbot.ingest.chunking import ChunkSettings
+    from chatbot.records import Document
+
+    texts = {"Dengue fever": "It spreads through the bites of infected mosquitoes, mostly during the day.",
+             "Migraine": "Attacks often start on one side of the head and can last for hours.",
+             "Kidney stones": "Drinking enough water every day lowers the chance that they come back."}
+    docs = [Document(id=f"d{i}", title=t, text=x, language="en", path=f"d{i}") for i, (t, x) in enumerate(texts.items())]
+    build_index(tmp_path / "idx", docs, hashing, ChunkSettings(), "rules", progress=lambda m: None)
+    index = load_index(tmp_path / "idx", hashing)
+    [top] = Retriever(index, hashing).search("how does dengue fever spread", "en", k=1)
+    assert top.chunk.doc_id == "d0" and "head:hashing-256" in top.components
+    [plain] = Retriever(index, hashing, FusionSettings(head_weight=0.0)).search("how does dengue fever spread", "en", k=1)
+    assert "head:hashing-256" not in plain.components
 
 
 def test_every_language_gets_its_own_candidates(hashing_index, hashing):

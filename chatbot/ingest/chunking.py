@@ -73,11 +73,11 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What gets embedded: the passage, preceded by its headings (or, without any, the document's
-    title) when the passage lacks them, so a passage from the middle of a long answer keeps its topic."""
-    heading = chunk.section or chunk.title
-    if heading and not chunk.text.startswith(heading.split(" › ")[0]):
-        return f"{heading}\n{chunk.text}"
+    """What gets embedded: the passage, preceded by its section heading when the passage lacks it.
+    The document's title is embedded apart, with the headings (see `heading_text`), so that a
+    passage from the middle of a long answer keeps its topic without repeating it in every vector."""
+    if chunk.section and not chunk.text.startswith(chunk.section.split(" › ")[0]):
+        return f"{chunk.section}\n{chunk.text}"
     return chunk.text
 
 

@@ -36,7 +36,7 @@ class FusionSettings:
     same_language_bonus: float = 0.0  # added to the fused score of passages in the question's language
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
     english_model_weight: float = 2.0  # English-only embedders (MiniLM) when question and passages are English
-    head_weight: float = 0.0  # similarity to the passage's heading (FAQ question, title), per embedder
+    head_weight: float = 0.5  # similarity to the title of a passage without section headings, per embedder
     candidates: int = 60
     sample_size: int = 1024
     per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
@@ -73,6 +73,9 @@ class Retriever:
             heads = {lang: np.unique(index.chunk_head[rows]) for lang, rows in by_lang.items()} if len(index.heads) else {}
             self._heads.append(Lanes(index.head_vectors[n], heads, settings.sample_size, settings.per_language_stats)
                                if heads else None)
+        # a section heading is embedded with its passage; a passage without one gets its document's title
+        # (a MedQuAD answer's focus or question) as a score of its own, so it keeps its topic
+        self._titled = np.array([not c.section for c in self.chunks], dtype=bool)
         self._head_chunks = _chunks_by_head(index.chunk_head)
         self._bm25 = {lang: BM25([terms(embedding_text(self.chunks[i]), lang) for i in rows]) for lang, rows in self._rows.items()}
 
@@ -131,7 +134,8 @@ class Retriever:
                 cand.update(int(i) for i in passages.nearest(q, lang, n_cand))
                 if heads is not None and self.settings.head_weight > 0:
                     for h in heads.nearest(q, lang, max(5, n_cand // 4)):
-                        cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3] if self.chunk_lang[i] == lang)
+                        cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3]
+                                    if self.chunk_lang[i] == lang and self._titled[i])
         return cand
 
     def _dense(self, ids: np.ndarray, per_lang: list[dict[str, np.ndarray | None]], language: str):
@@ -158,7 +162,9 @@ class Retriever:
                 den[rows] += w
                 for j, r in zip(rows, raw):
                     parts[j][emb.id] = round(float(r), 4)
-                if heads is not None and self.settings.head_weight > 0 and lang in heads.langs:
+                titled = rows[self._titled[ids[rows]]]
+                if heads is not None and self.settings.head_weight > 0 and lang in heads.langs and len(titled):
+                    rows = titled
                     head_rows = self.index.chunk_head[ids[rows]]
                     raw_h = heads.similarity(q, head_rows)
                     mu_h, sd_h = heads.stats(q, lang)
