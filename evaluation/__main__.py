@@ -32,7 +32,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--medquad-questions", type=int, help="MedQuAD questions asked (default 1,000)")
     p.add_argument("--medquad-data", type=Path, help="medquad.jsonl.gz (default: shared/data/medquad/ beside the repository)")
     p.add_argument("--with-e5", action="store_true", help="include e5 alone on MedQuAD (about 50 minutes of embedding on the full set)")
-    p.add_argument("--skip-medquad", action="store_true", help="seed corpus and labelled sets only")
+    p.add_argument("--skip-medquad", action="store_true", help="seed corpus and labelled sets only (no MedQuAD benchmark)")
+    p.add_argument("--skip-mixed", action="store_true",
+                   help="leave out the seeds-inside-MedQuAD run and the consumer rewrites (both index all 16,407 MedQuAD answers)")
     p.add_argument("--batch-questions", type=int, default=100, help="questions per CLI batch and per full-answer timing (default 100)")
     p.add_argument("--reuse-indexes", action="store_true",
                    help="keep indexes that are already up to date instead of rebuilding them (build figures then come from the earlier build)")
@@ -57,7 +59,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m evaluation") 
         medquad_docs=_pick(args.medquad_docs, QUICK_DOCS if args.quick else defaults.medquad_docs),
         medquad_questions=_pick(args.medquad_questions, QUICK_QUESTIONS if args.quick else defaults.medquad_questions),
         medquad_data=args.medquad_data or defaults.medquad_data,
-        with_e5=args.with_e5, skip_medquad=args.skip_medquad, reuse_indexes=args.reuse_indexes,
+        with_e5=args.with_e5, skip_medquad=args.skip_medquad, skip_mixed=args.skip_mixed or args.quick, reuse_indexes=args.reuse_indexes,
         batch_questions=args.batch_questions,
     )
     started = time.perf_counter()

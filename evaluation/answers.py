@@ -50,26 +50,28 @@ def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = Non
     return bad
 
 
+IN_SCOPE = ("questions", "dev", "heldout", "independent")
+OFF_TOPIC = ("offtopic", "offtopic_seeds")  # offtopic: used while choosing the abstention defaults; offtopic_seeds: only measured
+
+
 def measure(bot: Bot) -> dict:
     """All figures of this report, as a dict."""
     patterns = _fixed_patterns()
-    sets = {name: load_set(name) for name in ("questions", "heldout", "offtopic", "urgent")}
+    names = IN_SCOPE + OFF_TOPIC + ("urgent",)
+    sets = {name: load_set(name) for name in names}
     answers = {name: [bot.ask(r["question"]) for r in recs] for name, recs in sets.items()}
     urgent_truth = [r["urgent"] for r in sets["urgent"]] + [False] * len(sets["questions"])
     urgent_precision, urgent_recall = precision_recall(urgent_truth, [a.urgent for a in answers["urgent"] + answers["questions"]])
     declined = {name: [a.abstained for a in answers[name]] for name in sets}
-    abstain_tuning = _abstention(declined["offtopic"], declined["questions"])
-    abstain_heldout = _abstention(declined["offtopic"], declined["heldout"])
     everything = [(r, a) for name in sets for r, a in zip(sets[name], answers[name])]
-    return {
-        "in-scope abstained (tuning set)": sum(a.abstained for a in answers["questions"]) / len(answers["questions"]),
-        "in-scope abstained (held-out set)": sum(a.abstained for a in answers["heldout"]) / len(answers["heldout"]),
-        "off-topic abstained": sum(a.abstained for a in answers["offtopic"]) / len(answers["offtopic"]),
-        "off-topic abstained (en)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "en"]),
-        "off-topic abstained (id)": _rate([a.abstained for r, a in zip(sets["offtopic"], answers["offtopic"]) if r["lang"] == "id"]),
-        "abstention precision (tuning set as negatives)": abstain_tuning[0],
-        "abstention precision (held-out set as negatives)": abstain_heldout[0],
-        "abstention recall (off-topic set)": abstain_tuning[1],
+    figures = {f"in-scope declined ({name})": _rate(declined[name]) for name in IN_SCOPE}
+    for name in OFF_TOPIC:
+        for lang in ("en", "id"):
+            figures[f"off-topic declined ({name}, {lang})"] = _rate([d for r, d in zip(sets[name], declined[name]) if r["lang"] == lang])
+    precision, recall = _abstention(declined["offtopic_seeds"], declined["independent"])
+    return figures | {
+        "abstention precision (offtopic_seeds vs independent)": precision,
+        "abstention recall (offtopic_seeds)": recall,
         "urgent precision": urgent_precision,
         "urgent recall": urgent_recall,
         "reply language right": _rate([a.language == r["lang"] for r, a in everything]),

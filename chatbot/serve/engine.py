@@ -25,6 +25,7 @@ log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
 MENTIONED = 0.6  # below abstain_z, the quoted passages must mention this share of the question's content...
 VERY_NEAR = 4.0  # ...and below this closeness at least abstain_topic of it (see answer/topic.py)
+URGENT_MENTIONED = 0.7  # an emergency's quotes must mention this share of what it describes
 
 
 class Bot:
@@ -75,7 +76,7 @@ class Bot:
         if not hits or (related is not None and related < min(0.0, self.settings.abstain_z)):  # farther than most off-topic questions
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences)
-        if not picked or self._not_covered(query, language, hits, picked, related):
+        if not picked or self._not_covered(query, language, hits, picked, related, urgent):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
 
@@ -85,14 +86,19 @@ class Bot:
         best = {e.id: self.retriever.best_similarity(e.id, qvecs) for e in self.embedders if e.id in self.abstention}
         return relatedness(self.abstention, best, language)
 
-    def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None) -> bool:
+    def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None,
+                     urgent: bool = False) -> bool:
         """Decline when the question is not much closer to the passages than off-topic questions
         get and the passages about to be quoted do not mention most of its rarer words, or when
-        they hardly mention them at all ("dengue", "migraine") unless the question is very close."""
+        they hardly mention them at all ("dengue", "migraine") unless the question is very close.
+        An emergency gets the urgent advice and loosely related quotes would only distract: its
+        quotes must mention most of what it describes."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
+        if urgent and mentioned < URGENT_MENTIONED:
+            return True
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
 
