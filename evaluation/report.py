@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import charts
+from . import charts, report_answers
 from .charts import CORPORA, SLICES
 
 METRICS = {"hit1": "hit@1", "hit5": "hit@5", "hit10": "hit@10", "mrr10": "MRR@10", "ndcg10": "nDCG@10"}
@@ -40,8 +40,9 @@ def write(results: dict, out: Path) -> list[Path]:
 
 def render(results: dict, images: set[str] = frozenset()) -> str:
     """The whole Markdown report."""
-    parts = [_header(results), _headline(results), _worse(results), _systems(results), _labelled(results, images),
-             _bot(results), _medquad(results, images), _speed(results, images), METHOD]
+    parts = [_header(results), _headline(results), _worse(results), _systems(results), report_answers.answers(results),
+             report_answers.mixed(results), _labelled(results, images), _bot(results), _medquad(results, images),
+             report_answers.medquad_answers(results), report_answers.consumer(results), _speed(results, images), METHOD]
     return "\n".join(p for p in parts if p) + "\n"
 
 
@@ -158,10 +159,12 @@ def _bot(r: dict) -> str:
         return ""
     rows = [[k, _f(v) if isinstance(v, float) else str(v)] for k, v in r["bot"].items()]
     lat = _get(r, "speed", "seed", "default", "answer") or {}
-    return ("## The full bot (default only)\n\nAbstention: the positive class is \"should decline\" (evaluation/offtopic.jsonl); "
-            "the in-scope questions of the tuning or held-out set are the negatives. The off-topic set was also used to "
-            "calibrate the thresholds, so its recall is a tuning figure. Urgent: evaluation/urgent.jsonl (emergencies and "
-            "look-alike controls) plus the tuning set as non-urgent. Reply language: every labelled question.\n\n"
+    return ("## The full bot (default only)\n\nAbstention is calibrated when the index is built, with the off-topic questions "
+            "shipped in chatbot/data/offtopic_calibration.toml; its two settings were chosen on the tuning and development "
+            "sets against evaluation/offtopic.jsonl (tuning figures). evaluation/offtopic_seeds.jsonl was written apart and "
+            "only measured; precision and recall pair it with the independent set. Urgent: evaluation/urgent.jsonl "
+            "(emergencies and look-alike controls) plus the tuning set as non-urgent. Reply language: every labelled "
+            "question.\n\n"
             + _table(["figure", "value"], rows)
             + f"\nFull answer latency in-process: p50 {_f(lat.get('p50_ms'), 1)} ms, p95 {_f(lat.get('p95_ms'), 1)} ms "
             f"over {lat.get('n', 0)} questions.\n")

@@ -20,15 +20,16 @@ import numpy as np
 from ..embeddings import Embedder
 from ..index.vectors import text_key
 from ..records import Hit, Quote
-from ..search.glossary import View
+from ..search.glossary import Glossary, View
 from ..text import STOPWORDS, stems, terms, tokenize
 from .kinds import Kind, asked, gives
+from .topic import coverage
 from ..ingest.sentences import Sentence, passage_sentences, stored_question
 
 
 @dataclass(frozen=True)
 class ChooseSettings:
-    passages: int = 3  # how many top passages sentences may come from
+    passages: int = 5  # how many top passages sentences may come from
     check_passages: int = 5  # how many are searched for a sentence of the kind asked for
     max_sentences: int = 3
     margin: float = 0.08  # a sentence joins the answer if within this score of the best one
@@ -39,6 +40,7 @@ class ChooseSettings:
     passage_weight: float = 0.0  # weight of the passage's retrieval score (a z-score)
     normalise: bool = True  # each embedder's sentence similarities as z-scores over the candidates
     same_language_margin: float = 0.03  # prefer a reply-language sentence this close to the best
+    topic_weight: float = 0.2  # bonus of sentences whose passage mentions the question's rarer words (topic.py)
     faq_match: float = 0.6  # a stored FAQ question at least this similar asks what the patient asked
     faq_words: int = 80  # a matched FAQ answer up to this long is quoted whole
     follow: int = 1  # the best sentence brings this many sentences after it (same passage)
@@ -102,7 +104,7 @@ class Context:
 
 def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embedder, ...],
            vectors: list[np.ndarray], views: dict[str, View], settings: ChooseSettings = ChooseSettings(),
-           cache: SentenceVectors | None = None) -> list[Quote]:
+           cache: SentenceVectors | None = None, glossary: Glossary | None = None) -> list[Quote]:
     """The quotes that best answer the question, in passage order; [] when none of the top
     passages carries the kind of answer the question needs (the sources do not say)."""
     cache = cache or SentenceVectors()
@@ -121,6 +123,9 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
+    if settings.topic_weight > 0 and glossary is not None:
+        mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
+        scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
     best = _best(scores, langs, language, settings)
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)

@@ -37,6 +37,10 @@ class FusionSettings:
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
     english_model_weight: float = 2.0  # English-only embedders (MiniLM) when question and passages are English
     head_weight: float = 0.5  # similarity to the title of a passage without section headings, per embedder
+    bm25_clip: float = 0.0  # BM25 z-scores capped here (0: no cap); see search()
+    bm25_max_scale: float = 4.0  # >0: BM25 as this times score / the language's best score (instead of a z-score)
+    reserve_gap: float = 2.0  # the best passages of each language within this of the best overall get a place (0: off)
+    reserve_own: int = 2  # ...up to this many in the question's language, one in each other language
     candidates: int = 60
     sample_size: int = 1024
     per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
@@ -114,15 +118,38 @@ class Retriever:
             found = bm25.get(langs[j])
             if found is not None:
                 scores, mu, sd = found
-                z = (float(scores[self._local[i]]) - mu) / sd
+                if self.settings.bm25_max_scale > 0:
+                    z = self.settings.bm25_max_scale * float(scores[self._local[i]]) / max(float(scores.max()), 1e-9)
+                else:
+                    z = (float(scores[self._local[i]]) - mu) / sd
+                if self.settings.bm25_clip > 0:
+                    z = min(z, self.settings.bm25_clip)
                 w = self.settings.bm25_weight * (1.0 if langs[j] == language else self.settings.bridge_weight)
                 num[j] += w * z
                 den[j] += w
                 parts[j]["bm25_z"] = round(z, 3)
         fused = num / np.maximum(den, 1e-9)
         fused += self.settings.same_language_bonus * (langs == language)
-        order = np.argsort(-fused)[:k]
+        order = self._reserve(np.argsort(-fused), fused, langs, language, k)
         return [Hit(chunk=self.chunks[ids[j]], score=float(fused[j]), components=parts[j]) for j in order]
+
+    def _reserve(self, order: np.ndarray, fused: np.ndarray, langs: np.ndarray, language: str, k: int) -> list[int]:
+        """The top k, where the best passages of a language that close to the best overall take
+        the last places: a small Indonesian document stays visible among thousands of English
+        passages that score a little higher (the question's language gets up to `reserve_own`)."""
+        top = [int(j) for j in order[:k]]
+        if self.settings.reserve_gap <= 0 or len(self.languages) < 2 or not top:
+            return top
+        floor = fused[top[0]] - self.settings.reserve_gap
+        wanted: list[int] = []
+        for lang in sorted(self.languages, key=lambda lg: lg != language):
+            quota = self.settings.reserve_own if lang == language else 1
+            best = [int(j) for j in order if langs[j] == lang][:quota]
+            wanted += [j for j in best if fused[j] >= floor]
+        missing = [j for j in wanted if j not in top]
+        keep = [j for j in top if j in wanted] + [j for j in top if j not in wanted]
+        keep = keep[: max(0, k - len(missing))]
+        return sorted(keep + missing, key=lambda j: -fused[j])[:k]
 
     def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int) -> set[int]:
         """Nearest passages, and passages under the nearest headings, of every language, per embedder."""

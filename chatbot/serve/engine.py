@@ -75,7 +75,8 @@ class Bot:
             related = max(related, self.relatedness(fvecs, language)) if related is not None else None
         if not hits or (related is not None and related < min(0.0, self.settings.abstain_z)):  # farther than most off-topic questions
             return no_answer(question, language, urgent=urgent, notes=notes)
-        picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences)
+        picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
+                        self.retriever.glossary)
         if not picked or self._not_covered(query, language, hits, picked, related, urgent):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
