@@ -35,8 +35,8 @@ class FusionSettings:
     bm25_weight: float = 1.0
     same_language_bonus: float = 0.0  # added to the fused score of passages in the question's language
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
-    english_model_weight: float = 2.0  # English-only embedders (MiniLM) when question and passages are English
-    head_weight: float = 0.5  # similarity to the title of a passage without section headings, per embedder
+    english_model_weight: float = 3.0  # English-only embedders (MiniLM) when question and passages are English
+    head_weight: float = 0.75  # similarity to the title of a passage without section headings, per embedder
     bm25_clip: float = 0.0  # BM25 z-scores capped here (0: no cap); see search()
     bm25_max_scale: float = 4.0  # >0: BM25 as this times score / the language's best score (instead of a z-score)
     reserve_gap: float = 2.0  # the best passages of each language within this of the best overall get a place (0: off)
