@@ -6,8 +6,9 @@ passages are found even when 99% of the collection is English, and each score be
 against a sample of passages of the passage's own language. The fused score is the weighted
 mean of the z-scores of the components that apply to the passage: cross-lingual embedders
 always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question itself in its own
-language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts twice when question
-and passage are both English, the one case it was trained for. An embedder that holds only some
+language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts three times when
+question and passage are both English, the one case it was trained for (chosen on the MedQuAD
+development sample, seed 7). An embedder that holds only some
 passages (e5 in a large collection holds the non-English ones) scores only those.
 """
 
@@ -36,7 +37,7 @@ class FusionSettings:
     same_language_bonus: float = 0.0  # added to the fused score of passages in the question's language
     bridge_weight: float = 1.0  # weight of glossary-bridged scores (BM25, same-language embedders) across languages
     english_model_weight: float = 3.0  # English-only embedders (MiniLM) when question and passages are English
-    head_weight: float = 0.75  # similarity to the title of a passage without section headings, per embedder
+    head_weight: float = 3.0  # similarity to the title of a passage without section headings, per embedder
     bm25_clip: float = 0.0  # BM25 z-scores capped here (0: no cap); see search()
     bm25_max_scale: float = 4.0  # >0: BM25 as this times score / the language's best score (instead of a z-score)
     reserve_gap: float = 2.0  # the best passages of each language within this of the best overall get a place (0: off)
