@@ -10,6 +10,7 @@ import pytest
 
 import document_files as files
 from chatbot.ingest.chunking import heading_text
+from chatbot.ingest.sentences import sentence_texts
 from chatbot.embeddings.hashing import HashingEmbedder
 from chatbot.errors import CorpusError
 from chatbot.index.build import build
@@ -145,8 +146,11 @@ def test_incremental_build_after_adding_one_document_embeds_only_its_passages(co
     assert build(settings, embedders=(again,), **QUIET).built
     index = load_index(settings.index_dir)
     added = [c for c in index.chunks if c.doc_id == doc.id]
-    new_heads = {heading_text(c) for c in added} - {heading_text(c) for c in index.chunks if c.doc_id != doc.id}
-    assert again.embedded == len(added) + len(new_heads) and len(added) == len(new_passages) > 0  # passages, headings
+    others = [c for c in index.chunks if c.doc_id != doc.id]
+    new_heads = {heading_text(c) for c in added} - {heading_text(c) for c in others}
+    new_sentences = {t for c in added for t in sentence_texts(c)} - {t for c in others for t in sentence_texts(c)}
+    assert len(added) == len(new_passages) > 0 and new_sentences
+    assert again.embedded == len(added) + len(new_heads) + len(new_sentences)  # passages, headings, sentences
     assert [c.text for c in added] == [c.text for c in new_passages]
     assert len(index.chunks) == before + len(added)
     retire(doc.id, corpus_copy)
