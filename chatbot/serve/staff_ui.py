@@ -74,6 +74,19 @@ class StaffHandlers:
                        embedders="+".join(e.get("id", "?") for e in m.get("embedders", [])))
 
 
+def _link_content_tabs(gr: Any, demo: Any, tabs: Any, documents: Any, docs: dict, trans: dict) -> None:
+    """The document list loads with its tab; "Translate passages" opens the Translations tab on that document."""
+    if not docs:
+        return
+    documents.select(*docs["load"], api_visibility="private", queue=False)
+    if docs["warm"] is not None:  # a staff member here may publish soon: embed the calibration questions now
+        demo.load(docs["warm"], None, None, api_visibility="private", queue=False)
+    listing, inputs, outputs = trans["listing"]
+    docs["translate"].click(lambda doc_id: (gr.Tabs(selected="translations-tab"), doc_id), [docs["selected"]],
+                            [tabs, trans["doc_id"]], api_visibility="private", queue=False
+                            ).then(listing, inputs, outputs, api_visibility="private")
+
+
 def _page_line(result: Any, reader: str) -> str:
     return ui_text("page_info", reader, page=result.page, pages=result.pages, total=result.total)
 
@@ -137,14 +150,7 @@ def build_staff_app(bot: Engine, store: Store, rebuilder: Any = None) -> Any:
         demo.load(*load_gaps, api_visibility="private")
         audit_tab.select(*load_audit, api_visibility="private")
         worklist.select(*load_worklist, api_visibility="private")
-        if docs:
-            documents.select(*docs["load"], api_visibility="private", queue=False)
-            if docs["warm"] is not None:
-                documents.select(docs["warm"], None, None, api_visibility="private", queue=False)
-            listing, inputs, outputs = trans["listing"]
-            docs["translate"].click(lambda doc_id: (gr.Tabs(selected="translations-tab"), doc_id), [docs["selected"]],
-                                    [tabs, trans["doc_id"]], api_visibility="private", queue=False
-                                    ).then(listing, inputs, outputs, api_visibility="private")
+        _link_content_tabs(gr, demo, tabs, documents, docs, trans)
     return demo
 
 

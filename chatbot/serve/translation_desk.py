@@ -62,10 +62,10 @@ class TranslationDesk:
         found = self.store.translations.find(_passage(chunk), other_language(chunk.language))
         if found is None:
             return (passage_html(chunk, lang), "", ui_text("tr_none_yet", lang, language=language_name(other_language(chunk.language), lang)), "")
-        note = _state(found, lang)
-        if not found["current"]:
-            note += " " + ui_text("tr_changed_since", lang, old=found["source_text"])
-        return passage_html(chunk, lang), found["text"], note, pairs_html(found["alignment"], _originals(chunk), lang)
+        if not found["current"]:  # nothing of it is shown to patients until it is reviewed against the new text
+            note = f"{_state(found, lang)}. {ui_text('tr_changed_since', lang, old=' '.join(found['source_text'].split()))}"
+            return passage_html(chunk, lang), found["text"], note, ""
+        return passage_html(chunk, lang), found["text"], _state(found, lang), pairs_html(found["alignment"], _originals(chunk), lang)
 
     def save(self, user: str, chunk_id: str, text: str, reviewed: bool, lang: str) -> tuple[str, str, str]:
         """Store the translation (reviewed by `user` when ticked); returns a message, the sentence pairs and its state."""
