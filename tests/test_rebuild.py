@@ -228,3 +228,11 @@ def test_a_translated_leaflet_in_the_corpus_is_aligned_when_the_index_loads(tmp_
     assert (shown.text, shown.original, shown.translation.kind) == ("Do not give ibuprofen or aspirin.",
                                                                    "Jangan beri ibuprofen atau aspirin.", "leaflet")
     assert shown.translation.title == "Dengue fever in children"
+    from chatbot.serve.translation_desk import TranslationDesk
+
+    store = open_store(settings)
+    try:
+        _, current, note, pairs = TranslationDesk(engine, store).open(passage.id, "en")
+        assert current == "" and "a translated leaflet supplies" in note and "Do not give ibuprofen or aspirin." in pairs
+    finally:
+        store.close()

@@ -139,7 +139,10 @@ class DocumentDesk:
             return "", {}, ui_text("doc_refused", lang, reason=f"no document with id {doc_id!r} in the corpus")
         if path.suffix.lower() == ".jsonl":
             return "", {}, ui_text("doc_refused", lang, reason=f"{doc_id} is part of the collection {path.name}: edit that file")
-        doc = next(d for d in read_file(path) if d.id == doc_id.strip())
+        try:
+            doc = next(d for d in read_file(path) if d.id == doc_id.strip())
+        except CorpusError as exc:  # a file damaged by hand since it was published
+            return "", {}, ui_text("doc_refused", lang, reason=str(exc))
         return doc.text, {f: getattr(doc, f) for f in FIELDS}, ui_text("doc_editing", lang, id=doc.id)
 
     def documents(self, query: str = "", page: int = 1, today: dt.date | None = None) -> tuple[list[Listed], int, int]:

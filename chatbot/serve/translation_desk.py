@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import ChatbotError
 from ..ingest.formats import tidy
 from ..answer.texts import language_name
-from ..records import Chunk
+from ..records import Chunk, passage_hash
 from ..store.translations import Passage
 from ..translations.align import align, units
 from .content_html import pairs_html, passage_html
@@ -61,7 +61,11 @@ class TranslationDesk:
             return "", "", ui_text("tr_gone", lang), ""
         found = self.store.translations.find(_passage(chunk), other_language(chunk.language))
         if found is None:
-            return (passage_html(chunk, lang), "", ui_text("tr_none_yet", lang, language=language_name(other_language(chunk.language), lang)), "")
+            note = ui_text("tr_none_yet", lang, language=language_name(other_language(chunk.language), lang))
+            leaflet = self._leaflet_pairs(chunk)
+            if leaflet:
+                note += " " + ui_text("tr_leaflet", lang, n=len(leaflet), total=len(_originals(chunk)))
+            return passage_html(chunk, lang), "", note, pairs_html(leaflet, _originals(chunk), lang) if leaflet else ""
         if not found["current"]:  # nothing of it is shown to patients until it is reviewed against the new text
             note = f"{_state(found, lang)}. {ui_text('tr_changed_since', lang, old=' '.join(found['source_text'].split()))}"
             return passage_html(chunk, lang), found["text"], note, ""
@@ -83,6 +87,15 @@ class TranslationDesk:
         key = "tr_saved_reviewed" if reviewed else "tr_saved_draft"
         return (ui_text(key, lang, name=user, date=saved["reviewed_on"], shown=shown, total=len(_originals(chunk))),
                 pairs_html(saved["alignment"], _originals(chunk), lang), _state(saved, lang))
+
+    def _leaflet_pairs(self, chunk: Chunk) -> list[dict]:
+        """The sentences of this passage a translated leaflet supplies (aligned when the index was loaded)."""
+        leaflets = getattr(self.engine, "extra", None)
+        if not leaflets:
+            return []
+        key, target = passage_hash(chunk.text), other_language(chunk.language)
+        return [{"original": u, "translated": found.translated} for u in _originals(chunk)
+                if (found := leaflets.get(key, u, target)) is not None]
 
     def _align(self, chunk: Chunk, text: str, target: str) -> list:
         """Sentence pairs of a passage and its translation, with the loaded models (numbers only without them)."""

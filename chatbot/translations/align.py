@@ -176,47 +176,60 @@ def _joined(a: Unit, b: Unit, text: str) -> str | None:
     return text[a.start:b.end] if a.line == b.line else None
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One text's units for the alignment: texts, their merges with the next unit of the same line
+    (None where there is none), their numbers and anchor words."""
+
+    texts: list[str]
+    merged: list[str | None]
+    numbers: list[tuple[str, ...]]
+    merged_numbers: list[tuple[str, ...]]
+    anchors: list[set[str]]
+
+    @classmethod
+    def of(cls, found: list[Unit], merged: list[str | None], language: str) -> "_Side":
+        texts = [u.text for u in found]
+        return cls(texts, merged, [numbers(t) for t in texts], [numbers(t) if t else () for t in merged],
+                   [anchor_words(t, language) for t in texts])
+
+
 def _dynamic(left: list[Unit], translation: str, right: list[Unit], left_language: str, right_language: str,
              scorer: Scorer, merges: bool) -> list[Pair]:
     """Monotonic alignment maximising the sum over pairs of (similarity - ACCEPT), pairs whose numbers
     differ forbidden; moves 1-1, 1-2 and 2-1 (same line only), and skips on either side."""
-    lt, rt = [u.text for u in left], [u.text for u in right]
-    right2 = [_joined(right[j], right[j + 1], translation) if merges and j + 1 < len(right) else None for j in range(len(right))]
-    left2 = [f"{left[i].text} {left[i + 1].text}" if merges and i + 1 < len(left) and left[i].line == left[i + 1].line else None
-             for i in range(len(left))]
-    base = scorer.matrix(lt, rt)
-    one_two = _pairwise(scorer, lt, right2)
-    two_one = _pairwise(scorer, left2, rt, transpose=True)
-    la, ra = [anchor_words(t, left_language) for t in lt], [anchor_words(t, right_language) for t in rt]
+    a = _Side.of(left, [f"{u.text} {v.text}" if merges and u.line == v.line else None for u, v in zip(left, left[1:])] + [None],
+                 left_language)
+    b = _Side.of(right, [_joined(u, v, translation) if merges else None for u, v in zip(right, right[1:])] + [None], right_language)
+    base, one_two, two_one = scorer.matrix(a.texts, b.texts), _pairwise(scorer, a.texts, b.merged), _pairwise(scorer, a.merged, b.texts)
 
-    def gain(a_text: str, b_text: str, sim: float, a_anchor: set[str], b_anchor: set[str], cost: float = 0.0) -> float:
-        if numbers(a_text) != numbers(b_text):
-            return -np.inf
-        return sim + 0.1 * anchor_overlap(a_anchor, b_anchor) - ACCEPT - cost
+    def gain(i: int, j: int, shape: str) -> float:
+        if shape == "1-1":
+            same, sim, anchors = a.numbers[i] == b.numbers[j], base[i, j], anchor_overlap(a.anchors[i], b.anchors[j])
+        elif shape == "1-2":
+            same, sim = a.numbers[i] == b.merged_numbers[j], one_two[i, j]
+            anchors = anchor_overlap(a.anchors[i], b.anchors[j] | b.anchors[j + 1])
+        else:
+            same, sim = a.merged_numbers[i] == b.numbers[j], two_one[i, j]
+            anchors = anchor_overlap(a.anchors[i] | a.anchors[i + 1], b.anchors[j])
+        return sim + 0.1 * anchors - ACCEPT - (0.0 if shape == "1-1" else MERGE_COST) if same else -np.inf
 
     n, m = len(left), len(right)
-    best = np.full((n + 1, m + 1), -np.inf)
-    best[0, :], best[:, 0] = 0.0, 0.0
+    best = np.zeros((n + 1, m + 1))
     back: dict[tuple[int, int], tuple[int, int, str, float]] = {}
-    for i in range(n + 1):
-        for j in range(m + 1):
-            if i == 0 or j == 0:
-                continue
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
             options = [(best[i - 1, j], (i - 1, j, "skip", 0.0)), (best[i, j - 1], (i, j - 1, "skip", 0.0))]
-            g = gain(lt[i - 1], rt[j - 1], base[i - 1, j - 1], la[i - 1], ra[j - 1])
-            options.append((best[i - 1, j - 1] + g, (i - 1, j - 1, "1-1", g)))
-            if j >= 2 and right2[j - 2] is not None:
-                g = gain(lt[i - 1], right2[j - 2], one_two[i - 1, j - 2], la[i - 1], ra[j - 2] | ra[j - 1], MERGE_COST)
-                options.append((best[i - 1, j - 2] + g, (i - 1, j - 2, "1-2", g)))
-            if i >= 2 and left2[i - 2] is not None:
-                g = gain(left2[i - 2], rt[j - 1], two_one[i - 2, j - 1], la[i - 2] | la[i - 1], ra[j - 1], MERGE_COST)
-                options.append((best[i - 2, j - 1] + g, (i - 2, j - 1, "2-1", g)))
-            value, step = max(options, key=lambda o: o[0])
-            best[i, j], back[(i, j)] = value, step
-    return _trace(back, n, m, lt, rt, left2, right2)
+            moves = [(1, 1, "1-1")] + [(1, 2, "1-2")] * (j >= 2 and b.merged[j - 2] is not None) + \
+                    [(2, 1, "2-1")] * (i >= 2 and a.merged[i - 2] is not None)
+            for di, dj, shape in moves:
+                g = gain(i - di, j - dj, shape)
+                options.append((best[i - di, j - dj] + g, (i - di, j - dj, shape, g)))
+            best[i, j], back[(i, j)] = max(options, key=lambda o: o[0])
+    return _trace(back, n, m, a.texts, b.texts, a.merged, b.merged)
 
 
-def _pairwise(scorer: Scorer, left: Sequence[str | None], right: Sequence[str | None], transpose: bool = False) -> np.ndarray:
+def _pairwise(scorer: Scorer, left: Sequence[str | None], right: Sequence[str | None]) -> np.ndarray:
     """Similarity matrix where some texts are missing (None rows/columns stay -inf)."""
     out = np.full((len(left), len(right)), -np.inf)
     rows = [i for i, t in enumerate(left) if t is not None]
