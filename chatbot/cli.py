@@ -365,6 +365,8 @@ def _add_publishing_commands(sub, common: argparse.ArgumentParser) -> None:
     a.add_argument("--date", help="publication date, YYYY-MM-DD (default: a web page's own date, if any)")
     a.add_argument("--review-by", help="date by which staff should check the document again, YYYY-MM-DD")
     a.add_argument("--id", help="document id, also the file name (default: made from the title, unique in the folder)")
+    a.add_argument("--translation-of", metavar="ID", help="this document translates the document ID (a whole translated leaflet): "
+                                                       "the chat window shows its sentences, labelled, in place of the original's")
     a.add_argument("--replace", action="store_true", help="replace the document that has this id (its old file is kept in .retired/)")
     a.add_argument("--preview", action="store_true", help="show the cleaned text, the lines cleaning drops and the passages; write nothing")
     a.add_argument("--no-build", action="store_true", help="only write the file; the index is updated by the next build, ask or serve")
@@ -392,7 +394,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
     folder = _corpus_folder(settings)
     meta = Metadata(title=args.title or "", language=args.language or "", source=args.source or "", url=args.url or "",
-                    date=args.date or "", review_by=args.review_by or "", id=args.id or "")
+                    date=args.date or "", review_by=args.review_by or "", id=args.id or "",
+                    translation_of=args.translation_of or "")
     if str(args.file) == "-":
         doc = convert_text(decode_text(sys.stdin.buffer.read(), "standard input"), meta, folder, name="standard input")
     else:
@@ -433,8 +436,10 @@ def _rebuild(args: argparse.Namespace, settings, doc_id: str) -> int:
 
 
 def _preview_text(p) -> str:
+    from .ingest.publish import HEADER_FIELDS
+
     d = p.document
-    lines = [f"{key}: {getattr(d, key)}" for key in ("id", "title", "language", "source", "url", "date", "review_by") if getattr(d, key)]
+    lines = [f"{key}: {getattr(d, key)}" for key in HEADER_FIELDS if getattr(d, key)]
     lines += ["", "--- cleaned text ---", p.cleaned, "", f"--- lines the chrome rules drop ({len(p.dropped)}) ---"]
     lines += [f"line {x.number}, '{x.rule}': {x.text[:100]}" for x in p.dropped]
     lines += ["", f"--- passages ({len(p.passages)}) ---"]

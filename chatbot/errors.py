@@ -35,3 +35,7 @@ class StoreError(ChatbotError):
 
 class AccountError(ChatbotError):
     """A staff account cannot be created, found or used as asked."""
+
+
+class TranslationError(ChatbotError):
+    """A passage translation cannot be saved as given (empty, too long, same language, passage gone)."""

@@ -11,6 +11,11 @@ def content_hash(text: str, length: int = 12) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
+def passage_hash(text: str) -> str:
+    """The key a passage translation is filed under: the full SHA-256 of the passage text."""
+    return content_hash(text, 64)
+
+
 @dataclass(frozen=True)
 class Document:
     """A source document after loading (raw text) or cleaning (text without site chrome)."""
@@ -24,6 +29,7 @@ class Document:
     date: str = ""
     path: str = ""
     review_by: str = ""  # YYYY-MM-DD after which staff should check the document again ("" = never)
+    translation_of: str = ""  # id of the document this one translates (a whole translated leaflet), if any
 
     @property
     def hash(self) -> str:
@@ -62,14 +68,35 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """Where the translated text of a quote comes from: `text` is the reviewed translation of the
+    cited passage (or the passage of the translated leaflet) that holds it verbatim; `kind` is
+    "staff" (a passage translation staff wrote and reviewed) or "leaflet" (a document declared
+    `translation_of` the cited one); `reviewed` is a YYYY-MM-DD date, `title` the leaflet's title."""
+
+    text: str
+    language: str
+    reviewed: str = ""
+    kind: str = "staff"
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Quote:
     """A sentence quoted verbatim from passage `n` (0-based, into the answer's hits), with the list
-    items it introduces; `language` is the passage's language."""
+    items it introduces; `language` is the passage's language.
+
+    A quote shown in a reviewed translation carries `translation`: then `text` and `items` are the
+    translated sentence and items (verbatim in `translation.text`), and `original` and
+    `original_items` what the passage says (verbatim in it)."""
 
     n: int
     text: str
     items: tuple[str, ...] = ()
     language: str = ""
+    original: str = ""
+    original_items: tuple[str, ...] = ()
+    translation: Translation | None = None
 
 
 @dataclass(frozen=True)

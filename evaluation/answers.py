@@ -38,12 +38,19 @@ def _fixed_patterns() -> list[re.Pattern]:
 
 def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = None) -> list[str]:
     """Quotes (and list items) that are not verbatim in the passage they cite, and lines of the
-    rendered answer that are neither fixed phrases nor those quotes."""
+    rendered answer that are neither fixed phrases nor those quotes. A quote shown in a reviewed
+    translation must be verbatim in that translation (and the original it stands for verbatim in
+    the passage); a translation with no text, or in the passage's own language, is a violation."""
     patterns = patterns or _fixed_patterns()
     bad = []
     for q in answer.quotes:
         source = answer.hits[q.n].chunk.text if 0 <= q.n < len(answer.hits) else None
-        bad += [t for t in (q.text, *q.items) if source is None or t not in source]
+        if q.translation is None:
+            bad += [t for t in (q.text, *q.items) if source is None or t not in source]
+            continue
+        translated = q.translation.text if q.translation.text.strip() and q.translation.language != q.language else None
+        bad += [t for t in (q.original, *q.original_items) if source is None or not t or t not in source]
+        bad += [t for t in (q.text, *q.items) if translated is None or not t or t not in translated]
     quoted = {line for q in answer.quotes for line in quote_lines(q)}
     bad += [line for line in answer.text.split("\n")
             if line.strip() and line not in quoted and not any(p.match(line) for p in patterns)]

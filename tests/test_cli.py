@@ -153,10 +153,10 @@ def test_ask_json_prints_one_object_with_the_documented_keys(env, cli_index):
     scores = [p["score"] for p in answer["passages"]]
     assert scores == sorted(scores, reverse=True)
     assert "no commercially available vaccine" in answer["passages"][0]["text"]
-    assert answer["quotes"] and all(set(q) == {"text", "items", "passage", "language"} for q in answer["quotes"])
+    assert answer["quotes"] and all(set(q) == {"text", "items", "passage", "language", "translation"} for q in answer["quotes"])
     for q in answer["quotes"]:  # each quote is verbatim in the passage it cites, and in the plain-text answer
         passage = answer["passages"][q["passage"] - 1]
-        assert q["text"] in passage["text"] and q["language"] == passage["language"]
+        assert q["text"] in passage["text"] and q["language"] == passage["language"] and q["translation"] is None
         assert f"{q['text']} [{q['passage']}]" in answer["answer"]
 
 

@@ -45,7 +45,7 @@ def ask(env, site, question: str) -> dict:
 
 @pytest.mark.parametrize("command,phrases", [
     ("add", ["Convert a file into a corpus document", ".pdf", ".docx", "--preview", "--no-build", "--review-by", "--language",
-             "--title", "--id", "--replace", "--corpus", "reads pasted text"]),
+             "--title", "--id", "--replace", "--corpus", "reads pasted text", "--translation-of ID", "translated leaflet"]),
     ("retire", ["Move a document's file into .retired/", "ID", "--no-build", "--corpus"]),
 ])
 def test_add_and_retire_have_help(env, command, phrases):
@@ -154,3 +154,14 @@ def test_add_with_the_real_default_models_answers_from_the_new_document(env, sit
     assert proc.returncode == 0, err(proc)
     answer = json.loads(out(proc))
     assert not answer["abstained"] and answer["passages"][0]["doc_id"] == "demam-berdarah-pada-anak"
+
+
+def test_a_translated_leaflet_declares_its_original_in_the_header(env, site):
+    leaflet = site["tmp"] / "anemia.txt"
+    leaflet.write_text("Anaemia and CMV\n\nAll blood products must be irradiated.", encoding="utf-8")
+    proc = run(env, "add", str(leaflet), "--translation-of", "cmv-anemia-berulang", "--language", "en", "--no-build", *opts(site))
+    assert proc.returncode == 0, err(proc)
+    written = (site["corpus"] / "anaemia-and-cmv.md").read_text(encoding="utf-8")
+    assert "\ntranslation_of: cmv-anemia-berulang\n" in written
+    bad = run(env, "add", str(leaflet), "--translation-of", "no such id!", "--no-build", *opts(site))
+    assert "translation-of 'no such id!'" in assert_one_line_error(bad)

@@ -30,7 +30,8 @@ def test_question_and_feedback_are_stored_masked(store):
     stored = list(store.feedback.export())
     assert [r["kind"] for r in stored] == ["question", "feedback"]
     assert stored[0] == asked and stored[1] == rated
-    assert set(asked) == {"kind", "id", "time", "question", "language", "abstained", "urgent"}  # nothing else personal
+    assert set(asked) == {"kind", "id", "time", "question", "language", "abstained", "urgent", "chunk_ids"}  # nothing else personal
+    assert asked["chunk_ids"] == []  # the passages its answer quoted: none here
     assert rated["chunk_ids"] == ["doc#0001"] and rated["answer"] == "answer [1]"
     assert "Budi" not in json.dumps(stored) and "3201234567890001" not in json.dumps(stored)
 

@@ -269,4 +269,5 @@ def test_staff_app_builds_with_compare_and_gaps(store):
 
     demo = build_staff_app(FakeBot(), store)
     assert {d.api_name for d in demo.fns.values() if d.api_visibility != "private"} == {"compare"}
-    assert len([b for b in demo.blocks.values() if isinstance(b, gr.Dataframe)]) == 4  # gaps, audit, two passage tables
+    # gaps, audit, two passage tables, a translation passage table, two worklist tables (no document list without a live index)
+    assert len([b for b in demo.blocks.values() if isinstance(b, gr.Dataframe)]) == 7

@@ -8,8 +8,9 @@ from .texts import language_name, text
 
 
 def language_note(answer: Answer) -> str:
-    """"The source is in Indonesian" when quotes come from passages in another language."""
-    langs = [q.language for q in answer.quotes if q.language]
+    """"The source is in Indonesian" when quotes come from passages in another language (and are
+    shown as written, not in a reviewed translation)."""
+    langs = [q.language for q in answer.quotes if q.language and q.translation is None]
     other = sorted(set(langs) - {answer.language})
     if not other:
         return ""
@@ -18,8 +19,28 @@ def language_note(answer: Answer) -> str:
 
 
 def quote_lines(quote: Quote) -> list[str]:
-    """A quote as "• sentence [n]" with its list items indented below."""
-    return [f"• {quote.text} [{quote.n + 1}]", *(f"   – {item}" for item in quote.items)]
+    """A quote as "• sentence [n]" with its list items indented below; a translated quote adds
+    its label and the original sentence (with its items)."""
+    lines = [f"• {quote.text} [{quote.n + 1}]", *(f"   – {item}" for item in quote.items)]
+    if quote.translation is not None:
+        lines += [f"   {translation_label(quote)}", f"   {original_line(quote)}", *(f"   – {item}" for item in quote.original_items)]
+    return lines
+
+
+def translation_label(quote: Quote) -> str:
+    """"Translated by clinic staff, reviewed DATE." (or the translated leaflet it comes from), in the reader's language."""
+    t = quote.translation
+    if t is None:
+        return ""
+    if t.kind == "leaflet":
+        return text("translated_from_leaflet", t.language, language=language_name(t.language, t.language), title=t.title)
+    return text("translated_by_staff", t.language, date=t.reviewed)
+
+
+def original_line(quote: Quote) -> str:
+    """"Original (Indonesian): ..." for a translated quote, in the reader's language."""
+    lang = quote.translation.language if quote.translation is not None else quote.language
+    return text("original_text", lang, language=language_name(quote.language, lang), text=quote.original)
 
 
 def source_lines(answer: Answer) -> list[str]:
@@ -57,8 +78,8 @@ def to_json(answer: Answer) -> dict:
         "answer": answer.text,
         "abstained": answer.abstained,
         "urgent": answer.urgent,
-        "quotes": [{"text": q.text, "items": list(q.items), "passage": q.n + 1, "language": q.language}
-                   for q in answer.quotes],
+        "quotes": [{"text": q.text, "items": list(q.items), "passage": q.n + 1, "language": q.language,
+                    "translation": _translation_json(q)} for q in answer.quotes],
         "passages": [
             {
                 "chunk_id": h.chunk.id,
@@ -72,3 +93,12 @@ def to_json(answer: Answer) -> dict:
             for h in answer.hits
         ],
     }
+
+
+def _translation_json(quote: Quote) -> dict | None:
+    """How a translated quote is labelled, and the original it stands for (None: shown as written)."""
+    t = quote.translation
+    if t is None:
+        return None
+    return {"kind": t.kind, "language": t.language, "reviewed": t.reviewed, "label": translation_label(quote),
+            "original": quote.original, "original_items": list(quote.original_items)}

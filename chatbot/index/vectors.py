@@ -192,7 +192,18 @@ def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | N
 
 @contextlib.contextmanager
 def _progress(total: int, desc: str, bar: bool, position: int = 0) -> Iterator:
-    """A tqdm bar with counts, rate and ETA on stderr (when `bar` and there is work)."""
+    """A tqdm bar with counts, rate and ETA on stderr (when `bar` and there is work); a callable
+    `bar` is called as bar(desc, done, total) instead (the staff area's progress line)."""
+    if callable(bar) and total:
+        done = [0]
+        bar(desc, 0, total)
+
+        def report(n: int) -> None:
+            done[0] += n
+            bar(desc, done[0], total)
+
+        yield report
+        return
     if not bar or total == 0:
         yield lambda n: None
         return

@@ -10,11 +10,14 @@ A hand-written document is a `.md` or `.txt` file that starts with a small heade
     url: https://...
     date: 2025-02-26
     review_by: 2026-02-26
+    translation_of: another-document-id
     ---
     (the article, verbatim)
 
 Every header field but `id` is optional; `review_by` is the date after which staff should check
-the document again (the staff area lists documents past it).
+the document again (the staff area lists documents past it); `translation_of` names the document
+this one is a translation of (a whole translated leaflet: its sentences are shown, labelled, to
+readers of its language when an answer quotes the original).
 
 A JSONL collection has one JSON object a line with `id`, `text` and optional `title`,
 `language`, `url`, `source`. Files whose name starts with `_` or `.`, README files and
@@ -165,4 +168,5 @@ def _document(meta: dict[str, str], text: str, path: Path, default_id: str, line
         date=meta.get("date", ""),
         path=where,
         review_by=meta.get("review_by", meta.get("review-by", "")).strip(),
+        translation_of=meta.get("translation_of", meta.get("translation-of", "")).strip(),
     )

@@ -30,7 +30,7 @@ _SIGNATURES = (  # what a file that is none of ours usually is, for the message
     (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"\xd0\xcf\x11\xe0", "an old Word/Excel file (.doc/.xls)"),
     (b"{\\rtf", "an RTF file"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7-Zip archive"),
 )
-_FIELDS = ("title", "language", "source", "url", "date", "review_by", "id")
+_FIELDS = ("title", "language", "source", "url", "date", "review_by", "id", "translation_of")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero-width marks
 
 
@@ -46,6 +46,7 @@ class Metadata:
     date: str = ""
     review_by: str = ""
     id: str = ""
+    translation_of: str = ""  # the id of the document this one translates (a whole translated leaflet)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def _plain(text: str, name: str) -> Extracted:
     given = {key for key in re.findall(r"(?m)^\s*([\w-]+)\s*:", header)}
     title = doc.title if given & {"title", "focus", "question"} else ""
     return Extracted(doc.text, Metadata(title=title, language=doc.language, source=doc.source, url=doc.url, date=doc.date,
-                                        review_by=doc.review_by, id=doc.id if "id" in given else ""))
+                                        review_by=doc.review_by, id=doc.id if "id" in given else "",
+                                        translation_of=doc.translation_of))
 
 
 def tidy(text: str) -> str:
@@ -181,7 +183,7 @@ def make_document(found: Extracted, meta: Metadata, corpus_dir: Path | None, nam
     language = checked["language"] or langid.detect_passage(text[:3000]).language  # a slice: langid caches its inputs
     doc_id = checked["id"] or unique_id(slugify(title), corpus_dir)
     return Document(id=doc_id, title=title, text=text, language=language, source=checked["source"], url=checked["url"],
-                    date=checked["date"], review_by=checked["review_by"])
+                    date=checked["date"], review_by=checked["review_by"], translation_of=checked["translation_of"])
 
 
 def _check(field: str, value: str) -> str:
@@ -193,6 +195,8 @@ def _check(field: str, value: str) -> str:
         raise CorpusError(f"language {value!r} is not supported: use en or id")
     if field == "id" and not SAFE_ID.match(value):
         raise CorpusError(f"document id {value!r}: use 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit")
+    if field == "translation_of" and not re.match(r"^[\w.:/+-]{1,200}$", value):
+        raise CorpusError(f"translation-of {value!r}: give the id of the original document (its `id:` line)")
     if field == "url" and not re.match(r"(?i)^https?://[^\s/]+", value):
         raise CorpusError(f"url {value!r} must start with http:// or https://")
     if field in ("date", "review_by"):

@@ -26,7 +26,7 @@ from .documents import JSONL_SUFFIXES
 from .formats import SAFE_ID, corpus_ids, one_line
 
 RETIRED = ".retired"
-HEADER_FIELDS = ("id", "title", "language", "source", "url", "date", "review_by")
+HEADER_FIELDS = ("id", "title", "language", "source", "url", "date", "review_by", "translation_of")
 
 
 @dataclass(frozen=True)

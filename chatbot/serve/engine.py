@@ -13,6 +13,7 @@ from ..answer.compose import compose, message_only, no_answer
 from ..answer.topic import coverage
 from ..embeddings import load_embedders
 from ..index.build import open_index
+from ..index.directory import LoadedIndex
 from ..records import Answer, Hit
 from ..index.calibrate import relatedness
 from ..search.focus import focus
@@ -44,7 +45,11 @@ class Bot:
     def load(cls, settings: Settings | None = None, progress: Callable[[str], None] = log.info) -> "Bot":
         """Load models and the index (building the default index when missing or out of date)."""
         settings = settings or Settings.from_env()
-        index = open_index(settings, progress=progress)
+        return cls.from_index(settings, open_index(settings, progress=progress))
+
+    @classmethod
+    def from_index(cls, settings: Settings, index: LoadedIndex) -> "Bot":
+        """A bot over an index already loaded (and checked); loads its models (once per process)."""
         embedders = load_embedders(index.manifest.get("model") or settings.model, settings.model_cache)
         fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
                                 same_language_bonus=settings.same_language_bonus)

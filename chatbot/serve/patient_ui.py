@@ -38,6 +38,8 @@ ENGINE_LOCK = threading.Lock()  # the patient and staff apps have separate queue
 CSS = """
 .urgent {background:#fde8e8; color:#7f1d1d; border-left:6px solid #b91c1c; border-radius:6px;
          padding:10px 12px; margin:2px 0 10px; font-weight:700;}
+.translated {font-size:.88em; margin:-2px 0 8px 22px;} .translated summary {cursor:pointer; color:#0f766e; font-style:italic;}
+.dark .translated summary {color:#5eead4;}
 .disclaimer {font-size:.88em; opacity:.8; border-top:1px solid var(--border-color-primary); padding-top:6px; margin-top:8px;}
 .banner {background:var(--color-accent-soft); border-radius:8px; padding:6px 12px !important;}
 #chat .thought-group .title p {font-size:.92rem; color:#0f766e; font-weight:700;} .dark #chat .thought-group .title p {color:#5eead4;}
@@ -112,7 +114,8 @@ class Handlers:
         if self.store is None or answer.notice:
             return
         try:
-            self.store.question(question=answer.question, language=answer.language, abstained=answer.abstained, urgent=answer.urgent)
+            self.store.question(question=answer.question, language=answer.language, abstained=answer.abstained, urgent=answer.urgent,
+                                chunk_ids=[answer.hits[n - 1].chunk.id for n in cited(answer)])
         except (StoreError, OSError) as exc:  # the patient still gets the answer
             log.warning("could not log the question: %s", exc)
 

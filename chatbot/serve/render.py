@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..records import Answer, Hit
-from ..answer.render import language_note, source_lines
+from ..records import Answer, Hit, Quote
+from ..answer.render import language_note, original_line, source_lines, translation_label
 from ..answer.texts import language_name, text
 
 # the renderer turns bare addresses into links: break "scheme://" and "www." with entities (they display the same)
@@ -66,12 +66,20 @@ def format_answer(answer: Answer) -> str:
         for q in answer.quotes:
             out.append(f"- {escape_md(q.text)} [{q.n + 1}]")
             out += [escape_md(f"   – {item}") for item in q.items]
+            out += [_original_box(q)] if q.translation is not None else []
         out += ["", f"**{escape_md(text('sources', lang))}**", *(escape_md(line, citations=True) for line in source_lines(answer))]
     elif answer.abstained and not answer.notice:
         out.append(escape_md(text("no_answer", lang)))
     if answer.disclaimer:
         out += ["", f'<div class="disclaimer">{html.escape(text("disclaimer", lang))}</div>']
     return "\n".join(out)
+
+
+def _original_box(quote: Quote) -> str:
+    """Under a translated quote: its label, opening on a click to the original sentence (escaped)."""
+    original = "<br>".join(escape_html(line) for line in (original_line(quote), *(f"– {i}" for i in quote.original_items)))
+    return (f'<details class="translated"><summary>{escape_html(translation_label(quote))}</summary>'
+            f'<span lang="{escape_html(quote.language)}">{original}</span></details>')
 
 
 def cited(answer: Answer) -> list[int]:

@@ -43,6 +43,7 @@ def create_app(bot: Any, store: Store | None = None, queue_size: int = 64, store
     from fastapi.responses import JSONResponse
 
     from . import login
+    from .content_html import CSS as STAFF_CSS
     from .patient_ui import CSS, build_app, make_i18n
     from .staff_ui import build_staff_app
 
@@ -63,9 +64,15 @@ def create_app(bot: Any, store: Store | None = None, queue_size: int = 64, store
     common = dict(i18n=make_i18n(days), css=CSS, theme=theme, show_error=False, footer_links=[], ssr_mode=False,
                   mcp_server=False, pwa=False, run_history=False)
     if store is not None:  # mounted first: "/" would otherwise take every path
-        staff = build_staff_app(bot, store)
+        from ..ingest.documents import MAX_FILE_BYTES
+        from .live import LiveEngine
+        from .rebuild import Rebuilder
+
+        rebuilder = Rebuilder(bot, audit=store.audit.record) if isinstance(bot, LiveEngine) else None
+        staff = build_staff_app(bot, store, rebuilder=rebuilder)
         staff.queue(max_size=queue_size, default_concurrency_limit=1)
-        gr.mount_gradio_app(app, staff, path=login.PREFIX, auth_dependency=login.session_user(lambda: store), **common)
+        gr.mount_gradio_app(app, staff, path=login.PREFIX, auth_dependency=login.session_user(lambda: store),
+                            max_file_size=MAX_FILE_BYTES, **(common | {"css": CSS + STAFF_CSS}))
     patient = build_app(bot, store=store.feedback if store is not None else None, retention_days=days)
     patient.queue(max_size=queue_size, default_concurrency_limit=1)
     return gr.mount_gradio_app(app, patient, path="/", **common)
@@ -87,11 +94,13 @@ def serve(settings: Settings, progress: Callable[[str], None] = log.info) -> Non
     import uvicorn
 
     from .live import LiveEngine
+    from .translated import Translator
 
-    bot = LiveEngine(settings, progress=progress)
+    store, why = open_store_or_explain(settings, progress)
+    translator = Translator(store, settings.corpus)
+    bot = LiveEngine(settings, progress=progress, prepare=translator.prepare, finish=translator.apply)
     if not bot.ready:
         progress(f"no usable index yet ({bot.error}); answering 'being updated' until one is built")
-    store, why = open_store_or_explain(settings, progress)
     app = create_app(bot, store=store, queue_size=settings.queue_size, store_error=why, retention_days=settings.retention_days)
     progress(f"chat window on http://{settings.host}:{settings.port}/ (staff area: /staff, health: /health)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

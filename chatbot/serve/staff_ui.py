@@ -1,8 +1,10 @@
 """The staff area, a Blocks app served at /staff behind the login (serve/login.py).
 
-Content gaps from the database (filterable, paged), the both-language comparison, the audit
-trail, export and deletion. Every view of the question log or the audit trail, every export and
-every deletion is written to the audit table with the signed-in staff name.
+Content gaps from the database (filterable, paged), documents (add, preview, publish, replace,
+retire; staff_documents.py), passage translations and the worklist (staff_translations.py), the
+both-language comparison, the audit trail, export and deletion. Every view of the question log
+or the audit trail, every change to the content, every export and every deletion is written to
+the audit table with the signed-in staff name.
 """
 
 from collections.abc import Callable
@@ -72,6 +74,19 @@ class StaffHandlers:
                        embedders="+".join(e.get("id", "?") for e in m.get("embedders", [])))
 
 
+def _link_content_tabs(gr: Any, demo: Any, tabs: Any, documents: Any, docs: dict, trans: dict) -> None:
+    """The document list loads with its tab; "Translate passages" opens the Translations tab on that document."""
+    if not docs:
+        return
+    documents.select(*docs["load"], api_visibility="private", queue=False)
+    if docs["warm"] is not None:  # a staff member here may publish soon: embed the calibration questions now
+        demo.load(docs["warm"], None, None, api_visibility="private", queue=False)
+    listing, inputs, outputs = trans["listing"]
+    docs["translate"].click(lambda doc_id: (gr.Tabs(selected="translations-tab"), doc_id), [docs["selected"]],
+                            [tabs, trans["doc_id"]], api_visibility="private", queue=False
+                            ).then(listing, inputs, outputs, api_visibility="private")
+
+
 def _page_line(result: Any, reader: str) -> str:
     return ui_text("page_info", reader, page=result.page, pages=result.pages, total=result.total)
 
@@ -85,27 +100,42 @@ AUDIT_COLUMNS = headers("col_time", "col_actor", "col_action", "col_detail")
 PASSAGE_COLUMNS = headers("col_rank", "col_score", "col_title", "col_doc", "col_language", "col_section")
 
 
-def build_staff_app(bot: Engine, store: Store) -> Any:
-    """The staff Blocks, not launched; mount it behind the login (serve/login.py), which sets `request.username`."""
+def build_staff_app(bot: Engine, store: Store, rebuilder: Any = None) -> Any:
+    """The staff Blocks, not launched; mount it behind the login (serve/login.py), which sets `request.username`.
+    `rebuilder` (serve/rebuild.py) updates the index after documents change; without it documents cannot be published."""
     import gradio as gr
 
+    from .documents_desk import DocumentDesk
     from .patient_ui import make_i18n
+    from .staff_documents import documents_tab
+    from .staff_translations import translations_tab, worklist_tab
+    from .translation_desk import TranslationDesk
+    from .worklist import Worklist
 
     h = StaffHandlers(bot, store)
     i18n = make_i18n(store.feedback.retention_days)
+    desk = DocumentDesk(bot, store, rebuilder) if getattr(bot, "settings", None) is not None and rebuilder is not None else None
 
     def reader(request: gr.Request) -> str:
         return reader_language("auto", request)
 
-    with gr.Blocks(title=ui_text("staff_title", "en") + " · " + ui_text("staff_title", "id"), fill_width=True) as demo:
+    # uploads are converted at once and kept in the corpus folder: gradio's copies go after an hour
+    with gr.Blocks(title=ui_text("staff_title", "en") + " · " + ui_text("staff_title", "id"), fill_width=True,
+                   delete_cache=(3600, 3600)) as demo:
         with gr.Row(equal_height=True):
             gr.Markdown(i18n("staff_heading"))
             signed_in = gr.Markdown(elem_id="signed-in")
             gr.Button(i18n("logout"), link=f"{STAFF_PATH}/logout", link_target="_self", size="sm", scale=0, min_width=120,
                       elem_id="logout")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab(i18n("tab_gaps"), id="gaps-tab"):
                 load_gaps = _gaps_tab(gr, h, i18n, reader)
+            with gr.Tab(i18n("tab_documents"), id="documents-tab") as documents:
+                docs = documents_tab(gr, desk, rebuilder, bot, i18n, reader)
+            with gr.Tab(i18n("tab_translations"), id="translations-tab"):
+                trans = translations_tab(gr, TranslationDesk(bot, store), i18n, reader)
+            with gr.Tab(i18n("tab_worklist"), id="worklist-tab") as worklist:
+                load_worklist = worklist_tab(gr, Worklist(bot, store), store, i18n, reader)
             with gr.Tab(i18n("tab_compare"), id="compare-tab"):
                 _compare_tab(gr, h, i18n)
             with gr.Tab(i18n("tab_audit"), id="audit-tab") as audit_tab:
@@ -119,6 +149,8 @@ def build_staff_app(bot: Engine, store: Store) -> Any:
         demo.load(welcome, None, [signed_in], queue=False, api_visibility="private")
         demo.load(*load_gaps, api_visibility="private")
         audit_tab.select(*load_audit, api_visibility="private")
+        worklist.select(*load_worklist, api_visibility="private")
+        _link_content_tabs(gr, demo, tabs, documents, docs, trans)
     return demo
 
 

@@ -19,18 +19,20 @@ if TYPE_CHECKING:
     from .audit import Audit
     from .db import Database
     from .feedback import FeedbackStore
+    from .translations import TranslationStore
 
 log = logging.getLogger("chatbot")
 
 
 @dataclass(frozen=True)
 class Store:
-    """The open database and the three views of it the app uses."""
+    """The open database and the views of it the app uses."""
 
     db: "Database"
     feedback: "FeedbackStore"
     accounts: "Accounts"
     audit: "Audit"
+    translations: "TranslationStore"
 
     def close(self) -> None:
         self.db.close()
@@ -46,6 +48,7 @@ def open_store(settings: "Settings", clock: Callable[[], datetime] | None = None
     from .db import Database, database_url, utcnow
     from .feedback import FeedbackStore
     from .schema import meta
+    from .translations import TranslationStore
 
     clock = clock or utcnow
     data_dir = Path(settings.data_dir)
@@ -59,6 +62,7 @@ def open_store(settings: "Settings", clock: Callable[[], datetime] | None = None
     audit = Audit(db, clock=clock)
     store = Store(db, FeedbackStore(db, log_questions=settings.log_questions, retention_days=settings.retention_days,
                                     clock=clock, audit=audit),
-                  Accounts(db, session_minutes=settings.session_minutes, clock=clock, audit=audit), audit)
+                  Accounts(db, session_minutes=settings.session_minutes, clock=clock, audit=audit), audit,
+                  TranslationStore(db, clock=clock, audit=audit))
     store.feedback.purge_expired()
     return store

@@ -1,8 +1,10 @@
-"""The audit trail: who did what to patients' records or staff accounts, and when.
+"""The audit trail: who did what to patients' records, staff accounts or the content, and when.
 
 Actors are staff names, "cli:<system user>" for commands run on the server, or "system" for the
-automatic retention purge. Actions: login, login_failed, login_refused, logout, view_gaps,
-view_audit, export, delete, purge, staff_add, staff_remove.
+automatic retention purge and background rebuilds. Actions: login, login_failed, login_refused,
+logout, view_gaps, view_audit, view_worklist, export, delete, purge, staff_add, staff_remove,
+doc_preview, doc_publish, doc_replace, doc_retire, rebuild, translation_save, translation_review,
+translation_flagged.
 """
 
 from __future__ import annotations

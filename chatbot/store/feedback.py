@@ -36,14 +36,16 @@ class FeedbackStore:
         self.audit = audit or Audit(db, clock=clock)
         self._purged = float("-inf")
 
-    def question(self, *, question: str, language: str, abstained: bool, urgent: bool) -> dict | None:
-        """Store an asked question (masked), unless question logging is switched off."""
+    def question(self, *, question: str, language: str, abstained: bool, urgent: bool,
+                 chunk_ids: Sequence[str] = ()) -> dict | None:
+        """Store an asked question (masked) with the passages its answer quoted, unless question logging is switched off."""
         if not self.log_questions:
             return None
         from .schema import questions
 
         row = {"created_at": self.clock(), "question": mask(str(question))[:TEXT_LIMIT], "language": str(language)[:8],
-               "abstained": bool(abstained), "urgent": bool(urgent)}
+               "abstained": bool(abstained), "urgent": bool(urgent),
+               "chunk_ids": json.dumps([str(c) for c in chunk_ids][:50]) if chunk_ids else None}
         with self.db.write() as conn:
             row["id"] = conn.execute(questions.insert().values(**row)).inserted_primary_key[0]
         self._maybe_purge()
@@ -100,6 +102,30 @@ class FeedbackStore:
             rows = conn.execute(query).mappings().all()
             total = sum(conn.execute(c).scalar_one() for c in counts)
         return Page(tuple(_gap_row(r) for r in rows), total, page, page_size)
+
+    def quoted(self, limit: int = 20_000) -> list[tuple[str, list[str]]]:
+        """(reply language, quoted passage ids) of the most recent answers that quoted something: the
+        logged questions, or the rated answers when question logging is off."""
+        from sqlalchemy import select
+
+        from .schema import feedback, questions
+
+        table = questions if self.log_questions else feedback
+        query = (select(table.c.language, table.c.chunk_ids).where(table.c.chunk_ids.is_not(None))
+                 .order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit))
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [(lang, ids) for lang, raw in rows if (ids := _id_list(raw))]
+
+    def gap_questions(self, limit: int = 1000) -> list[dict]:
+        """The most recent content gaps (abstained questions and thumbs-downs), newest first, for grouping."""
+        from sqlalchemy import select, union_all
+
+        parts, _ = _gap_queries(None, None, limit)
+        both = union_all(*parts).subquery()
+        query = select(both).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(limit)
+        with self.db.read() as conn:
+            return [_gap_row(r) for r in conn.execute(query).mappings()]
 
     def counts(self) -> dict[str, int]:
         """How many question and feedback records are stored."""
@@ -183,7 +209,17 @@ def _gap_row(row: Any) -> dict:
 
 def _question_record(row: dict) -> dict:
     return {"kind": "question", "id": row["id"], "time": iso(row["created_at"]), "question": row["question"],
-            "language": row["language"], "abstained": bool(row["abstained"]), "urgent": bool(row["urgent"])}
+            "language": row["language"], "abstained": bool(row["abstained"]), "urgent": bool(row["urgent"]),
+            "chunk_ids": _id_list(row.get("chunk_ids"))}
+
+
+def _id_list(raw: str | None) -> list[str]:
+    """A stored JSON list of passage ids ([] for NULL or anything unreadable)."""
+    try:
+        ids = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [str(i) for i in ids] if isinstance(ids, list) else []
 
 
 def _feedback_record(row: dict) -> dict:

@@ -16,6 +16,7 @@ questions = Table(
     Column("language", String(8), nullable=False),
     Column("abstained", Boolean, nullable=False),
     Column("urgent", Boolean, nullable=False),
+    Column("chunk_ids", Text),  # JSON list of the passages the answer quoted (NULL: none, or logged before 0002)
 )
 
 feedback = Table(
@@ -60,6 +61,28 @@ audit = Table(
     Column("actor", String(80), nullable=False),
     Column("action", String(32), nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+translations = Table(
+    "translations", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("chunk_id", String(300), nullable=False),  # the passage it translates, as it was last seen in the index
+    Column("doc_id", String(200), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("source_hash", String(64), nullable=False),  # sha256 of the passage text: unique with `language`
+    Column("source_text", Text, nullable=False),  # the passage as translated, to compare when it changes
+    Column("source_language", String(8), nullable=False),
+    Column("language", String(8), nullable=False),  # the language of the translation
+    Column("text", Text, nullable=False),
+    Column("alignment", Text, nullable=False),  # JSON: which translated sentence stands for which original one
+    Column("status", String(16), nullable=False),  # reviewed | needs_review
+    Column("note", String(32), nullable=False),  # why it needs review: new, edited, source_changed, source_removed
+    Column("author", String(80), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("reviewer", String(80)),
+    Column("reviewed_at", DateTime),
 )
 
 meta = Table(
