@@ -236,3 +236,16 @@ def test_a_translated_leaflet_in_the_corpus_is_aligned_when_the_index_loads(tmp_
         assert current == "" and "a translated leaflet supplies" in note and "Do not give ibuprofen or aspirin." in pairs
     finally:
         store.close()
+
+
+def test_a_reload_noticed_while_serving_only_loads(served, monkeypatch):
+    engine, _, _, folder = served
+    engine.check_every = 0
+    doc_id = publish(folder)
+    build(engine.settings, progress=lambda _: None)  # `chatbot build` run elsewhere
+    built_by_server = []
+    monkeypatch.setattr("chatbot.index.build.build", lambda *a, **k: built_by_server.append(a))
+    publish(folder, "Cholera vaccine\n\nThe oral cholera vaccine is two doses, one to six weeks apart.")  # changed again, not built
+    engine.refresh()
+    engine._loader.join(60)
+    assert doc_id in doc_ids(engine) and built_by_server == []

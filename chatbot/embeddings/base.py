@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ class Embedder(ABC):
     dim: int = 0
     cross_lingual: bool = True
     batch_size: int = 64
+    thread_safe: bool = False  # the backend may be called from several threads at once; else one call at a time
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries, shape (len(texts), dim)."""
@@ -43,9 +45,17 @@ class Embedder(ABC):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with one_thread() if len(texts) < SMALL_BATCH else contextlib.nullcontext():
-            parts = [self._encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
+            parts = [self._encode_one(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
         vecs = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         if vecs.shape != (len(texts), self.dim):
             raise ValueError(f"{self.id} returned shape {vecs.shape}, expected ({len(texts)}, {self.dim})")
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)
+
+    def _encode_one(self, batch: list[str], is_query: bool) -> np.ndarray:
+        """One batch; a backend not known to be thread-safe (lazy set-up, C engines) runs one batch
+        at a time, so that a question waits at most one batch of a background build."""
+        if self.thread_safe:
+            return self._encode(batch, is_query)
+        with self.__dict__.setdefault("_call_lock", threading.Lock()):  # setdefault is atomic
+            return self._encode(batch, is_query)

@@ -16,6 +16,7 @@ class HashingEmbedder(Embedder):
     """Word and character-trigram counts hashed into `dim` buckets; lexical, any language."""
 
     cross_lingual = True
+    thread_safe = True
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim

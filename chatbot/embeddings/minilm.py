@@ -95,6 +95,7 @@ class OnnxMiniLMEmbedder(Embedder):
 
     id = MODEL_ID
     dim = 384
+    thread_safe = True  # ONNX Runtime sessions may be run from several threads
     cross_lingual = False
 
     def __init__(self, cache: Path | None = None, source: Path | None = None, *, folder: Path | None = None,

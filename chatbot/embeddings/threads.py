@@ -22,10 +22,15 @@ _state = threading.local()
 
 @lru_cache(maxsize=1)
 def _pools():
-    """The BLAS and OpenMP libraries loaded so far (inspecting them takes ~15 ms; limiting is then cheap)."""
+    """The BLAS and OpenMP libraries loaded so far (inspecting them takes ~15 ms; limiting is then cheap),
+    as (process-wide, per calling thread): OpenMP's thread counts, and those of a BLAS built on
+    OpenMP, belong to the calling thread; a BLAS with its own threads has one count for the process."""
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController().select(user_api=["blas", "openmp"])
+    found = ThreadpoolController().select(user_api=["blas", "openmp"])
+    own = {i["filepath"] for i in found.info() if i["user_api"] == "openmp" or i.get("threading_layer") == "openmp"}
+    return (found.select(filepath=[i["filepath"] for i in found.info() if i["filepath"] not in own]),
+            found.select(filepath=sorted(own)))
 
 
 def forget_libraries() -> None:
@@ -39,17 +44,37 @@ def single_threaded() -> bool:
     return getattr(_state, "single", False)
 
 
+_guard = threading.Lock()
+_holders = 0  # threads inside one_thread(): the libraries' own limits are process-wide
+_restore = None  # undoes the limits when the last holder leaves
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
+    """Hold BLAS, OpenMP and torch at one thread on this thread. Process-wide limits are counted,
+    so that one thread leaving does not lift them under another and the last one out restores
+    what was there before; per-thread ones (OpenMP, a BLAS on OpenMP, torch) are set and
+    restored by each thread for itself."""
+    global _holders, _restore
+    shared, own = _pools()
+    with _guard:
+        if _holders == 0:
+            _restore = shared.limit(limits=1).restore_original_limits
+        _holders += 1
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch else 0
-    if torch:
-        torch.set_num_threads(1)
     outer, _state.single = single_threaded(), True
     try:
-        with _pools().limit(limits=1):
+        if torch:
+            torch.set_num_threads(1)
+        with own.limit(limits=1):
             yield
     finally:
         _state.single = outer
         if torch:
             torch.set_num_threads(before)
+        with _guard:
+            _holders -= 1
+            if _holders == 0 and _restore is not None:
+                _restore()
+                _restore = None

@@ -8,6 +8,7 @@ lexicon of words that are frequent in patient questions in each language.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -89,13 +90,17 @@ def _closest_supported(code: str) -> str:
     return "id" if code in {"ms", "jv", "su", "tl"} else "en"
 
 
+_LANGDETECT = threading.Lock()
+
+
 @lru_cache(maxsize=4096)
 def _langdetect_probs(text: str) -> dict[str, float]:
     from langdetect import DetectorFactory, detect_langs
     from langdetect.lang_detect_exception import LangDetectException
 
     DetectorFactory.seed = 0  # deterministic across runs
-    try:
-        return {g.lang: g.prob for g in detect_langs(text[:2000])}
-    except LangDetectException:
-        return {}
+    with _LANGDETECT:  # langdetect loads its profiles on first use and reseeds the global `random`: one at a time
+        try:
+            return {g.lang: g.prob for g in detect_langs(text[:2000])}
+        except LangDetectException:
+            return {}

@@ -4,7 +4,8 @@ A build swaps a new index directory in (see index/directory.py). The server load
 in a background thread, off the request path, while the old one keeps answering, then swaps one
 reference: no request ever waits for a build or a model load. The reload happens right after a
 build the server ran itself (`load_now`), and within `check_every` seconds of one run elsewhere
-(`chatbot build`). While no usable index exists (missing, damaged, out of date), every question
+(`chatbot build`). Serving builds only at start-up (the default index, when missing or out of
+date) and when staff publish (serve/rebuild.py); a reload only loads. While no usable index exists (missing, damaged, out of date), every question
 gets the "being updated" message in its language instead of an error.
 """
 
@@ -103,12 +104,14 @@ class LiveEngine:
         with self._state_lock:
             if self._loader is not None and self._loader.is_alive():
                 return
-            self._loader = threading.Thread(target=self.load_now, name="index-loader", daemon=True)
+            # loads only: serving never builds after start-up (`chatbot build` or the staff area's rebuild do)
+            self._loader = threading.Thread(target=self.load_now, kwargs={"built": True}, name="index-loader", daemon=True)
             self._loader.start()
 
     def load_now(self, built: bool = False) -> bool:
         """Load the index, prepare it and swap it in (the old one answers until then); True when it did.
-        `built`: the index was just built from the configured corpus, so it is loaded without checking again."""
+        `built`: load the index as it is on disk (checksums checked), never building it: a rebuilt index
+        noticed while serving. Otherwise (start-up) the default index is built first when missing or stale."""
         with self._load_lock:
             stamp = self._manifest_stamp()
             if not built and self._current is not None and stamp == self._current.stamp:

@@ -8,7 +8,7 @@ what another visitor asked or rated: the staff area (staff_ui.py) is a separate 
 from __future__ import annotations
 
 import logging
-import threading
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -33,8 +33,7 @@ from .render import (  # noqa: F401 (format_answer, passages_*: kept importable 
 log = logging.getLogger("chatbot")
 EXAMPLES = ["How is CMV transmitted?", "Can CMV cause anemia and low platelets?",
             "Apakah ada vaksin untuk CMV?", "Mengapa darah transfusi harus diradiasi?"]
-ENGINE_CONCURRENCY = 1  # the engine's sentence cache is not thread-safe; an answer takes ~0.1-1 s
-ENGINE_LOCK = threading.Lock()  # the patient and staff apps have separate queues but share one engine
+ENGINE_CONCURRENCY = max(1, min(os.cpu_count() or 1, 8))  # answers at once: the engine is thread-safe, one thread per answer
 CSS = """
 .urgent {background:#fde8e8; color:#7f1d1d; border-left:6px solid #b91c1c; border-radius:6px;
          padding:10px 12px; margin:2px 0 10px; font-weight:700;}
@@ -83,8 +82,7 @@ class Handlers:
     def ask(self, question: str, lang: str, history: Sequence[str] = ()) -> Answer:
         """`bot.ask`, turning any failure into the friendly error message (never a traceback)."""
         try:
-            with ENGINE_LOCK:
-                return self.bot.ask(question, lang=lang, history=list(history))
+            return self.bot.ask(question, lang=lang, history=list(history))
         except Exception:
             log.exception("answering failed")
             reply = self.reply_language(question, lang)

