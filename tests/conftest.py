@@ -120,3 +120,21 @@ def real_bot(real_index, corpus_dir: Path):
 
     settings = Settings.from_env(env={}, index_dir=real_index.path, corpus=(corpus_dir,), model="default")
     return Bot.load(settings, progress=lambda _: None)
+
+
+@pytest.fixture
+def live(corpus_copy: Path, tmp_path: Path, make_settings):
+    """The server's engine over a hashing index of a corpus copy, with its store and the translator
+    (as `chatbot serve` holds them): yields (engine, store)."""
+    from chatbot.index.build import build
+    from chatbot.serve.live import LiveEngine
+    from chatbot.serve.translated import Translator
+    from chatbot.store import open_store
+
+    settings = make_settings(corpus=(corpus_copy,), index_dir=tmp_path / "indexes" / "index", data_dir=tmp_path / "data",
+                             model="hashing")
+    build(settings, progress=lambda _: None)
+    store = open_store(settings)
+    translator = Translator(store, settings.corpus)
+    yield LiveEngine(settings, progress=lambda _: None, check_every=3600, prepare=translator.prepare, finish=translator.apply), store
+    store.close()

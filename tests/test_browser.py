@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from ui_helpers import CHROMIUM, ARTIFACTS, Server, browser, start_server  # noqa: F401 (browser: fixture)
+from ui_helpers import CHROMIUM, Server, browser, start_server  # noqa: F401 (browser: fixture)
+from ui_helpers import shot as save_shot
 
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 ANSWER_TIMEOUT = 30_000  # ms
@@ -51,9 +52,7 @@ def ask(page, question: str, expected: str) -> None:
 
 def shot(page, name: str, full_page: bool = False) -> None:
     """Screenshot to test-artifacts/, page scrolled to the top (the chat keeps its own scroll position)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    save_shot(page, name, full_page=full_page, to_top=True)
 
 
 def wait_for_record(server: Server, **fields) -> dict:

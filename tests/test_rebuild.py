@@ -26,16 +26,10 @@ QUESTION = "Should I sleep under a permethrin mosquito net against malaria?"
 
 
 @pytest.fixture
-def served(corpus_copy, tmp_path, make_settings):
-    """A live engine over a hashing index of a corpus copy, with its store, translator and rebuilder."""
-    settings = make_settings(corpus=(corpus_copy,), index_dir=tmp_path / "indexes" / "index", data_dir=tmp_path / "data",
-                             model="hashing")
-    build(settings, progress=lambda _: None)
-    store = open_store(settings)
-    translator = Translator(store, settings.corpus)
-    engine = LiveEngine(settings, progress=lambda _: None, check_every=3600, prepare=translator.prepare, finish=translator.apply)
-    yield engine, Rebuilder(engine, audit=store.audit.record), store, corpus_copy
-    store.close()
+def served(live, corpus_copy):
+    """A live engine over a hashing index of a corpus copy, with its store and rebuilder."""
+    engine, store = live
+    return engine, Rebuilder(engine, audit=store.audit.record), store, corpus_copy
 
 
 def doc_ids(engine: LiveEngine) -> set[str]:

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from ui_helpers import ARTIFACTS, CHROMIUM, Server, browser, start_server  # noqa: F401 (browser: fixture)
+from ui_helpers import CHROMIUM, Server, browser, new_page, shot, start_server  # noqa: F401 (browser: fixture)
 
 TIMEOUT = 30_000  # ms
 NAME, PASSWORD = "nurse.ani", "a long enough password"
@@ -31,14 +31,8 @@ def server(tmp_path_factory) -> Server:
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    yield ctx.new_page()
-    ctx.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with new_page(browser) as p:
+        yield p
 
 
 def log_in(page, server: Server, password: str = PASSWORD) -> None:

@@ -12,27 +12,18 @@ import pytest
 import document_files as files
 from chatbot.index.build import build
 from chatbot.serve.documents_desk import DocumentDesk, progress_line
-from chatbot.serve.live import LiveEngine
 from chatbot.serve.rebuild import Progress, Rebuilder
-from chatbot.serve.translated import Translator
 from chatbot.serve.translation_desk import TranslationDesk
 from chatbot.serve.worklist import Worklist, group_questions
-from chatbot.store import open_store
 
 AUTO = {"language": "auto"}
 
 
 @pytest.fixture
-def desks(corpus_copy, tmp_path, make_settings):
-    settings = make_settings(corpus=(corpus_copy,), index_dir=tmp_path / "indexes" / "index", data_dir=tmp_path / "data",
-                             model="hashing")
-    build(settings, progress=lambda _: None)
-    store = open_store(settings)
-    translator = Translator(store, settings.corpus)
-    engine = LiveEngine(settings, progress=lambda _: None, check_every=3600, prepare=translator.prepare, finish=translator.apply)
+def desks(live):
+    engine, store = live
     rebuilder = Rebuilder(engine, audit=store.audit.record)
-    yield DocumentDesk(engine, store, rebuilder), TranslationDesk(engine, store), Worklist(engine, store), rebuilder, store
-    store.close()
+    return DocumentDesk(engine, store, rebuilder), TranslationDesk(engine, store), Worklist(engine, store), rebuilder, store
 
 
 def actions(store) -> list[tuple[str, str]]:
@@ -222,6 +213,6 @@ def test_publish_benchmark_has_help_and_runs(corpus_copy, tmp_path, make_setting
                              model="hashing")
     build(settings, progress=lambda _: None)
     figures = run(settings)
-    assert figures["build outcome"] == "done" and figures["passages in the index"] > 38
-    assert figures["retired document still found"] is False and figures["answer cites the new document"] is True
+    assert figures["build outcome"] == "done" and figures["passages in the index"] > 38, figures
+    assert figures["retired document still found"] is False and figures["answer cites the new document"] is True, figures
     assert "reading" in figures["stages began at (s)"]  # later stages can pass between two 50 ms looks

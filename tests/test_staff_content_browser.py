@@ -19,7 +19,7 @@ import shutil
 import time
 
 import pytest
-from ui_helpers import ARTIFACTS, CHROMIUM, ROOT, Server, browser, built_index, serve  # noqa: F401 (browser: fixture)
+from ui_helpers import ARTIFACTS, CHROMIUM, ROOT, Server, browser, built_index, new_page, serve, shot  # noqa: F401 (browser: fixture)
 
 import document_files as files
 
@@ -65,27 +65,19 @@ def server(tmp_path_factory) -> Server:
 @pytest.fixture(scope="module")
 def staff(browser, server):
     server.add_staff(NAME, PASSWORD)
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.goto(server.url + "staff", wait_until="load")
-    page.locator("#name").fill(NAME)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#login-button").click()
-    page.wait_for_load_state("load")
-    yield page
-    ctx.close()
+    with new_page(browser) as page:
+        page.goto(server.url + "staff", wait_until="load")
+        page.locator("#name").fill(NAME)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("#login-button").click()
+        page.wait_for_load_state("load")
+        yield page
 
 
 @pytest.fixture(scope="module")
 def patient(browser, server):
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    yield ctx.new_page()
-    ctx.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    with new_page(browser) as page:
+        yield page
 
 
 def ask(patient, server: Server, question: str) -> str:

@@ -162,6 +162,24 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def shot(page, name: str, full_page: bool = True, to_top: bool = False) -> None:
+    """Screenshot to test-artifacts/ (`to_top`: the page scrolled to the top first)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    if to_top:
+        page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+@contextlib.contextmanager
+def new_page(browser, locale: str = "en-US", viewport: dict | None = None) -> Iterator:
+    """A page in a fresh browser context (desktop size unless told), closed afterwards."""
+    ctx = browser.new_context(locale=locale, viewport=viewport or {"width": 1280, "height": 900})
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One chromium per test module (import this fixture into the module)."""
