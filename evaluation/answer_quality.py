@@ -11,7 +11,6 @@ collapsed). Abstaining counts as not containing it.
 from __future__ import annotations
 
 import argparse
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,16 +18,10 @@ from dataclasses import dataclass
 from chatbot.ingest.langid import detect
 from chatbot.records import Answer
 
-from .common import is_relevant, load_set, slices
+from .common import norm, is_relevant, load_set, slices
 
 SETS = ("questions", "dev", "heldout", "independent")
 ORDER = ("all", "mono-en", "mono-id", "cross", "short", "lay")
-
-
-def _norm(text: str) -> str:
-    """Whitespace collapsed, case and typographic apostrophes ignored: the same fact quoted from
-    another sentence of the source ("Ganciclovir ..." in a list, "ganciclovir ..." in a summary)."""
-    return re.sub(r"\s+", " ", text).strip().casefold().replace("’", "'")
 
 
 def quoted_text(answer: Answer) -> str:
@@ -43,8 +36,8 @@ def contains_evidence(answer: Answer, record: dict) -> bool:
     """True when a labelled evidence span is in what the answer quotes."""
     if answer.abstained:
         return False
-    said = _norm(quoted_text(answer))
-    return any(_norm(e) in said for e in record["evidence"])
+    said = norm(quoted_text(answer))
+    return any(norm(e) in said for e in record["evidence"])
 
 
 def answer_slices(record: dict) -> list[str]:

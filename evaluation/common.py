@@ -23,7 +23,7 @@ def load_set(name: str) -> list[dict]:
     return [json.loads(line) for line in (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
     """Whitespace collapsed, case and typographic apostrophes ignored (a span labelled in one
     sentence also counts where the source repeats it with another capital)."""
     return re.sub(r"\s+", " ", text).strip().casefold().replace("’", "'")
@@ -39,8 +39,8 @@ def is_relevant(record: dict, doc_id: str, text: str) -> bool:
     span; a record without `evidence` (MedQuAD) is answered by any passage of its documents."""
     if doc_id not in relevant_docs(record):
         return False
-    flat = _norm(text)
-    return "evidence" not in record or any(_norm(e) in flat for e in record["evidence"])
+    flat = norm(text)
+    return "evidence" not in record or any(norm(e) in flat for e in record["evidence"])
 
 
 @dataclass(frozen=True)

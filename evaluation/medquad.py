@@ -54,7 +54,7 @@ def load_records(path: Path = DATA) -> list[dict]:
     return records
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -74,12 +74,12 @@ def sample(n_docs: int, n_questions: int, path: Path = DATA, seed: int = SEED, c
     docs = [records[i] for i in chosen]
     by_answer, by_question = defaultdict(set), defaultdict(set)
     for r in docs:
-        by_answer[_norm(r["answer"])].add(r["id"])
-        by_question[_norm(r["question"])].add(r["id"])
+        by_answer[norm(r["answer"])].add(r["id"])
+        by_question[norm(r["question"])].add(r["id"])
     questions = []
     for i in asked:
         r = records[i]
-        same_a, same_q = by_answer[_norm(r["answer"])], by_question[_norm(r["question"])]
+        same_a, same_q = by_answer[norm(r["answer"])], by_question[norm(r["question"])]
         questions.append({"id": r["id"], "question": r["question"], "doc_ids": sorted(same_a | same_q),
                           "same_answer": len(same_a) > 1, "same_question": len(same_q) > 1})
     corpus = write_corpus(docs, cache / "medquad" / f"medquad-d{n_docs}-q{n_questions}-s{seed}.jsonl")
@@ -107,11 +107,11 @@ def dev_questions(n: int, benchmark_questions: int = 1000, path: Path = DATA) ->
     pool = [i for i in range(len(records)) if i not in asked]
     by_answer, by_question = defaultdict(set), defaultdict(set)
     for r in records:
-        by_answer[_norm(r["answer"])].add(r["id"])
-        by_question[_norm(r["question"])].add(r["id"])
+        by_answer[norm(r["answer"])].add(r["id"])
+        by_question[norm(r["question"])].add(r["id"])
     out = []
     for i in random.Random(DEV_SEED).sample(pool, min(n, len(pool))):
         r = records[i]
         out.append({"id": r["id"], "question": r["question"],
-                    "doc_ids": sorted(by_answer[_norm(r["answer"])] | by_question[_norm(r["question"])])})
+                    "doc_ids": sorted(by_answer[norm(r["answer"])] | by_question[norm(r["question"])])})
     return out
