@@ -136,6 +136,8 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         if i not in chosen and all(_overlap(pool[i].text, t) < settings.duplicate for t in said):
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
+    picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
+              if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
 
 
