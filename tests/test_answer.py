@@ -77,3 +77,15 @@ def test_every_answer_over_every_set_is_grounded_and_safe(real_bot):
     assert figures["reply language right"] >= 0.97
     assert figures["in-scope declined (independent)"] <= 0.15
     assert figures["off-topic declined (offtopic_seeds, en)"] >= 0.8 and figures["off-topic declined (offtopic_seeds, id)"] >= 0.8
+
+
+def test_the_medicine_a_dose_question_names_must_be_in_the_passages():
+    from chatbot.answer.topic import unnamed_medicines
+    from chatbot.search.glossary import Glossary
+
+    hits = [_hit("Ganciclovir intravena 5 mg/kg dua kali sehari selama 5-10 hari.", "id")]
+    glossary = Glossary.load()
+    assert unnamed_medicines("How many mg of paracetamol for my child?", "en", hits, glossary) == ["paracetamol"]
+    assert unnamed_medicines("Berapa dosis ganciclovir untuk bayi?", "id", hits, glossary) == []
+    assert unnamed_medicines("Kenapa dosis steroidnya diturunkan?", "id", [_hit("Dosis steroid diturunkan.", "id")], glossary) == []
+    assert unnamed_medicines("Is a high dose dangerous?", "en", hits, glossary) == []  # names no medicine

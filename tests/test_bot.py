@@ -81,3 +81,16 @@ def test_a_sentence_shown_as_a_list_item_is_not_quoted_again(real_bot):
         quotes = real_bot.ask(record["question"]).quotes
         items = {(q.n, item) for q in quotes for item in q.items}
         assert not [q.text for q in quotes if (q.n, q.text) in items], record["question"]
+
+
+@pytest.mark.parametrize("question", ["How many mg of paracetamol can I give my 2 year old with CMV?",
+                                      "What is the ibuprofen dose for a baby with NEC?", "Berapa mg amoxicillin untuk anak CMV?"])
+def test_a_dose_of_a_medicine_the_sources_do_not_name_is_not_answered(real_bot, question):
+    answer = real_bot.ask(question)
+    assert answer.abstained and not answer.quotes  # not the ganciclovir dose the CMV leaflet gives
+
+
+@pytest.mark.parametrize("question", ["What's the IV ganciclovir dose for a CMV infection?", "dosis valganciclovir"])
+def test_a_dose_the_sources_give_is_answered(real_bot, question):
+    answer = real_bot.ask(question)
+    assert not answer.abstained and any("mg" in q.text for q in answer.quotes)

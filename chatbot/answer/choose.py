@@ -105,8 +105,7 @@ class Context:
 def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embedder, ...],
            vectors: list[np.ndarray], views: dict[str, View], settings: ChooseSettings = ChooseSettings(),
            cache: SentenceVectors | None = None, glossary: Glossary | None = None) -> list[Quote]:
-    """The quotes that best answer the question, in passage order; [] when none of the top
-    passages carries the kind of answer the question needs (the sources do not say)."""
+    """The quotes that best answer the question, in passage order ([] when the passages have no sentences)."""
     cache = cache or SentenceVectors()
     ctx = Context(question, language, vectors, views, asked(question))
     pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
@@ -114,8 +113,6 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         return []
     wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]
     carries = np.array([sum(gives(s.full, k) for k in wanted) / len(wanted) if wanted else 0.0 for s in pool])
-    if any(k.specific for k in wanted) and not carries.any():
-        return []
     near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
     pool, carries = [pool[i] for i in near], carries[near]
     langs = [hits[s.n].chunk.language for s in pool]

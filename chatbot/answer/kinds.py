@@ -19,7 +19,6 @@ class Kind:
     name: str
     question: tuple[re.Pattern, ...]
     answer: tuple[re.Pattern, ...]
-    specific: bool = False  # no sentence with such a cue means the sources do not answer the question
 
 
 @lru_cache(maxsize=4)
@@ -28,7 +27,7 @@ def load_kinds(path: Path = KINDS_FILE) -> tuple[Kind, ...]:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     flags = re.IGNORECASE | re.UNICODE
     return tuple(Kind(name, tuple(re.compile(p, flags) for p in spec.get("question", ())),
-                      tuple(re.compile(p, flags) for p in spec.get("answer", ())), bool(spec.get("specific", False)))
+                      tuple(re.compile(p, flags) for p in spec.get("answer", ())))
                  for name, spec in data["kind"].items())
 
 

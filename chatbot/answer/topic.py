@@ -12,6 +12,7 @@ something the sources do not cover.
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
 
 from ..records import Hit
@@ -19,6 +20,11 @@ from ..search.glossary import Glossary
 from ..text import rarity, tokenize, words
 
 _MIN_LETTERS = 3
+_NAMED = 2.0  # a word at least this rare (wordfreq's scale, 6 = not in the lists) names something: a medicine
+# The medicine a dose question is about: "mg of paracetamol", "dose of IVIG", "dosis ganciclovir", "the ibuprofen dose".
+_NYA = re.compile(r"-?nya$")  # Indonesian "its": "dosis steroidnya"
+_DOSE_OF = re.compile(r"\b(?:mg|milligrams?|doses?|dosage|dosis|takaran)\s+(?:of\s+|obat\s+)?([^\W\d_][\w-]{2,})"
+                      r"|\b([^\W\d_][\w-]{2,})\s+(?:doses?|dosage)\b", re.IGNORECASE)
 
 
 def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) -> float:
@@ -32,6 +38,18 @@ def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) 
              for lang in {h.chunk.language for h in hits}}
     found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, vocab, glossary))
     return found / total
+
+
+def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: Glossary) -> list[str]:
+    """The medicines a dose question names that the passages do not: a dose quoted for another
+    medicine (an adult antiviral dose to a parent asking about paracetamol) must not be the answer."""
+    named = [w.lower() for m in _DOSE_OF.finditer(question) for w in m.groups() if w]
+    named = [w for w in dict.fromkeys(named) if rarity(w, language) >= _NAMED]
+    if not named:
+        return []
+    vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
+             for lang in {h.chunk.language for h in hits}}
+    return [w for w in named if not any(_found(v, language, vocab, glossary) for v in {w, _NYA.sub("", w)} if v)]
 
 
 def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary) -> bool:

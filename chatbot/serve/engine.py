@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import coverage
+from ..answer.topic import coverage, unnamed_medicines
 from ..embeddings import load_embedders
 from ..index.build import open_index
 from ..index.directory import LoadedIndex
@@ -98,12 +98,15 @@ class Bot:
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
         An emergency gets the urgent advice and loosely related quotes would only distract: its
-        quotes must mention most of what it describes."""
+        quotes must mention most of what it describes. A dose question is declined when the quoted
+        passages do not name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         if urgent and mentioned < URGENT_MENTIONED:
+            return True
+        if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
