@@ -1,22 +1,33 @@
-"""Load test of `chatbot serve` on loopback: many clients at once, a full queue, memory over time.
+"""Load test on loopback: the product's `chatbot serve` and the tutorial baseline's chat server,
+many clients at once, one client after another; for the product also a full queue and memory
+over time.
 
-    python -m evaluation.load_test [--clients 20] [--per-client 25] [--rss-questions 1000] [--model default] [--database-url URL]
+    python -m evaluation.load_test [--clients 20] [--per-client 25] [--chat-questions 50] [--burst 30]
+                                   [--rss-questions 1000] [--model default] [--database-url URL] [--out DIR]
 
-Builds a temporary index of the repository corpus, starts `chatbot serve` on 127.0.0.1 (free
-port, data folder in the temporary folder) and prints figures:
+Builds temporary indexes of the repository corpus, starts each server on 127.0.0.1 (free port,
+data folder in the temporary folder), one after the other, and measures:
 
-  (a) --clients threads, each with its own gradio_client, ask --per-client questions through
-      the chat API: errors and per-request latency (p50 / p95 / max);
-  (b) a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions: what the
-      clients beyond the limit receive, and whether the server answers normally afterwards;
-  (c) the first server's resident memory (VmRSS) over --rss-questions sequential questions.
+  (a) --clients threads, each with its own gradio_client, ask --per-client questions through the
+      chat API: errors, answers/s, per-request latency (p50 / p95 / max), the server's peak RSS;
+  chat round trip: --chat-questions questions one after another through one gradio_client
+      (evaluation/bench_chat.py's measure): p50 / p95;
+  (b) product only: a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions:
+      what the clients beyond the limit receive, and whether it answers normally afterwards;
+  (c) product only: the server's resident memory (VmRSS) over --rss-questions sequential questions.
 
-Around (a) and (c) the question records in the server's store (SQLite in its data folder, or
---database-url) are counted: every answered question must add one record (lost = answered -
-written; the run fails when any is lost).
+The tutorial's server (`python -m evaluation.tutorial serve`) is a `gr.ChatInterface` replying
+with the top passage, launched as a tutorial launches it: Gradio's default queue, one request at
+a time. The product answers as many questions at once as the machine has cores.
 
-Questions come from evaluation/questions.jsonl and heldout.jsonl (English and Indonesian).
-Every loop is bounded in count and time, and the servers are always stopped.
+Around (a) and (c) the question records in the product server's store (SQLite in its data folder,
+or --database-url) are counted: every answered question must add one record (lost = answered -
+written; the run fails when any is lost). Questions come from evaluation/questions.jsonl and
+heldout.jsonl (English and Indonesian). Every loop is bounded in count and time, and the servers
+are always stopped. Prints a table with the issue's targets beside the product's figures and the
+machine load at start and end, and writes the section "Load test" of
+evaluation/reports/speed-and-load.md (key "load" of speed-and-load.json), leaving bench_cli's
+section as it is.
 """
 
 from __future__ import annotations
@@ -26,27 +37,27 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import machine
 from .bench_chat import percentile
+from .load_clients import PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, round_trip
+from .load_servers import free_port, rss_mib, running, status
+from .load_report import markdown, summary
+from .speed_report import REPORTS, write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CHATBOT = [sys.executable, "-m", "chatbot"]
-REQUEST_TIMEOUT = 120.0  # seconds one chat request may take before it counts as an error
-START_TIMEOUT = 300.0
+TUTORIAL_CMD = [sys.executable, "-m", "evaluation.tutorial"]
 
 
 def questions() -> list[str]:
@@ -60,12 +71,6 @@ def questions() -> list[str]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 DATABASE_URL = ""  # --database-url: the servers' store (empty: SQLite in each server's data folder)
 
 
@@ -74,6 +79,12 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     return env | {"CHATBOT_DATA_DIR": str(data_dir), "CHATBOT_DATABASE_URL": DATABASE_URL, "CHATBOT_LOG_QUESTIONS": "true",
                   "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"} | extra
+
+
+def tutorial_env(data_dir: Path) -> dict[str, str]:
+    """env_for, with this checkout's `evaluation` importable from the server's folder."""
+    env = env_for(data_dir)
+    return env | {"PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)}
 
 
 def stored_questions(data_dir: Path) -> int:
@@ -96,169 +107,46 @@ def store_line(before: int, after: int, answered: int) -> tuple[str, int]:
 
 def build_index(index: Path, model: str, workdir: Path) -> float:
     """`chatbot build` of the repository corpus into `index`; returns the seconds it took."""
+    return _build([*CHATBOT, "build", "--index", str(index), "--corpus", str(REPO / "corpus"), "--model", model],
+                  env_for(workdir / "data"), workdir)
+
+
+def build_tutorial(index: Path, workdir: Path) -> float:
+    """The tutorial's index of the repository corpus; returns the seconds it took."""
+    return _build([*TUTORIAL_CMD, "build", "--index", str(index), "--corpus", str(REPO / "corpus")],
+                  tutorial_env(workdir / "data"), workdir)
+
+
+def _build(cmd: list[str], env: dict[str, str], workdir: Path) -> float:
     started = time.perf_counter()
-    done = subprocess.run([*CHATBOT, "build", "--index", str(index), "--corpus", str(REPO / "corpus"), "--model", model],
-                          capture_output=True, text=True, env=env_for(workdir / "data"), cwd=workdir, timeout=1800)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir, timeout=1800)
     if done.returncode != 0:
-        raise SystemExit(f"chatbot build failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{shlex.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return time.perf_counter() - started
 
 
 @contextlib.contextmanager
 def server(index: Path, model: str, workdir: Path, name: str, **extra_env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """`chatbot serve` on 127.0.0.1 and a free port; yields (url, process) once /health says 200."""
-    port, log = free_port(), workdir / f"{name}.log"
+    port = free_port()
     cmd = [*CHATBOT, "serve", "--index", str(index), "--corpus", str(REPO / "corpus"), "--model", model,
            "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env_for(workdir / f"data-{name}", **extra_env),
-                                cwd=workdir)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_healthy(url, proc, log)
-        yield url, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # uvicorn waits for open event streams; enough of that
-            proc.kill()
-            proc.wait()
+    with running(cmd, env_for(workdir / f"data-{name}", **extra_env), workdir, name, port, "health") as up:
+        yield up
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"chatbot serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        if health(url) == 200:
-            return
-        time.sleep(0.5)
-    raise SystemExit(f"chatbot serve did not answer /health within {START_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
+@contextlib.contextmanager
+def tutorial_server(index: Path, workdir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m evaluation.tutorial serve` on 127.0.0.1 and a free port; yields (url, process) once it serves its page."""
+    port = free_port()
+    cmd = [*TUTORIAL_CMD, "serve", "--index", str(index), "--port", str(port)]
+    with running(cmd, tutorial_env(workdir / "data-tutorial"), workdir, "tutorial", port, "") as up:
+        yield up
 
 
 def health(url: str) -> int:
-    """The HTTP status of GET /health (0 when nothing answers)."""
-    try:
-        with urllib.request.urlopen(url + "health", timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
-
-
-def rss_mib(pid: int) -> tuple[float, float]:
-    """Resident memory now and at its peak (VmRSS, VmHWM) of a process, in MiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
-def client(url: str):
-    from gradio_client import Client
-
-    return Client(url, verbose=False)
-
-
-def close_all(clients: list) -> None:
-    """Stop the clients' heartbeat threads, side by side (each close waits up to 1 s)."""
-    closers = [threading.Thread(target=c.close) for c in clients]
-    for t in closers:
-        t.start()
-    for t in closers:
-        t.join(timeout=10)
-
-
-def ask(c, question: str) -> tuple[str, float]:
-    """One chat turn: ("ok" or what went wrong, seconds)."""
-    from chatbot.answer.texts import text
-
-    started = time.perf_counter()
-    try:
-        messages, _ = c.submit(question, "auto", [], api_name="/chat").result(timeout=REQUEST_TIMEOUT)
-    except Exception as exc:  # a load test counts every failure, whatever its kind
-        return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
-    seconds = time.perf_counter() - started
-    reply = message_text(messages[1]) if len(messages) > 1 else ""
-    if not reply:
-        return "empty reply", seconds
-    if any(text(key, lang) in reply for key in ("error", "busy") for lang in ("en", "id")):
-        return "engine error or busy message", seconds
-    return "ok", seconds
-
-
-def message_text(message: dict) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content or "")
-
-
-def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int, time_limit: float) -> dict:
-    """(a) `n_clients` threads, own client each, `per_client` questions each; stops at `time_limit`."""
-    deadline = time.monotonic() + time_limit
-    latencies: list[float] = []
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-
-    def worker(i: int) -> None:
-        try:
-            c = client(url)
-        except Exception as exc:  # counted, like any other failure
-            with lock:
-                outcomes[f"could not connect: {type(exc).__name__}"] += per_client
-            return
-        try:
-            for j in range(per_client):
-                if time.monotonic() > deadline:
-                    with lock:
-                        outcomes["not asked: time limit"] += per_client - j
-                    return
-                outcome, seconds = ask(c, qs[(i * per_client + j) % len(qs)])
-                with lock:
-                    outcomes[outcome] += 1
-                    latencies.append(seconds)
-        finally:
-            close_all([c])
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max(1.0, deadline - time.monotonic() + REQUEST_TIMEOUT))
-    return {"latencies": latencies, "outcomes": outcomes, "seconds": time.perf_counter() - started}
-
-
-def burst(url: str, question: str, n: int) -> list[str]:
-    """(b) `n` clients send one question at the same moment; what each one got back."""
-    clients = [None] * n
-
-    def connect(i: int) -> None:
-        clients[i] = client(url)
-
-    run_threads(connect, n, timeout=120)
-    start, got = threading.Barrier(n), ["not run"] * n
-
-    def one(i: int) -> None:
-        start.wait(timeout=60)
-        got[i] = ask(clients[i], question)[0]
-
-    run_threads(one, n, timeout=REQUEST_TIMEOUT + 60)
-    close_all([c for c in clients if c is not None])
-    return got
-
-
-def run_threads(target, n: int, timeout: float) -> None:
-    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=timeout)
+    """The HTTP status of the product's GET /health (0 when nothing answers)."""
+    return status(url + "health")
 
 
 def sequential(url: str, pid: int, qs: list[str], n: int, every: int, time_limit: float) -> dict:
@@ -282,113 +170,173 @@ def sequential(url: str, pid: int, qs: list[str], n: int, every: int, time_limit
     return {"rows": rows, "outcomes": outcomes, "asked": asked}
 
 
+def latency_figures(latencies: list[float]) -> dict:
+    """n, p50, p95 and max in milliseconds (None for each when nothing completed)."""
+    ms = [s * 1000 for s in latencies]
+    if not ms:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
+    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1), "max_ms": round(max(ms), 1)}
+
+
 def latency_line(latencies: list[float]) -> str:
     if not latencies:
         return "no requests completed"
-    ms = [s * 1000 for s in latencies]
-    return f"p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, max {max(ms):.0f} ms"
+    f = latency_figures(latencies)
+    return f"p50 {f['p50_ms']:.0f} ms, p95 {f['p95_ms']:.0f} ms, max {f['max_ms']:.0f} ms"
 
 
-def phase_a(url: str, qs: list[str], args: argparse.Namespace, data_dir: Path) -> dict:
-    print(f"\n(a) {args.clients} clients x {args.per_client} questions, at the same time", flush=True)
-    before = stored_questions(data_dir)
-    a = concurrent_clients(url, qs, args.clients, args.per_client, args.time_limit)
-    a["store"], a["lost"] = store_line(before, stored_questions(data_dir), a["outcomes"]["ok"])
-    errors = sum(v for k, v in a["outcomes"].items() if k != "ok")
-    print(f"  {sum(a['outcomes'].values())} requests in {a['seconds']:.1f} s "
-          f"({len(a['latencies']) / max(a['seconds'], 1e-9):.1f} answers/s); errors: {errors}")
+def _errors(outcomes: Counter) -> int:
+    return sum(v for k, v in outcomes.items() if k != "ok")
+
+
+def warm_up(url: str, pid: int, qs: list[str], api: ChatApi) -> None:
+    print(f"  server {url} (pid {pid}) up; VmRSS {rss_mib(pid)[0]:.1f} MiB", flush=True)
+    c = client(url)
+    outcome, seconds = ask(c, qs[0], api)
+    close_all([c])
+    print(f"  warm-up question: {outcome} in {seconds * 1000:.0f} ms; VmRSS {rss_mib(pid)[0]:.1f} MiB", flush=True)
+
+
+def phase_a(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi = PRODUCT, data_dir: Path | None = None) -> dict:
+    """(a) the concurrent clients; with `data_dir`, also what the product's store gained."""
+    print(f"\n  (a) {args.clients} clients x {args.per_client} questions, at the same time", flush=True)
+    before = stored_questions(data_dir) if data_dir else 0
+    a = concurrent_clients(url, qs, args.clients, args.per_client, args.time_limit, api)
+    answered, errors = a["outcomes"]["ok"], _errors(a["outcomes"])
+    figures = {"requests": sum(a["outcomes"].values()), "answered": answered, "errors": errors, "outcomes": dict(a["outcomes"]),
+               "seconds": round(a["seconds"], 2), "answers_per_s": round(answered / max(a["seconds"], 1e-9), 1),
+               **latency_figures(a["latencies"])}
+    print(f"  {figures['requests']} requests in {a['seconds']:.1f} s ({figures['answers_per_s']:.1f} answers/s); errors: {errors}")
     for outcome, count in a["outcomes"].most_common():
         print(f"    {count:>5}  {outcome}")
     print(f"  latency: {latency_line(a['latencies'])}")
-    print(f"  {a['store']}")
-    return a | {"errors": errors}
+    if data_dir:
+        figures["store"], figures["lost"] = store_line(before, stored_questions(data_dir), answered)
+        print(f"  {figures['store']}")
+    return figures
+
+
+def phase_chat(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi = PRODUCT) -> dict:
+    """The chat round trip: one client, one question after another."""
+    print(f"\n  chat round trip: {args.chat_questions} questions one after another, one client", flush=True)
+    r = round_trip(url, qs, args.chat_questions, api)
+    figures = {"errors": _errors(r["outcomes"]), "outcomes": dict(r["outcomes"]), **latency_figures(r["latencies"])}
+    print(f"  latency: {latency_line(r['latencies'])}; errors: {figures['errors']}")
+    return figures
 
 
 def phase_b(index: Path, args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
-    print(f"\n(b) full queue: a second server with CHATBOT_QUEUE_SIZE=2, {args.burst} simultaneous questions", flush=True)
+    print(f"\n  (b) full queue: a second server with CHATBOT_QUEUE_SIZE=2, {args.burst} simultaneous questions", flush=True)
     with server(index, args.model, workdir, "queue2", CHATBOT_QUEUE_SIZE="2") as (url, proc):
         got = Counter(burst(url, qs[0], args.burst))
         for outcome, count in got.most_common():
             print(f"    {count:>5}  {outcome}")
-        alive, status = proc.poll() is None, health(url)
+        alive, code = proc.poll() is None, health(url)
         c = client(url)
         after, seconds = ask(c, qs[1])
         close_all([c])
     refused = {k: v for k, v in got.items() if k != "ok"}
     polite = bool(refused) and all("try again" in k.lower() for k in refused)
-    print(f"  afterwards: process alive {alive}, /health {status}, next question: {after} in {seconds * 1000:.0f} ms")
+    print(f"  afterwards: process alive {alive}, /health {code}, next question: {after} in {seconds * 1000:.0f} ms")
     print(f"  refusals polite ('try again'): {polite}")
-    return {"got": got, "polite": polite, "recovered": alive and status == 200 and after == "ok"}
+    return {"got": dict(got), "polite": polite, "recovered": alive and code == 200 and after == "ok"}
 
 
 def phase_c(url: str, pid: int, qs: list[str], args: argparse.Namespace, data_dir: Path) -> dict:
-    print(f"\n(c) server memory over {args.rss_questions} sequential questions", flush=True)
+    print(f"\n  (c) server memory over {args.rss_questions} sequential questions", flush=True)
     before = stored_questions(data_dir)
     c = sequential(url, pid, qs, args.rss_questions, 200, args.time_limit)
     c["store"], c["lost"] = store_line(before, stored_questions(data_dir), c["outcomes"]["ok"])
     first, last = c["rows"][0], c["rows"][-1]
-    c["growth"] = last[1] - first[1]
+    c["growth"], c["non_ok"], c["outcomes"] = round(last[1] - first[1], 1), _errors(c["outcomes"]), dict(c["outcomes"])
+    c["rows"] = [[n, round(rss, 1), round(hwm, 1)] for n, rss, hwm in c["rows"]]
     print(f"  VmRSS {first[1]:.1f} -> {last[1]:.1f} MiB after {c['asked']} questions: growth {c['growth']:+.1f} MiB; "
-          f"outcomes {dict(c['outcomes'])}")
+          f"outcomes {c['outcomes']}")
     print(f"  {c['store']}")
     return c
 
 
+def product_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
+    """The product: build, serve, warm up, (a), round trip, (b), (c)."""
+    from chatbot.serve.patient_ui import ENGINE_CONCURRENCY
+
+    print(f"\nproduct: `chatbot serve`, model {args.model}; building the index of {REPO / 'corpus'} ...", flush=True)
+    index = workdir / "index"
+    built = build_index(index, args.model, workdir)
+    print(f"  built in {built:.1f} s", flush=True)
+    with server(index, args.model, workdir, "main") as (url, proc):
+        warm_up(url, proc.pid, qs, PRODUCT)
+        a = phase_a(url, qs, args, PRODUCT, workdir / "data-main")
+        chat = phase_chat(url, qs, args, PRODUCT)
+        peak = rss_mib(proc.pid)[1]
+        print(f"\n  server peak RSS (VmHWM) after (a) and the round trip: {peak:.1f} MiB", flush=True)
+        b = phase_b(index, args, workdir, qs)
+        c = phase_c(url, proc.pid, qs, args, workdir / "data-main")
+        alive = proc.poll() is None
+    return {"build_s": round(built, 2), "concurrency": ENGINE_CONCURRENCY, "a": a, "chat": chat, "peak_rss_mib": round(peak, 1),
+            "b": b, "c": c, "alive": alive}
+
+
+def tutorial_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
+    """The tutorial baseline: build, serve, warm up, (a), round trip."""
+    print("\ntutorial baseline: `python -m evaluation.tutorial serve` (gr.ChatInterface, Gradio's default queue); "
+          "building its index ...", flush=True)
+    index = workdir / "tutorial-index"
+    built = build_tutorial(index, workdir)
+    print(f"  built in {built:.1f} s", flush=True)
+    with tutorial_server(index, workdir) as (url, proc):
+        warm_up(url, proc.pid, qs, TUTORIAL)
+        a = phase_a(url, qs, args, TUTORIAL)
+        chat = phase_chat(url, qs, args, TUTORIAL)
+        peak = rss_mib(proc.pid)[1]
+        print(f"\n  server peak RSS (VmHWM) after (a) and the round trip: {peak:.1f} MiB", flush=True)
+        alive = proc.poll() is None
+    return {"build_s": round(built, 2), "concurrency": 1, "a": a, "chat": chat, "peak_rss_mib": round(peak, 1), "alive": alive}
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Load test of `chatbot serve` on 127.0.0.1: concurrent clients, a full queue, "
-                                            "and server memory over many questions. Prints figures; starts and stops its own servers.")
+    p = argparse.ArgumentParser(prog="python -m evaluation.load_test", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clients", type=int, default=20, help="concurrent clients in (a) (default 20)")
     p.add_argument("--per-client", type=int, default=25, help="questions per client in (a) (default 25)")
+    p.add_argument("--chat-questions", type=int, default=50, help="sequential questions of the chat round trip (default 50)")
     p.add_argument("--burst", type=int, default=30, help="simultaneous questions against a queue of 2 in (b) (default 30)")
     p.add_argument("--rss-questions", type=int, default=1000, help="sequential questions in (c) (default 1000)")
-    p.add_argument("--model", default="default", help="embedding model of the temporary index (default: default)")
+    p.add_argument("--model", default="default", help="embedding model of the product's temporary index (default: default)")
     p.add_argument("--time-limit", type=float, default=1200, help="seconds each of (a) and (c) may run at most (default 1200)")
-    p.add_argument("--database-url", default="", help="the servers' store, e.g. postgresql://user:pass@host/db "
+    p.add_argument("--database-url", default="", help="the product servers' store, e.g. postgresql://user:pass@host/db "
                                                        "(default: SQLite in each server's temporary data folder)")
+    p.add_argument("--out", type=Path, default=REPORTS, help="report folder (default: evaluation/reports)")
     args = p.parse_args(argv)
     global DATABASE_URL
     DATABASE_URL = args.database_url
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio_client is imported
     os.environ["HF_HUB_OFFLINE"] = "1"
 
+    meta = machine.describe(shlex.join(["python", "-m", "evaluation.load_test", *(sys.argv[1:] if argv is None else argv)]))
     workdir = Path(tempfile.mkdtemp(prefix="chatbot-load-"))
     try:
-        return run(args, workdir)
+        return run(args, workdir, meta)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, workdir: Path) -> int:
-    qs, index = questions(), workdir / "index"
-    print(f"load test: model {args.model}, {len(qs)} questions (English and Indonesian), {os.cpu_count()} cores", flush=True)
-    print(f"building the index of {REPO / 'corpus'} ...", flush=True)
-    print(f"  built in {build_index(index, args.model, workdir):.1f} s", flush=True)
-    with server(index, args.model, workdir, "main") as (url, proc):
-        print(f"server {url} (pid {proc.pid}) up; VmRSS {rss_mib(proc.pid)[0]:.1f} MiB", flush=True)
-        c = client(url)
-        outcome, seconds = ask(c, qs[0])
-        close_all([c])
-        print(f"warm-up question: {outcome} in {seconds * 1000:.0f} ms; VmRSS {rss_mib(proc.pid)[0]:.1f} MiB", flush=True)
-        a = phase_a(url, qs, args, workdir / "data-main")
-        b = phase_b(index, args, workdir, qs)
-        c = phase_c(url, proc.pid, qs, args, workdir / "data-main")
-        alive = proc.poll() is None
-    summary(args, a, b, c, alive)
-    return 0 if a["errors"] == 0 and b["polite"] and b["recovered"] and alive and a["lost"] == c["lost"] == 0 else 1
-
-
-def summary(args: argparse.Namespace, a: dict, b: dict, c: dict, alive: bool) -> None:
-    refused = sum(v for k, v in b["got"].items() if k != "ok")
-    print("\n=== summary ===")
-    print(f"(a) {args.clients} clients x {args.per_client}: {len(a['latencies'])} answered, {a['errors']} errors; "
-          f"{latency_line(a['latencies'])}")
-    print(f"(b) queue of 2, {args.burst} at once: {b['got'].get('ok', 0)} answered, {refused} refused; "
-          f"polite: {b['polite']}; answering normally afterwards: {b['recovered']}")
-    print(f"(c) {c['asked']} sequential questions: VmRSS {c['rows'][0][1]:.1f} -> {c['rows'][-1][1]:.1f} MiB "
-          f"({c['growth']:+.1f} MiB), peak {c['rows'][-1][2]:.1f} MiB; non-ok answers: "
-          f"{sum(v for k, v in c['outcomes'].items() if k != 'ok')}")
-    print(f"store (database: {'SQLite' if not DATABASE_URL else 'PostgreSQL'}): (a) {a['store']}; (c) {c['store']}")
-    print(f"main server still running at the end: {alive}")
+def run(args: argparse.Namespace, workdir: Path, meta: dict) -> int:
+    qs = questions()
+    print(f"load test: {len(qs)} questions (English and Indonesian), {meta['cores']} cores, load average at start "
+          f"{meta['load_average_at_start']}", flush=True)
+    product = product_part(args, workdir, qs)
+    tutorial = tutorial_part(args, workdir, qs)
+    meta["load_average_at_end"] = machine.load_average()
+    settings = {k: getattr(args, k) for k in ("clients", "per_client", "chat_questions", "burst", "rss_questions", "model")}
+    figures = {"meta": meta, "settings": settings | {"database": "PostgreSQL" if DATABASE_URL else "SQLite"},
+               "product": product, "tutorial": tutorial}
+    summary(figures)
+    md, js = write_section("load", markdown(figures), figures, args.out)
+    print(f"written: {md} (section \"Load test\"), {js} (key \"load\")")
+    a, b, c = product["a"], product["b"], product["c"]
+    ok = a["errors"] == 0 and b["polite"] and b["recovered"] and product["alive"] and a["lost"] == c["lost"] == 0
+    return 0 if ok and tutorial["alive"] else 1
 
 
 if __name__ == "__main__":

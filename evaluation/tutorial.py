@@ -4,11 +4,14 @@ Same loaded and cleaned documents as the product (`chatbot.index.build.cleaned_c
 what a tutorial does: fixed windows of about 1,000 characters overlapping by about 200, cut
 at whitespace, the window text alone embedded (no title or heading) with all-MiniLM-L6-v2
 through sentence-transformers in plain fp32, a FAISS IndexFlatIP over normalised vectors,
-top-k by cosine. No BM25, no glossary, no language handling.
+top-k by cosine. No BM25, no glossary, no language handling. Its chat server is the tutorial's
+too: a `gr.ChatInterface` whose function returns the top passage with its document's title,
+launched with Gradio's defaults (one request at a time: `default_concurrency_limit` left at 1).
 
     python -m evaluation.tutorial build --corpus corpus/ --index DIR
     python -m evaluation.tutorial search --index DIR "How is CMV transmitted?"
     python -m evaluation.tutorial search --index DIR --batch questions.jsonl   # one JSON line each
+    python -m evaluation.tutorial serve --index DIR [--port 7861]             # chat on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from chatbot.ingest.chunking import ChunkSettings
@@ -79,11 +82,12 @@ def _model():
 
 @dataclass(frozen=True)
 class TutorialIndex:
-    """Passages, their FAISS index and the model that embeds questions."""
+    """Passages, their FAISS index, the model that embeds questions, and the documents' titles."""
 
     passages: tuple[Passage, ...]
     vectors: object  # faiss.IndexFlatIP
     model: object  # sentence_transformers.SentenceTransformer
+    titles: dict[str, str] = field(default_factory=dict)  # document id -> title
 
     @classmethod
     def build(cls, docs: list[Document], model=None) -> "TutorialIndex":
@@ -94,7 +98,7 @@ class TutorialIndex:
         vecs = model.encode([p.text for p in passages], batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
         flat = faiss.IndexFlatIP(model.get_sentence_embedding_dimension())
         flat.add(vecs.astype("float32"))
-        return cls(passages, flat, model)
+        return cls(passages, flat, model, {d.id: d.title for d in docs})
 
     def save(self, folder: Path, meta: dict) -> None:
         import faiss
@@ -103,6 +107,7 @@ class TutorialIndex:
         faiss.write_index(self.vectors, str(folder / "index.faiss"))
         with open(folder / "passages.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in self.passages)
+        (folder / "titles.json").write_text(json.dumps(self.titles, ensure_ascii=False, indent=1), encoding="utf-8")
         (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
     @classmethod
@@ -110,13 +115,36 @@ class TutorialIndex:
         import faiss
 
         lines = (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()
-        return cls(tuple(Passage(**json.loads(line)) for line in lines), faiss.read_index(str(folder / "index.faiss")), _model())
+        titles = folder / "titles.json"  # absent from indexes built before the chat server existed
+        return cls(tuple(Passage(**json.loads(line)) for line in lines), faiss.read_index(str(folder / "index.faiss")), _model(),
+                   json.loads(titles.read_text(encoding="utf-8")) if titles.exists() else {})
 
     def search(self, question: str, k: int = 10) -> list[Passage]:
         """Top-k passages by cosine similarity."""
         q = self.model.encode([question], normalize_embeddings=True, convert_to_numpy=True).astype("float32")
         _, found = self.vectors.search(q, k)
         return [self.passages[i] for i in found[0] if i >= 0]
+
+
+def build_app(index: TutorialIndex):
+    """The tutorial's chat app: the top passage, under its document's title, is the reply."""
+    import gradio as gr
+
+    def respond(message: str, history: list) -> str:
+        found = index.search(message, k=1)
+        if not found:
+            return "Sorry, I found nothing about that."
+        return f"**{index.titles.get(found[0].doc_id, found[0].doc_id)}**\n\n{found[0].text}"
+
+    return gr.ChatInterface(respond, title="Medical FAQ (tutorial baseline)")
+
+
+def serve(folder: Path, port: int, host: str = "127.0.0.1") -> None:
+    """Serve the chat app until stopped, as a tutorial launches it: no `queue()` call, so Gradio's
+    default queue answers one request at a time; no public share link, no analytics."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    build_app(TutorialIndex.load(folder)).launch(server_name=host, server_port=port, share=False, quiet=True)
 
 
 def corpus_fingerprint(corpus: tuple[Path, ...]) -> tuple[list[Document], dict]:
@@ -156,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--batch", type=Path, help='JSONL file, one {"id": ..., "question": ...} a line')
     s.add_argument("--index", type=Path, required=True, help="folder of a built tutorial index")
     s.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    v = sub.add_parser("serve", help="serve a chat window that replies with the top passage (127.0.0.1)")
+    v.add_argument("--index", type=Path, required=True, help="folder of a built tutorial index")
+    v.add_argument("--port", type=int, default=7861, help="port on 127.0.0.1 (default 7861)")
     args = p.parse_args(argv)
+    if args.command == "serve":
+        serve(args.index, args.port)
+        return 0
     if args.command == "build":
         meta = build(tuple(args.corpus), args.index)
         print(f"tutorial index {args.index}: {meta['passages']} passages in {meta['build_seconds']} s")

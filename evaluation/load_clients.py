@@ -1,0 +1,157 @@
+"""The client side of the load test: gradio_client sessions asking a chat endpoint, many at once or
+one after another, every failure counted. Works for the product's chat and the tutorial's."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+REQUEST_TIMEOUT = 120.0  # seconds one chat request may take before it counts as an error
+
+
+def message_text(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def _product_reply(result: Any) -> str:
+    messages = result[0]
+    return message_text(messages[1]) if len(messages) > 1 else ""
+
+
+def _product_failure(reply: str) -> str:
+    from chatbot.answer.texts import text
+
+    if any(text(key, lang) in reply for key in ("error", "busy") for lang in ("en", "id")):
+        return "engine error or busy message"
+    return ""
+
+
+@dataclass(frozen=True)
+class ChatApi:
+    """How one app's chat endpoint is called, its reply read, and a wrong reply recognised."""
+
+    api_name: str
+    args: Callable[[str], tuple]
+    reply: Callable[[Any], str]
+    failure: Callable[[str], str] = lambda reply: ""  # what is wrong with a non-empty reply ("" = nothing)
+
+
+PRODUCT = ChatApi("/chat", lambda q: (q, "auto", []), _product_reply, _product_failure)  # question, language, chat so far
+TUTORIAL = ChatApi("/respond", lambda q: (q,), lambda result: str(result or ""))  # gr.ChatInterface: the message
+
+
+def client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+def close_all(clients: list) -> None:
+    """Stop the clients' heartbeat threads, side by side (each close waits up to 1 s)."""
+    closers = [threading.Thread(target=c.close) for c in clients]
+    for t in closers:
+        t.start()
+    for t in closers:
+        t.join(timeout=10)
+
+
+def ask(c, question: str, api: ChatApi = PRODUCT) -> tuple[str, float]:
+    """One chat turn: ("ok" or what went wrong, seconds)."""
+    started = time.perf_counter()
+    try:
+        result = c.submit(*api.args(question), api_name=api.api_name).result(timeout=REQUEST_TIMEOUT)
+    except Exception as exc:  # a load test counts every failure, whatever its kind
+        return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    reply = api.reply(result)
+    if not reply:
+        return "empty reply", seconds
+    return api.failure(reply) or "ok", seconds
+
+
+def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int, time_limit: float,
+                       api: ChatApi = PRODUCT) -> dict:
+    """`n_clients` threads, own client each, `per_client` questions each; stops at `time_limit`."""
+    deadline = time.monotonic() + time_limit
+    latencies: list[float] = []
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        try:
+            c = client(url)
+        except Exception as exc:  # counted, like any other failure
+            with lock:
+                outcomes[f"could not connect: {type(exc).__name__}"] += per_client
+            return
+        try:
+            for j in range(per_client):
+                if time.monotonic() > deadline:
+                    with lock:
+                        outcomes["not asked: time limit"] += per_client - j
+                    return
+                outcome, seconds = ask(c, qs[(i * per_client + j) % len(qs)], api)
+                with lock:
+                    outcomes[outcome] += 1
+                    latencies.append(seconds)
+        finally:
+            close_all([c])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(1.0, deadline - time.monotonic() + REQUEST_TIMEOUT))
+    return {"latencies": latencies, "outcomes": outcomes, "seconds": time.perf_counter() - started}
+
+
+def round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
+    """`n` questions one after another through one client, after one warm-up question that is not
+    counted (evaluation/bench_chat.py's measure): latencies and outcomes."""
+    c = client(url)
+    latencies: list[float] = []
+    outcomes: Counter = Counter()
+    try:
+        ask(c, qs[-1], api)
+        for question in (qs[i % len(qs)] for i in range(n)):
+            outcome, seconds = ask(c, question, api)
+            outcomes[outcome] += 1
+            latencies.append(seconds)
+    finally:
+        close_all([c])
+    return {"latencies": latencies, "outcomes": outcomes}
+
+
+def burst(url: str, question: str, n: int, api: ChatApi = PRODUCT) -> list[str]:
+    """`n` clients send one question at the same moment; what each one got back."""
+    clients = [None] * n
+
+    def connect(i: int) -> None:
+        clients[i] = client(url)
+
+    run_threads(connect, n, timeout=120)
+    start, got = threading.Barrier(n), ["not run"] * n
+
+    def one(i: int) -> None:
+        start.wait(timeout=60)
+        got[i] = ask(clients[i], question, api)[0]
+
+    run_threads(one, n, timeout=REQUEST_TIMEOUT + 60)
+    close_all([c for c in clients if c is not None])
+    return got
+
+
+def run_threads(target, n: int, timeout: float) -> None:
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)

@@ -1,0 +1,70 @@
+"""The load test's figures, for the terminal and for the "Load test" section of
+evaluation/reports/speed-and-load.md: product and tutorial baseline side by side, the issue's
+targets beside the product's figures."""
+
+from __future__ import annotations
+
+from .speed_report import machine_line, plain, table, target
+
+HEADER = ("figure", "product", "target (issue 15)", "tutorial baseline")
+
+
+def rows(figures: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, product, target, tutorial) for the table."""
+    p, t, s = figures["product"], figures["tutorial"], figures["settings"]
+    pa, ta, pc, tc = p["a"], t["a"], p["chat"], t["chat"]
+    return [
+        ("questions answered at once", f"{p['concurrency']} (cores)", "", f"{t['concurrency']} (Gradio's default)"),
+        (f"(a) {s['clients']} clients x {s['per_client']} questions: errors", f"{pa['errors']} of {pa['requests']}",
+         target("load_errors", pa["errors"]), f"{ta['errors']} of {ta['requests']}"),
+        ("- answers/s", f"{pa['answers_per_s']:.1f}", target("load_rate", pa["answers_per_s"]), f"{ta['answers_per_s']:.1f}"),
+        ("- latency p50", _ms(pa["p50_ms"]), "", _ms(ta["p50_ms"])),
+        ("- latency p95", _ms(pa["p95_ms"]), target("load_p95", pa["p95_ms"]), _ms(ta["p95_ms"])),
+        ("- latency max", _ms(pa["max_ms"]), "", _ms(ta["max_ms"])),
+        (f"chat round trip, {s['chat_questions']} questions one after another: p50", _ms(pc["p50_ms"]), "", _ms(tc["p50_ms"])),
+        ("- p95", _ms(pc["p95_ms"]), target("chat_p95", pc["p95_ms"]), _ms(tc["p95_ms"])),
+        ("- errors", str(pc["errors"]), "", str(tc["errors"])),
+        ("server peak RSS after (a) and the round trip", _mib(p["peak_rss_mib"]), target("rss", p["peak_rss_mib"]),
+         _mib(t["peak_rss_mib"])),
+    ]
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0f} ms"
+
+
+def _mib(x: float) -> str:
+    return f"{x:.0f} MiB"
+
+
+def product_only(figures: dict) -> list[str]:
+    """(b), (c) and the store, measured for the product alone."""
+    p, s = figures["product"], figures["settings"]
+    b, c = p["b"], p["c"]
+    refused = sum(v for k, v in b["got"].items() if k != "ok")
+    return [f"(b) queue of 2, {s['burst']} questions at once: {b['got'].get('ok', 0)} answered, {refused} refused; refusals "
+            f"polite ('try again'): {b['polite']}; answering normally afterwards: {b['recovered']}",
+            f"(c) {c['asked']} sequential questions: VmRSS {c['rows'][0][1]:.1f} -> {c['rows'][-1][1]:.1f} MiB "
+            f"({c['growth']:+.1f} MiB), peak {c['rows'][-1][2]:.1f} MiB (target {target('rss', c['rows'][-1][2])}); "
+            f"non-ok answers: {c['non_ok']}",
+            f"store ({s['database']}): (a) {p['a']['store']}; (c) {c['store']}",
+            f"servers still running at the end: product {p['alive']}, tutorial {figures['tutorial']['alive']}"]
+
+
+def summary(figures: dict) -> None:
+    meta = figures["meta"]
+    print("\n=== summary ===\n" + plain(HEADER, rows(figures)) + "\n")
+    print("\n".join(product_only(figures)))
+    print(f"load average at start {meta['load_average_at_start']}, at end {meta['load_average_at_end']} ({meta['cores']} cores)")
+
+
+def markdown(figures: dict) -> str:
+    """The report section: what was run, the table, the product's own phases, the machine and its load."""
+    return ("Loopback, seed corpus (`corpus/`), product embedder "
+            f"`{figures['settings']['model']}`. Product: `chatbot serve`, its chat API `/chat`. Tutorial baseline: "
+            "`python -m evaluation.tutorial serve`, a `gr.ChatInterface` whose function returns the top passage with its "
+            "title, launched as a tutorial launches it (`launch(share=False)`, no `queue()` call: Gradio's "
+            "`default_concurrency_limit` of 1). Each server runs alone, one after the other; clients are gradio_client "
+            "sessions in threads of this process. Peak RSS: the server process's VmHWM.\n\n"
+            f"{table(HEADER, rows(figures))}\nProduct only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
+            + f"\n{machine_line(figures['meta'])}\n")
