@@ -57,12 +57,12 @@ I = re.IGNORECASE
 RULES: tuple[Rule, ...] = (
     Rule("EMAIL", r"(?<![\w.+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
     # dates of birth: a full date (or month and year) after a birth keyword, within the same clause
-    Rule("DOB", rf"\b(?:date\s+of\s+birth|D\.?O\.?B\.?|birth\s*date|birthday|born|tanggal\s+lahir|tgl\.?\s*lahir|TTL|lahir|kelahiran)\b"
+    Rule("DOB", rf"\b(?:date\s+of\s+birth|D\.?O\.?B\.?|birth\s*date|birthday|born|tanggal\s+lahir|tgl\.?\s*lahir|TTL|lahir(?:nya)?|kelahiran)\b"
                 rf"[^.?!\n]{{0,40}}?(?P<x>{DATE})", I),
     Rule("DOB", r"\b(?:born|lahir|kelahiran)(?:\s+(?:in|on|pada|tahun|thn|th\.?))?\s+(?P<x>(?:19|20)\d{2})\b", I),
     # medical record numbers: a keyword, then a value with digits ("RM" alone must look like a record number)
-    Rule("MRN", rf"\b(?:MRN|MR\s*(?:no|number|#)|medical\s+records?(?:\s+(?:number|no))?|hospital\s+(?:number|no|ID)|"
-                rf"patient\s+(?:ID|number|no)|chart\s+(?:number|no)|no\.?\s*RM|nomor\s+RM|(?:nomor\s+|no\.?\s*)?rekam\s+medi[sk]|"
+    Rule("MRN", rf"\b(?:MRN|MR\s*(?:no|number|#)|(?:medical\s+)?records?\s+(?:number|no|#)|medical\s+records?|hospital\s+(?:number|no|ID)|"
+                rf"patient\s+(?:ID|number|no)|chart\s+(?:number|no)|no\.?\s*RM|nomor\s+RM|(?:nomor\s+|no\.?\s*)?rekam\s+medi[sk](?:nya)?|"
                 rf"(?:nomor|no\.?)\s*(?:pasien|registrasi|reg))\b{FILLER}(?P<x>{_CODE})", I, min_digits=3),
     Rule("MRN", rf"\bRM{FILLER}(?P<x>{_VALUE})", min_digits=5),
     # NIK (16 digits, also grouped 6-6-4) and numbers after an ID-card keyword
@@ -149,12 +149,14 @@ NAME_INTROS: tuple[NameIntro, ...] = (
     NameIntro(rf"\b(?:(?:my|his|her|our|their)\s+(?:(?:{_REL_EN})['’]s\s+)?|the\s+(?:patient|baby|child|boy|girl)['’]s\s+)"
               rf"(?:full\s+|first\s+|last\s+)?name\s+is\b|\bmy\s+name['’]s\b|\b(?:my|patient|full|first|last)\s+name\s*:|^\s*name\s*:",
               strong=True, flags=I | re.M),
-    NameIntro(rf"\bnama\s+(?:lengkap\s+)?(?:(?:{_REL_ID}){_REL_ID_KIND}\s+)?(?:saya|aku|kami|ku)\b(?:\s+(?:adalah|ialah))?|\bnamaku\b|^\s*nama\s*:",
+    NameIntro(rf"\bnama\s+(?:lengkap\s+)?(?:(?:{_REL_ID}){_REL_ID_KIND}\s+)?(?:saya|sy|aku|kami|ku)\b(?:\s+(?:adalah|ialah))?|\bnamaku\b|^\s*nama\s*:",
               strong=True, flags=I | re.M),
     NameIntro(r"\b(?:I\s+am|I['’]m|this\s+is|call\s+me|it['’]s\s+me)\b", comma=False),
     NameIntro(r"\b(?:patient|pasien|nama\s+pasien|atas\s+nama|a\.?n\.)\s*:?|\bnama\b", comma=False),
-    NameIntro(r"\b(?:saya|aku|perkenalkan(?:,?\s+saya)?|panggil\s+(?:saya|aku))\b"),
-    NameIntro(rf"\b(?:my|our|his|her|their)\s+(?:[\w-]+\s+){{0,3}}?(?:{_REL_EN})\b(?:\s+(?:is|was)\s+(?:called|named))?(?:\s+(?:called|named))?"),
+    NameIntro(r"\b(?:saya|sy|aku|perkenalkan(?:,?\s+saya)?|panggil\s+(?:saya|aku))\b"),
+    NameIntro(rf"\b(?:my|our|his|her|their)\s+(?:[\w-]+\s+){{0,3}}?(?:{_REL_EN})\b(?:\s+(?:is|was))?(?:\s+(?:called|named))?"),
+    NameIntro(r"\bname\b(?:\s+on\s+(?:the\s+|my\s+)?[\w-]+)?", comma=False),  # "Name on passport: Thomas ...", ", name James ..."
+    NameIntro(r"\b(?:appointment|booking|results?|records?|file|prescription|referral|letter|certificate)\s+(?:for|of)\b", comma=False),
     NameIntro(rf"\b(?:a|the)\s+(?:[\w-]+\s+)?(?:{_REL_EN}|man|woman|person|lady)\s+(?:called|named)\b"),
     NameIntro(rf"\b(?:{_REL_ID}){_REL_ID_KIND}(?:\s+(?:saya|aku|kami|kita)|ku)\b(?:\s*,?\s*(?:yang\s+)?(?:bernama|namanya))?"),
     NameIntro(rf"\b(?:{_REL_ID}|orang|seseorang|perempuan|wanita|pria|laki-laki)\s+(?:\w+\s+)?(?:yang\s+)?(?:bernama|namanya)\b"),
@@ -213,7 +215,7 @@ def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, in
     return (start, end) if start is not None else None
 
 
-_NAME_HERE = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hello|hey|halo|hai)\b[,!]?\s+)(?P<x>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)\s+(?:here|di\s+sini)\b", re.M)
+_NAME_HERE = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hello|hey|halo|hai)\b[,!]?\s+)(?P<x>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)\s+(?:here|speaking|di\s+sini)\b", re.M)
 # "Dr. Soetomo Hospital", "RSUP Dr. Sardjito": a person's name in an institution's name is the institution
 _INSTITUTION_WORDS = {"Hospital", "Clinic", "Medical", "Memorial", "General", "Health", "Centre", "Center", "University", "School",
                       "Institute", "Foundation"}
