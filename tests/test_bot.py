@@ -74,13 +74,14 @@ def test_topic_question_about_bleeding_is_not_urgent_but_emergency_is(real_bot):
     assert urgent.urgent and urgent.text.startswith(text("urgent", "en"))
 
 
-def test_a_sentence_shown_as_a_list_item_is_not_quoted_again(real_bot):
+def test_quotes_repeat_no_list_item_and_are_never_questions(real_bot):
     from evaluation.common import load_set
 
     for record in load_set("independent")[:40] + [{"question": "Could my genes make me more prone to CMV complications?"}]:
         quotes = real_bot.ask(record["question"]).quotes
         items = {(q.n, item) for q in quotes for item in q.items}
         assert not [q.text for q in quotes if (q.n, q.text) in items], record["question"]
+        assert not [q.text for q in quotes if q.text.rstrip().endswith("?")], record["question"]  # a question answers nothing
 
 
 @pytest.mark.parametrize("question", ["How many mg of paracetamol can I give my 2 year old with CMV?",

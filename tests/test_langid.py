@@ -15,6 +15,7 @@ ENGLISH = [
     "bone marrow biopsy", "how long does CMV last?",
 ]
 INDONESIAN = [
+    "hb brp hrs transfusi", "pcr cmv hrs dicek tiap brp minggu?", "sy demam krn cmv gmn dok",  # chat spelling
     "vaksin CMV", "dosis ganciclovir", "penularan CMV", "trombosit rendah", "bayi prematur", "kurang darah", "obat CMV",
     "gejala CMV pada bayi", "apakah CMV menular?", "efek samping ganciclovir", "cara mencegah CMV", "transfusi darah",
     "faktor risiko NEC", "berapa lama pengobatan CMV", "CMV saat hamil", "anemia berulang", "pengobatan trombositopenia",

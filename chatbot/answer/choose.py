@@ -108,7 +108,8 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     """The quotes that best answer the question, in passage order ([] when the passages have no sentences)."""
     cache = cache or SentenceVectors()
     ctx = Context(question, language, vectors, views, asked(question))
-    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
+    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)
+            if not s.text.rstrip().endswith(("?", "？"))]  # a question in the text ("How is it inherited?") answers nothing
     if not pool:
         return []
     wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]

@@ -33,7 +33,9 @@ _LEXICON = {
         menyebabkan tes diagnosis dosis rendah tinggi lahir prematur berapa lama menular penularan
         aman bahaya berbahaya tolong kurang trombosit sel cara mencegah pencegahan apakah seperti
         karena jika kalau oleh setelah sebelum selama lebih sangat banyak sering kami kita mereka
-        dia nya punya ada terjadi terkena kena gimana gak nggak enggak sumsum tulang""".split()
+        dia nya punya ada terjadi terkena kena gimana gak nggak enggak sumsum tulang
+        brp hrs sy yg dgn krn tdk gk ga udah sdh blm bgt aja kalo klo gmn knp dok kmrn trus sampe
+        transfusi""".split()
     ),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
