@@ -89,3 +89,6 @@ def test_the_medicine_a_dose_question_names_must_be_in_the_passages():
     assert unnamed_medicines("Berapa dosis ganciclovir untuk bayi?", "id", hits, glossary) == []
     assert unnamed_medicines("Kenapa dosis steroidnya diturunkan?", "id", [_hit("Dosis steroid diturunkan.", "id")], glossary) == []
     assert unnamed_medicines("Is a high dose dangerous?", "en", hits, glossary) == []  # names no medicine
+    assert unnamed_medicines("What is the dose of paracetamol?", "en", hits, glossary) == ["paracetamol"]
+    assert unnamed_medicines("How many doses of Synagis?", "en", hits, glossary) == ["synagis"]
+    assert unnamed_medicines("What is the induction dose of ganciclovir?", "en", hits, glossary) == []

@@ -85,13 +85,15 @@ def test_quotes_repeat_no_list_item_and_are_never_questions(real_bot):
 
 
 @pytest.mark.parametrize("question", ["How many mg of paracetamol can I give my 2 year old with CMV?",
+                                      "What is the dose of paracetamol for my 2 year old with CMV?",
                                       "What is the ibuprofen dose for a baby with NEC?", "Berapa mg amoxicillin untuk anak CMV?"])
 def test_a_dose_of_a_medicine_the_sources_do_not_name_is_not_answered(real_bot, question):
     answer = real_bot.ask(question)
     assert answer.abstained and not answer.quotes  # not the ganciclovir dose the CMV leaflet gives
 
 
-@pytest.mark.parametrize("question", ["What's the IV ganciclovir dose for a CMV infection?", "dosis valganciclovir"])
+@pytest.mark.parametrize("question", ["What's the IV ganciclovir dose for a CMV infection?", "dosis valganciclovir",
+                                      "What is the induction dose of ganciclovir for CMV?"])
 def test_a_dose_the_sources_give_is_answered(real_bot, question):
     answer = real_bot.ask(question)
     assert not answer.abstained and any("mg" in q.text for q in answer.quotes)

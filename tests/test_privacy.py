@@ -68,6 +68,11 @@ MASKED = [
 ]
 
 KEPT = [
+    "What is the brand name Tylenol in Indonesia? And the generic name Acetaminophen?",
+    "Are the results of Pap smear ready? I have a referral for Kawasaki disease.",
+    "Is there an appointment for Down syndrome checks? Results for Western blot and results of Widal test?",
+    "Prescription for Augmentin, is it safe with CMV?", "My son is Autistic and my daughter was Hospitalised.",
+    "Hasil lab sy Normal ga?",
     "My platelets are 150000 and my viral load was 1,200,000 copies/mL in 2021.",
     "Hb saya 9.5 g/dL, trombosit 85.000, apakah perlu transfusi?",
     "I take valganciclovir 900 mg twice a day for 21 days.",

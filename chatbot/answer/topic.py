@@ -21,10 +21,17 @@ from ..text import rarity, tokenize, words
 
 _MIN_LETTERS = 3
 _NAMED = 2.0  # a word at least this rare (wordfreq's scale, 6 = not in the lists) names something: a medicine
-# The medicine a dose question is about: "mg of paracetamol", "dose of IVIG", "dosis ganciclovir", "the ibuprofen dose".
 _NYA = re.compile(r"-?nya$")  # Indonesian "its": "dosis steroidnya"
-_DOSE_OF = re.compile(r"\b(?:mg|milligrams?|doses?|dosage|dosis|takaran)\s+(?:of\s+|obat\s+)?([^\W\d_][\w-]{2,})"
-                      r"|\b([^\W\d_][\w-]{2,})\s+(?:doses?|dosage)\b", re.IGNORECASE)
+# The medicine a dose question is about: "mg of paracetamol", "dose of the IVIG", "dosis ganciclovir", "the ibuprofen dose".
+# Lookaheads, so that "the dose of X" yields X although "the dose" matched first.
+_WORD_RE = r"([^\W\d_][\w-]{2,})"
+_DOSE_OF = (re.compile(rf"(?=\b(?:mg|milligrams?|doses?|dosage|dosis|takaran)\s+(?:of\s+(?:the\s+|a\s+|an\s+)?|obat\s+)?{_WORD_RE})", re.IGNORECASE),
+            re.compile(rf"(?=\b{_WORD_RE}\s+(?:doses?|dosage)\b)", re.IGNORECASE))
+# words before "dose" that say which dose, not of what: "the induction dose of ganciclovir"
+_DOSE_MODIFIERS = frozenset("""induction maintenance loading starting initial first second third booster maximum minimum daily weekly
+monthly single double usual normal standard recommended correct right safe pediatric paediatric newborn neonatal infant child
+children adult adults oral intravenous iv im subcutaneous prophylaxis prophylactic preventive treatment therapeutic high low
+higher lower tinggi rendah awal harian anak bayi dewasa""".split())
 
 
 def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) -> float:
@@ -43,8 +50,8 @@ def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) 
 def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: Glossary) -> list[str]:
     """The medicines a dose question names that the passages do not: a dose quoted for another
     medicine (an adult antiviral dose to a parent asking about paracetamol) must not be the answer."""
-    named = [w.lower() for m in _DOSE_OF.finditer(question) for w in m.groups() if w]
-    named = [w for w in dict.fromkeys(named) if rarity(w, language) >= _NAMED]
+    named = [m.group(1).lower() for pattern in _DOSE_OF for m in pattern.finditer(question)]
+    named = [w for w in dict.fromkeys(named) if w not in _DOSE_MODIFIERS and rarity(w, language) >= _NAMED]
     if not named:
         return []
     vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))

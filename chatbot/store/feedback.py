@@ -74,7 +74,8 @@ class FeedbackStore:
 
         if reason not in (None, "", *REASONS):
             raise StoreError(f"unknown reason {reason!r}: use one of {', '.join(REASONS)}")
-        masked = mask(str(comment or "").strip())
+        raw = " ".join(str(comment or "").split())  # cut before masking: a 100,000-character comment costs no more than a short one
+        masked = mask(raw[: COMMENT_LIMIT + 200])
         kept = masked[:COMMENT_LIMIT] or None
         values = {"reason": reason or None, "comment": kept}
         with self.db.write() as conn:
@@ -82,7 +83,7 @@ class FeedbackStore:
                                 .values(**values))
         if done.rowcount == 0:
             return None
-        return values | {"shortened": len(masked) > COMMENT_LIMIT}
+        return values | {"shortened": len(raw) > COMMENT_LIMIT or len(masked) > COMMENT_LIMIT}
 
     def gaps(self, *, language: str | None = None, reason: str | None = None, page: int = 1, page_size: int = 50) -> Page:
         """Content gaps, newest first: questions the sources could not answer and answers that got a thumbs-down.

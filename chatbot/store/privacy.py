@@ -119,7 +119,8 @@ saya aku kami kita anda kamu dia ia mereka ini itu yang dan atau tapi tetapi den
 belum sedang akan mau ingin bisa boleh tidak tak bukan ya iya apa apakah bagaimana gimana kenapa mengapa kapan dimana siapa berapa mohon
 tolong terima kasih makasih dok dokter bidan suster perawat umur usia tahun thn th bulan bln minggu hari lahir hamil menyusui positif
 negatif sakit lagi baru punya sangat sekali juga hanya anak bayi suami istri ibu ayah bapak adik kakak nenek kakek cucu teman mau
-sering kena terkena mengalami merasa demam batuk pusing
+sering kena terkena mengalami merasa demam batuk pusing normal abnormal autistic hospitalised hospitalized fine okay ok better worse
+healthy stable vaccinated immunocompromised premature jaundiced anaemic tired
 monday tuesday wednesday thursday friday saturday sunday senin selasa rabu kamis jumat sabtu
 january february march april june july august september october november december januari februari maret mei juni juli agustus
 oktober desember english indonesian indonesia inggris jawa javanese sunda sundanese batak bali balinese chinese muslim moslem
@@ -155,8 +156,8 @@ NAME_INTROS: tuple[NameIntro, ...] = (
     NameIntro(r"\b(?:patient|pasien|nama\s+pasien|atas\s+nama|a\.?n\.)\s*:?|\bnama\b", comma=False),
     NameIntro(r"\b(?:saya|sy|aku|perkenalkan(?:,?\s+saya)?|panggil\s+(?:saya|aku))\b"),
     NameIntro(rf"\b(?:my|our|his|her|their)\s+(?:[\w-]+\s+){{0,3}}?(?:{_REL_EN})\b(?:\s+(?:is|was))?(?:\s+(?:called|named))?"),
-    NameIntro(r"\bname\b(?:\s+on\s+(?:the\s+|my\s+)?[\w-]+)?", comma=False),  # "Name on passport: Thomas ...", ", name James ..."
-    NameIntro(r"\b(?:appointment|booking|results?|records?|file|prescription|referral|letter|certificate)\s+(?:for|of)\b", comma=False),
+    NameIntro(r"(?<!brand\s)(?<!generic\s)(?<!drug\s)(?<!trade\s)\bname\b(?:\s+on\s+(?:the\s+|my\s+)?[\w-]+)?", comma=False),  # "Name on passport: Thomas ..."
+    NameIntro(r"\b(?:appointment|booking|results?|records?|file|referral|letter|certificate)\s+(?:for|of)\b", comma=False),
     NameIntro(rf"\b(?:a|the)\s+(?:[\w-]+\s+)?(?:{_REL_EN}|man|woman|person|lady)\s+(?:called|named)\b"),
     NameIntro(rf"\b(?:{_REL_ID}){_REL_ID_KIND}(?:\s+(?:saya|aku|kami|kita)|ku)\b(?:\s*,?\s*(?:yang\s+)?(?:bernama|namanya))?"),
     NameIntro(rf"\b(?:{_REL_ID}|orang|seseorang|perempuan|wanita|pria|laki-laki)\s+(?:\w+\s+)?(?:yang\s+)?(?:bernama|namanya)\b"),
@@ -219,6 +220,9 @@ _NAME_HERE = re.compile(r"(?:^|[,.!?]\s*|\b(?:hi|hello|hey|halo|hai)\b[,!]?\s+)(
 # "Dr. Soetomo Hospital", "RSUP Dr. Sardjito": a person's name in an institution's name is the institution
 _INSTITUTION_WORDS = {"Hospital", "Clinic", "Medical", "Memorial", "General", "Health", "Centre", "Center", "University", "School",
                       "Institute", "Foundation"}
+# "Pap smear", "Kawasaki disease", "Western blot", "Widal test": a capitalised word before one of these is no person
+_MEDICAL_AFTER = re.compile(r"\s+(?:smear|test|tests|blot|syndrome|disease|disorder|vaccine|virus|infection|scan|tablets?|syrup|"
+                            r"drops|cream|injection|sign|score|scale|tes|sindrom|penyakit|vaksin|virus|infeksi|sirup|tablet)\b", I)
 _INSTITUTION_AFTER = re.compile(rf"\s+(?:{'|'.join(sorted(_INSTITUTION_WORDS))})\b")
 _INSTITUTION_BEFORE = re.compile(r"\b(?:RS|RSU|RSUD|RSUP|RSIA|RSAB|Rumah\s+Sakit|Hospital|Puskesmas|Klinik|Clinic|Universitas|Jalan|Jl)\.?\s*$", I)
 
@@ -230,7 +234,8 @@ def _name_spans(text: str) -> Iterator[tuple[str, int, int]]:
     for intro in NAME_INTROS:
         for m in re.finditer(intro.pattern, text, intro.flags):
             span = _name_after(text, m.end(), intro.strong, intro.comma)
-            if span and not _INSTITUTION_AFTER.match(text, span[1]) and not _INSTITUTION_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
+            if span and not _INSTITUTION_AFTER.match(text, span[1]) and not _MEDICAL_AFTER.match(text, span[1]) \
+                    and not _INSTITUTION_BEFORE.search(text[max(0, m.start() - 30):m.start()]):
                 yield "NAME", *span
 
 
