@@ -114,7 +114,7 @@ class LiveEngine:
         noticed while serving. Otherwise (start-up) the default index is built first when missing or stale."""
         with self._load_lock:
             stamp = self._manifest_stamp()
-            if not built and self._current is not None and stamp == self._current.stamp:
+            if self._current is not None and stamp == self._current.stamp:
                 return True  # loaded meanwhile (a background check queued behind the load after a rebuild)
             try:
                 bot = self._fresh_bot() if built else Bot.load(self.settings, progress=self.progress)

@@ -150,7 +150,7 @@ class Rebuilder:
                 raise ChatbotError(self.engine.error)
         except ChatbotError as exc:
             self._finish("failed", str(exc), started, reason)
-        except Exception as exc:  # never kill the worker: say what happened, keep the old index
+        except (Exception, KeyboardInterrupt) as exc:  # never kill the worker (a model's Stopped is a KeyboardInterrupt): keep the old index
             log.exception("background rebuild failed")
             self._finish("failed", f"unexpected {type(exc).__name__}: {exc}", started, reason)
         else:
@@ -181,9 +181,10 @@ class Rebuilder:
     def _embedding(self, desc: str, done: int, total: int) -> None:
         """Called as texts are embedded (one counter per model; the line shows the sum)."""
         m = _DESC.search(desc)
-        self._totals[m[1] if m else desc] = (done, total)
-        self._set(stage="embedding", done=sum(d for d, _ in self._totals.values()),
-                  total=sum(t for _, t in self._totals.values()))
+        with self._lock:  # called from each model's embedding thread
+            self._totals[m[1] if m else desc] = (done, total)
+            self._set(stage="embedding", done=sum(d for d, _ in self._totals.values()),
+                      total=sum(t for _, t in self._totals.values()))
 
     def _models(self) -> tuple[str, ...]:
         return embedder_ids(self.engine.settings.model)
