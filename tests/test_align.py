@@ -104,3 +104,20 @@ def test_a_sentence_translated_as_two_and_a_missing_one(real_embedders):
 def test_an_unrelated_text_is_not_aligned(real_embedders):
     unrelated = "Wash your hands after changing nappies.\nKeep medicines away from children.\nDrink water."
     assert sentence_map(align(DOSE_ID, unrelated, "id", "en", real_embedders)) == {}
+
+
+REORDERED_ID = "Ibu hamil boleh menyusui. Vaksin ini aman untuk bayi prematur. Jangan berikan aspirin kepada anak."
+REORDERED_EN = ("Mothers with HIV must not breastfeed. This vaccine must not be given to babies with severe immune problems. "
+                "Give paracetamol if your child has a fever.")
+
+
+@pytest.mark.models
+def test_same_shape_but_other_sentences_are_not_paired_by_position(real_embedders):
+    shown = sentence_map(align(REORDERED_ID, REORDERED_EN, "id", "en", real_embedders))
+    assert shown == {}  # none of these says what its original says
+
+
+def test_a_pair_must_agree_on_not():
+    assert align("Ibuprofen tidak boleh diberikan kepada anak dengan demam berdarah.",
+                 "Ibuprofen may be given to children with dengue.", "id", "en") == []
+    assert len(align("Ibuprofen tidak boleh diberikan kepada anak.", "Ibuprofen must not be given to children.", "id", "en")) == 1

@@ -74,14 +74,16 @@ def test_topic_question_about_bleeding_is_not_urgent_but_emergency_is(real_bot):
     assert urgent.urgent and urgent.text.startswith(text("urgent", "en"))
 
 
-def test_quotes_repeat_no_list_item_and_are_never_questions(real_bot):
+def test_quotes_repeat_no_list_item_and_no_question_stands_alone(real_bot):
     from evaluation.common import load_set
 
     for record in load_set("independent")[:40] + [{"question": "Could my genes make me more prone to CMV complications?"}]:
         quotes = real_bot.ask(record["question"]).quotes
         items = {(q.n, item) for q in quotes for item in q.items}
         assert not [q.text for q in quotes if (q.n, q.text) in items], record["question"]
-        assert not [q.text for q in quotes if q.text.rstrip().endswith("?")], record["question"]  # a question answers nothing
+        alone = [q.text for k, q in enumerate(quotes) if q.text.rstrip().endswith("?")
+                 and not (k + 1 < len(quotes) and quotes[k + 1].n == q.n)]
+        assert not alone, record["question"]  # a question in the text is quoted only before the sentence that answers it
 
 
 @pytest.mark.parametrize("question", ["How many mg of paracetamol can I give my 2 year old with CMV?",

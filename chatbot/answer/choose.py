@@ -108,8 +108,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     """The quotes that best answer the question, in passage order ([] when the passages have no sentences)."""
     cache = cache or SentenceVectors()
     ctx = Context(question, language, vectors, views, asked(question))
-    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)
-            if not s.text.rstrip().endswith(("?", "？"))]  # a question in the text ("How is it inherited?") answers nothing
+    pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
     if not pool:
         return []
     wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]
@@ -124,6 +123,10 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     if settings.topic_weight > 0 and glossary is not None:
         mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
+    asks = np.array([_asks(s) for s in pool])  # a question in the text ("How is it inherited?") answers nothing:
+    if asks.all():                             # it is quoted only as what the sentence after it leans on
+        return []
+    scores[asks] = -np.inf
     best = _best(scores, langs, language, settings)
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)
@@ -134,6 +137,8 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         if i not in chosen and all(_overlap(pool[i].text, t) < settings.duplicate for t in said):
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
+    picked = [i for k, i in enumerate(picked) if not asks[i]
+              or (k + 1 < len(picked) and pool[picked[k + 1]].n == pool[i].n and pool[picked[k + 1]].i == pool[i].i + 1)]
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
               if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
@@ -204,6 +209,10 @@ def _around(i: int, pool: list[Sentence], hits: list[Hit], ctx: Context, embedde
         before = [j for j in same if pool[j].i == s.i - 1]
         return before + [i]
     return [i]
+
+
+def _asks(s: Sentence) -> bool:
+    return s.text.rstrip().endswith(("?", "？"))
 
 
 def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:

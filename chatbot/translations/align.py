@@ -2,10 +2,11 @@
 
 Both texts are cut into the units an answer quotes (a sentence of a paragraph, a list item), in
 reading order. When both have as many units, the n-th stands for the n-th, provided the numbers
-agree (doses, ages, durations) and the cross-lingual embedders do not object. Otherwise the units
+agree (doses, ages, durations), both or neither say "not" ("jangan", "tidak"), and the cross-lingual
+embedders find each the other's best match. Otherwise the units
 are aligned in order by meaning (the cross-lingual embedders) with numbers, doses and drug names
 as anchors, allowing a sentence translated as two (or two as one) and sentences left out on either
-side. A pair is kept only when it clearly looks like a translation and its numbers are the same;
+side. A pair is kept only when it clearly looks like a translation, its numbers are the same and it agrees on "not";
 a sentence without such a pair is shown in the original.
 """
 
@@ -77,6 +78,15 @@ def units(text: str) -> list[Unit]:
             if piece:
                 out.append(Unit(piece, base + s + lead, base + s + lead + len(piece), n))
     return out
+
+
+_NEGATION = frozenset("""not no never nor neither cannot can't don't doesn't didn't won't shouldn't mustn't isn't aren't
+tidak tak jangan bukan belum dilarang""".split())
+
+
+def negated(text: str | None) -> bool:
+    """Whether a text says no, not, never, do not (English or Indonesian: tidak, jangan, bukan): a pair must agree on it."""
+    return bool(text) and any(w.replace("’", "'") in _NEGATION for w in re.findall(r"[\w'’]+", text.lower()))
 
 
 def numbers(text: str) -> tuple[str, ...]:
@@ -163,8 +173,12 @@ def align_units(left: list[Unit], translation: str, right: list[Unit], left_lang
     if not left or not right:
         return []
     if len(left) == len(right):
-        sims = np.diag(scorer.matrix([u.text for u in left], [u.text for u in right])) if scorer else None
-        if all(numbers(a.text) == numbers(b.text) for a, b in zip(left, right)) and (sims is None or sims.min() >= SANITY):
+        full = scorer.matrix([u.text for u in left], [u.text for u in right]) if scorer else None
+        sims = np.diag(full) if full is not None else None
+        agree = all(numbers(a.text) == numbers(b.text) and negated(a.text) == negated(b.text) for a, b in zip(left, right))
+        mutual = full is None or (all(full[i].argmax() == i and full[:, i].argmax() == i for i in range(len(left)))
+                                  and sims.min() >= SANITY)  # the n-th is the other's best match both ways
+        if agree and mutual:
             return [Pair(a.text, b.text, float(sims[i]) if sims is not None else 1.0) for i, (a, b) in enumerate(zip(left, right))]
     if not scorer:
         return []  # different shapes and nothing to compare meanings with: show the originals
@@ -206,12 +220,15 @@ def _dynamic(left: list[Unit], translation: str, right: list[Unit], left_languag
     def gain(i: int, j: int, shape: str) -> float:
         if shape == "1-1":
             same, sim, anchors = a.numbers[i] == b.numbers[j], base[i, j], anchor_overlap(a.anchors[i], b.anchors[j])
+            same = same and negated(a.texts[i]) == negated(b.texts[j])
         elif shape == "1-2":
             same, sim = a.numbers[i] == b.merged_numbers[j], one_two[i, j]
             anchors = anchor_overlap(a.anchors[i], b.anchors[j] | b.anchors[j + 1])
+            same = same and negated(a.texts[i]) == negated(b.merged[j])
         else:
             same, sim = a.merged_numbers[i] == b.numbers[j], two_one[i, j]
             anchors = anchor_overlap(a.anchors[i] | a.anchors[i + 1], b.anchors[j])
+            same = same and negated(a.merged[i]) == negated(b.texts[j])
         return sim + 0.1 * anchors - ACCEPT - (0.0 if shape == "1-1" else MERGE_COST) if same else -np.inf
 
     n, m = len(left), len(right)
