@@ -215,4 +215,5 @@ def test_publish_benchmark_has_help_and_runs(corpus_copy, tmp_path, make_setting
     figures = run(settings)
     assert figures["build outcome"] == "done" and figures["passages in the index"] > 38, figures
     assert figures["retired document still found"] is False and figures["answer cites the new document"] is True, figures
-    assert "reading" in figures["stages began at (s)"]  # later stages can pass between two 50 ms looks
+    seen = figures["stages began at (s)"]  # sampled every 50 ms: which stages are seen depends on the machine
+    assert seen and set(seen) <= {"queued", "reading", "embedding", "writing", "swapping", "done"}, seen
