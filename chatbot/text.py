@@ -22,7 +22,8 @@ STOPWORDS = frozenset(
     if it its this that these those what which who how when where why can could should would will i my me you
     your we our they their he she his her there about as by into than then so
     yang dan di ke dari untuk dengan pada adalah ini itu apa apakah bagaimana kenapa mengapa bisa dapat
-    saya aku kami kita anda ada atau juga tidak akan sudah oleh nya""".split()
+    saya aku kami kita anda ada atau juga tidak akan sudah oleh nya
+    sy yg dgn krn tdk gk ga gak udah sdh blm bgt aja kalo klo gmn gimana knp brp hrs dok kmrn trus""".split()  # chat spelling
 )
 
 

@@ -99,3 +99,8 @@ def test_a_dose_of_a_medicine_the_sources_do_not_name_is_not_answered(real_bot, 
 def test_a_dose_the_sources_give_is_answered(real_bot, question):
     answer = real_bot.ask(question)
     assert not answer.abstained and any("mg" in q.text for q in answer.quotes)
+
+
+def test_chat_spelling_is_answered_in_indonesian(real_bot):
+    answer = real_bot.ask("hb brp hrs transfusi")  # "at what Hb does one need a transfusion"
+    assert not answer.abstained and answer.language == "id" and any("Hb <8" in q.text for q in answer.quotes)
