@@ -18,9 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .answer_quality import ORDER, answer_slices
+
 HERE = Path(__file__).resolve().parent
 SETS = ("independent", "heldout", "dev", "questions")
-SLICES = ("all", "mono-en", "mono-id", "cross", "short", "lay")
 
 # Runs inside the checkout being measured: only its `chatbot` package is imported.
 CHILD = r"""
@@ -59,17 +60,12 @@ def answers(checkout: Path, out: Path, sets: dict) -> dict:
     return json.loads((out / "answers.json").read_text(encoding="utf-8"))
 
 
-def slices(record: dict) -> list[str]:
-    out = ["all", "cross" if record["cross"] else f"mono-{record['lang']}"]
-    return out + ["short"] * bool(record.get("short")) + ["lay"] * bool(record.get("lay"))
-
-
 def table(sets: dict, old: dict, new: dict) -> str:
     lines = ["| set | slice | n | answer contains evidence: old → new | hit@5: old → new | words quoted: old → new |",
              "|---|---|---|---|---|---|"]
     for name, records in sets.items():
-        for s in SLICES:
-            rows = [(o, n) for r, o, n in zip(records, old[name], new[name]) if s in slices(r)]
+        for s in ORDER:
+            rows = [(o, n) for r, o, n in zip(records, old[name], new[name]) if s in answer_slices(r)]
             if not rows:
                 continue
             share = lambda side, key: sum(x[side][key] for x in rows) / len(rows)  # noqa: E731

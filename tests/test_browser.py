@@ -8,16 +8,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from ui_helpers import CHROMIUM, Server, browser, start_server  # noqa: F401 (browser: fixture)
+from ui_helpers import BROWSER_TESTS, Server, browser, playwright_expect, start_server  # noqa: F401 (browser: fixture)
 from ui_helpers import shot as save_shot
 
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 ANSWER_TIMEOUT = 30_000  # ms
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright; never `playwright install`)")
-expect = sync_api.expect
+pytestmark = BROWSER_TESTS
+expect = playwright_expect()
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,13 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from ui_helpers import ARTIFACTS, CHATBOT, CHROMIUM, ROOT, browser, serve  # noqa: F401 (browser: fixture)
+from ui_helpers import ARTIFACTS, BROWSER_TESTS, CHATBOT, ROOT, browser, playwright_expect, serve  # noqa: F401 (browser: fixture)
 
 TIMEOUT = 30_000  # ms
 STAFF_NAME, STAFF_PASSWORD = "nurse", "a long enough password"
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright; never `playwright install`)")
-expect = sync_api.expect
+pytestmark = BROWSER_TESTS
+expect = playwright_expect()
 
 TITLE = 'Nosebleeds in children <img src=x onerror="window.__xss=5;alert(5)">'
 PLANTED = ['<img src=x onerror="window.__xss=1;alert(1)">', "<script>window.__xss=2;alert(2)</script>",

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from ui_helpers import CHROMIUM, Server, browser, new_page, shot, start_server  # noqa: F401 (browser: fixture)
+from ui_helpers import BROWSER_TESTS, Server, browser, new_page, playwright_expect, shot, start_server  # noqa: F401 (browser: fixture)
 
 TIMEOUT = 30_000  # ms
 NAME, PASSWORD = "nurse.ani", "a long enough password"
@@ -18,10 +18,8 @@ PLANTED = {"name": "Budi Santoso", "phone": "0812-3456-7890", "nik": "3201234567
 QUESTION = (f"Hi, my name is {PLANTED['name']}, NIK {PLANTED['nik']}, phone {PLANTED['phone']}. "
             "How is CMV transmitted?")
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright; never `playwright install`)")
-expect = sync_api.expect
+pytestmark = BROWSER_TESTS
+expect = playwright_expect()
 
 
 @pytest.fixture(scope="module")

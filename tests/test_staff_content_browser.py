@@ -19,7 +19,7 @@ import shutil
 import time
 
 import pytest
-from ui_helpers import ARTIFACTS, CHROMIUM, ROOT, Server, browser, built_index, new_page, serve, shot  # noqa: F401 (browser: fixture)
+from ui_helpers import ARTIFACTS, BROWSER_TESTS, ROOT, Server, browser, built_index, new_page, playwright_expect, serve, shot  # noqa: F401 (browser: fixture)
 
 import document_files as files
 
@@ -42,10 +42,8 @@ QUESTION = "Why do the blood bags have to be irradiated before a transfusion?"
 IRRADIATED_EN = ENGLISH["Semua produk darah harus diiradiasi untuk menghindari penyakit graft-versus-host terkait transfusi"]
 times: dict[str, float] = {}
 
-pytestmark = [pytest.mark.browser, pytest.mark.models,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright; never `playwright install`)")
-expect = sync_api.expect
+pytestmark = [*BROWSER_TESTS, pytest.mark.models]
+expect = playwright_expect()
 
 
 @pytest.fixture(scope="module")

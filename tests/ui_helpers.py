@@ -29,6 +29,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHATBOT = [sys.executable, "-m", "chatbot"]  # the `chatbot` command, whatever python runs the tests
 START_TIMEOUT = 120.0
 CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_TESTS = [pytest.mark.browser,  # a browser test module's `pytestmark`
+                 pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
@@ -168,6 +170,11 @@ def shot(page, name: str, full_page: bool = True, to_top: bool = False) -> None:
     if to_top:
         page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def playwright_expect():
+    """Playwright's `expect`; the calling test module is skipped, saying why, when playwright is missing."""
+    return pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright; never `playwright install`)").expect
 
 
 @contextlib.contextmanager

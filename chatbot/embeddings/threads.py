@@ -28,8 +28,9 @@ def _pools():
     from threadpoolctl import ThreadpoolController
 
     found = ThreadpoolController().select(user_api=["blas", "openmp"])
-    own = {i["filepath"] for i in found.info() if i["user_api"] == "openmp" or i.get("threading_layer") == "openmp"}
-    return (found.select(filepath=[i["filepath"] for i in found.info() if i["filepath"] not in own]),
+    libraries = found.info()
+    own = {i["filepath"] for i in libraries if i["user_api"] == "openmp" or i.get("threading_layer") == "openmp"}
+    return (found.select(filepath=[i["filepath"] for i in libraries if i["filepath"] not in own]),
             found.select(filepath=sorted(own)))
 
 

@@ -222,7 +222,7 @@ _INSTITUTION_WORDS = {"Hospital", "Clinic", "Medical", "Memorial", "General", "H
                       "Institute", "Foundation"}
 # "Pap smear", "Kawasaki disease", "Western blot", "Widal test": a capitalised word before one of these is no person
 _MEDICAL_AFTER = re.compile(r"\s+(?:smear|test|tests|blot|syndrome|disease|disorder|vaccine|virus|infection|scan|tablets?|syrup|"
-                            r"drops|cream|injection|sign|score|scale|tes|sindrom|penyakit|vaksin|virus|infeksi|sirup|tablet)\b", I)
+                            r"drops|cream|injection|sign|score|scale|tes|sindrom|penyakit|vaksin|infeksi|sirup)\b", I)
 _INSTITUTION_AFTER = re.compile(rf"\s+(?:{'|'.join(sorted(_INSTITUTION_WORDS))})\b")
 _INSTITUTION_BEFORE = re.compile(r"\b(?:RS|RSU|RSUD|RSUP|RSIA|RSAB|Rumah\s+Sakit|Hospital|Puskesmas|Klinik|Clinic|Universitas|Jalan|Jl)\.?\s*$", I)
 
