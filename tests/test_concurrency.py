@@ -51,3 +51,38 @@ def test_one_thread_holds_until_the_last_thread_leaves():
     worker.join()
     assert set(seen["after the first left"].values()) == {1}  # still one thread while the second is inside
     assert blas_threads() == before  # restored once both left
+
+
+def test_an_answering_process_keeps_numpys_blas_at_one_thread():
+    """numpy's OpenBLAS spins its idle threads after every product: in a process that answers it
+    stays at one thread, and one_thread() leaving does not lift that (a process of its own, since
+    the limit lasts)."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+import numpy
+from threadpoolctl import threadpool_info
+from chatbot.embeddings.threads import for_answering, one_thread
+
+def pthread_blas():
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas" and p.get("threading_layer") != "openmp"]
+
+assert pthread_blas(), threadpool_info()
+print("before", max(pthread_blas()))
+inside = threading.Event(); go = threading.Event()
+def hold():
+    with one_thread():
+        inside.set(); go.wait(10)
+t = threading.Thread(target=hold); t.start(); inside.wait(10)
+for_answering()  # while another thread holds one_thread()
+go.set(); t.join()
+with one_thread():
+    pass
+print("after", max(pthread_blas()))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert out.returncode == 0, out.stderr
+    assert "before 2" in out.stdout and "after 1" in out.stdout, out.stdout

@@ -95,3 +95,27 @@ def test_page_is_served_without_external_hosts(server):
         page = r.read().decode("utf-8")
     assert r.status == 200 and "gradio" in page.lower()
     assert "googletagmanager" not in page and "huggingface.co/api" not in page
+
+
+def test_the_server_process_does_not_import_matplotlib_for_gradio():
+    """gradio imports matplotlib around every event when it is installed; the server marks it
+    unavailable (26 MiB less) and gradio's event wrapper still works."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from chatbot.serve.server import _without_charts
+_without_charts()
+from gradio.utils import MatplotlibBackendMananger
+with MatplotlibBackendMananger():
+    pass
+try:
+    import matplotlib
+except ImportError:
+    print("blocked")
+print("loaded" if sys.modules.get("matplotlib") else "not loaded")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["blocked", "not loaded"]

@@ -12,6 +12,7 @@ from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
 from ..answer.topic import coverage, unnamed_medicines
 from ..embeddings import load_embedders
+from ..embeddings.threads import for_answering
 from ..index.build import open_index
 from ..index.directory import LoadedIndex
 from ..records import Answer, Hit
@@ -50,6 +51,7 @@ class Bot:
     @classmethod
     def from_index(cls, settings: Settings, index: LoadedIndex) -> "Bot":
         """A bot over an index already loaded (and checked); loads its models (once per process)."""
+        for_answering()
         embedders = load_embedders(index.manifest.get("model") or settings.model, settings.model_cache)
         fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
                                 same_language_bonus=settings.same_language_bonus)
