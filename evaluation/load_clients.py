@@ -130,6 +130,53 @@ def round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
     return {"latencies": latencies, "outcomes": outcomes}
 
 
+def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
+    """`round_trip` read the way a browser reads it: join the queue, then read the event stream
+    until the answer is complete. gradio_client instead looks at its message queue every 50 ms
+    (gradio_client/utils.py, stream_sse_v1plus), which rounds every answer up to its next 50 ms.
+    Same questions, same warm-up question; latencies and outcomes."""
+    import json
+    import uuid
+
+    import httpx
+
+    c = client(url)
+    try:
+        fn_index = c._infer_fn_index(api.api_name, None)
+        payload = c.endpoints[fn_index].insert_empty_state  # state inputs as the browser sends them: empty
+        join, stream = c.sse_data_url, c.sse_url  # gradio_client's names: "data" is the POST that joins
+    finally:
+        close_all([c])
+    latencies: list[float] = []
+    outcomes: Counter = Counter()
+    with httpx.Client(timeout=REQUEST_TIMEOUT) as http:
+        def one(question: str) -> tuple[str, float]:
+            session, started = uuid.uuid4().hex, time.perf_counter()
+            try:
+                joined = http.post(join, json={"data": list(payload(*api.args(question))), "fn_index": fn_index, "session_hash": session,
+                                               "event_data": None, "trigger_id": None})
+                joined.raise_for_status()
+                with http.stream("GET", stream, params={"session_hash": session}) as events:
+                    for line in events.iter_lines():
+                        message = json.loads(line[5:]) if line.startswith("data:") else {}
+                        if message.get("msg") == "process_completed":
+                            seconds, data = time.perf_counter() - started, (message.get("output") or {}).get("data")
+                            if not message.get("success") or not data:
+                                return f"failed: {str(message)[:120]}", seconds
+                            reply = api.reply(data[0] if len(data) == 1 else tuple(data))  # as gradio_client hands it over
+                            return (api.failure(reply) or "ok") if reply else "empty reply", seconds
+            except (httpx.HTTPError, ValueError) as exc:
+                return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
+            return "stream ended without an answer", time.perf_counter() - started
+
+        one(qs[-1])
+        for question in (qs[i % len(qs)] for i in range(n)):
+            outcome, seconds = one(question)
+            outcomes[outcome] += 1
+            latencies.append(seconds)
+    return {"latencies": latencies, "outcomes": outcomes}
+
+
 def burst(url: str, question: str, n: int, api: ChatApi = PRODUCT) -> list[str]:
     """`n` clients send one question at the same moment; what each one got back."""
     clients = [None] * n

@@ -11,7 +11,8 @@ data folder in the temporary folder), one after the other, and measures:
   (a) --clients threads, each with its own gradio_client, ask --per-client questions through the
       chat API: errors, answers/s, per-request latency (p50 / p95 / max), the server's peak RSS;
   chat round trip: --chat-questions questions one after another through one gradio_client
-      (evaluation/bench_chat.py's measure): p50 / p95;
+      (evaluation/bench_chat.py's measure): p50 / p95; and the same read as a browser reads it
+      (join the queue, read the event stream), without gradio_client's 50 ms polling;
   (b) product only: a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions:
       what the clients beyond the limit receive, and whether it answers normally afterwards;
   (c) product only: the server's resident memory (VmRSS) over --rss-questions sequential questions.
@@ -49,7 +50,8 @@ from pathlib import Path
 
 from . import machine
 from .bench_chat import percentile
-from .load_clients import PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, round_trip
+from .load_clients import (PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, round_trip,
+                           stream_round_trip)
 from .load_servers import free_port, rss_mib, running, status
 from .load_report import markdown, summary
 from .speed_report import REPORTS, write_section
@@ -222,6 +224,10 @@ def phase_chat(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi =
     r = round_trip(url, qs, args.chat_questions, api)
     figures = {"errors": _errors(r["outcomes"]), "outcomes": dict(r["outcomes"]), **latency_figures(r["latencies"])}
     print(f"  latency: {latency_line(r['latencies'])}; errors: {figures['errors']}")
+    s = stream_round_trip(url, qs, args.chat_questions, api)
+    figures["stream"] = {"errors": _errors(s["outcomes"]), "outcomes": dict(s["outcomes"]), **latency_figures(s["latencies"])}
+    print(f"  the same, read as a browser reads the event stream: {latency_line(s['latencies'])}; "
+          f"errors: {figures['stream']['errors']}")
     return figures
 
 
