@@ -92,3 +92,18 @@ def test_the_medicine_a_dose_question_names_must_be_in_the_passages():
     assert unnamed_medicines("What is the dose of paracetamol?", "en", hits, glossary) == ["paracetamol"]
     assert unnamed_medicines("How many doses of Synagis?", "en", hits, glossary) == ["synagis"]
     assert unnamed_medicines("What is the induction dose of ganciclovir?", "en", hits, glossary) == []
+
+
+def test_a_glossary_phrase_counts_only_whole():
+    """"asam lambung naik" is reflux; a passage with "naik" (rises) or "obat" (medicine) alone
+    does not mention reflux or inhalers, so it does not cover the question."""
+    from chatbot.answer.topic import coverage
+    from chatbot.search.glossary import Glossary
+
+    glossary = Glossary(({"en": ("reflux",), "id": ("refluks", "asam lambung naik")},),
+                        {"en": {("reflux",): (0,)}, "id": {("refluks",): (0,), ("asam", "lambung", "naik"): (0,)}})
+    rises = [_hit("Jumlah trombosit naik setelah pengobatan.", "id")]
+    reflux = [_hit("Gejala utama adalah asam lambung naik ke kerongkongan.", "id")]
+    assert coverage("What is reflux?", "en", rises, glossary) == 0.0
+    assert coverage("What is reflux?", "en", reflux, glossary) == 1.0
+    assert glossary.synonyms("reflux at night", "en", "id") == (("refluks",), ("asam", "lambung", "naik"))

@@ -124,3 +124,17 @@ def test_a_huge_text_is_masked_quickly_and_completely():
     huge = ("my name is Budi and my number is 0812-3456-7890. " * 2000)[:100_000]
     masked = mask(huge)
     assert "Budi" not in masked and "0812-3456-7890" not in masked
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Nama saya Asma, anak saya batuk terus", "Nama saya [NAME], anak saya batuk terus"),
+    ("Hi, I am Asma. My son has asthma.", "Hi, I am [NAME]. My son has asthma."),
+    ("My name is Gigi and my tooth hurts", "My name is [NAME] and my tooth hurts"),
+    ("Saya Rahim, umur 40", "Saya [NAME], umur 40"),
+    ("Anak saya asma sejak kecil, apakah boleh vaksin?", "Anak saya asma sejak kecil, apakah boleh vaksin?"),
+    ("Apakah kista di rahim berbahaya?", "Apakah kista di rahim berbahaya?"),
+])
+def test_a_glossary_word_that_is_also_a_given_name(text, expected):
+    """The glossary's words are never names ("anak saya asma": asthma), except as a name after
+    "my name is" / "nama saya", and the few that are common given names when capitalised."""
+    assert mask(text) == expected

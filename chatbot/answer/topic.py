@@ -61,8 +61,7 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
 
 def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary) -> bool:
     for lang, words_there in vocab.items():
-        candidates = set(glossary.view(term, language, lang).terms) | {term}
-        if candidates & words_there:
+        if term in words_there or any(phrase and words_there.issuperset(phrase) for phrase in glossary.synonyms(term, language, lang)):
             return True
         if len(term) >= 5 and difflib.get_close_matches(term, words_there, n=1, cutoff=0.85):
             return True

@@ -65,6 +65,13 @@ class Glossary:
             return View(terms, text)
         return View(terms, " ".join(phrases))
 
+    def synonyms(self, text: str, source: str, target: str) -> tuple[tuple[str, ...], ...]:
+        """The `target` phrases of every glossary term in `text`, each as its words: a phrase is
+        present only with all its words ("asam lambung naik" is reflux; "naik" alone is not)."""
+        found = words(text)
+        return tuple(dict.fromkeys(tuple(words(p)) for n, _ in self._matches_with_spans(found, source)
+                                   for p in self.entries[n].get(target, ())))
+
     def _matches_with_spans(self, words: list[str], lang: str) -> list[tuple[int, tuple[int, int]]]:
         """(entry, word span) for glossary phrases in the words, longest phrase first, each word used once."""
         table = self.index.get(lang, {})

@@ -169,12 +169,17 @@ NAME_INTROS: tuple[NameIntro, ...] = (
 )
 
 
+# glossary words that are also given names: capitalised after "saya" or "I am", they are the name ("Saya Asma")
+ALSO_NAMES = frozenset({"asma", "gigi", "rahim"})
+
+
 @lru_cache(maxsize=1)
 def health_words() -> frozenset[str]:
-    """Single words of the health glossary (chatbot/data/glossary.toml): a disease or drug is never a name."""
+    """Single words of the health glossary (chatbot/data/glossary.toml): a disease or drug is never
+    a name, except the few that are also given names (ALSO_NAMES)."""
     data = tomllib.loads(GLOSSARY.read_text(encoding="utf-8"))
     return frozenset(w.lower() for term in data.get("term", []) for lang in ("en", "id")
-                     for w in term.get(lang, []) if " " not in w)
+                     for w in term.get(lang, []) if " " not in w) - ALSO_NAMES
 
 
 def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, int] | None:
@@ -197,7 +202,8 @@ def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, in
                 pos = w.end() + 1
                 continue
             break
-        if stem.lower() in STOP_WORDS or stem.lower() in health_words() or stem in _INSTITUTION_WORDS or len(stem) < 2:
+        health = stem.lower() in health_words() and not (strong and start is None)  # "my name is Asma": a name, though asthma
+        if stem.lower() in STOP_WORDS or health or stem in _INSTITUTION_WORDS or len(stem) < 2:
             break
         if start is None:
             if not (capital or strong):
