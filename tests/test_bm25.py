@@ -44,7 +44,7 @@ def test_scores_have_one_entry_per_passage_and_zero_without_matches(bm25):
 def test_idf_is_never_negative():
     # "cmv" is in every passage: the classic Robertson idf would be negative here
     bm = BM25([["cmv", "a"], ["cmv", "b"], ["cmv", "c"]])
-    assert all(v > 0 for v in bm._idf.values())
+    assert bm.idf("cmv") > 0 and bm.idf("a") > 0 and bm.idf("missing") is None
     assert (bm.scores(["cmv"]) > 0).all()
 
 
@@ -83,3 +83,13 @@ def test_tokenize_lowercases_and_drops_stopwords():
     assert tokenize("Apakah ada vaksin untuk CMV?") == ["vaksin", "cmv"]
     assert tokenize("CMV-related anemia_risk") == ["cmv", "related", "anemia", "risk"]
     assert not set(tokenize(" ".join(sorted(STOPWORDS))))
+
+
+def test_a_generator_of_passages_scores_like_a_list():
+    """The retriever feeds passages one at a time (a MedQuAD-size collection's terms never sit in
+    memory all at once); the scores are those of the same passages given as a list."""
+    docs = [tokenize(t) for t in CORPUS]
+    listed, streamed = BM25(docs), BM25(d for d in docs)
+    for query in (["cmv"], ["transfusion", "irradiated"], ["nothing-here"]):
+        assert listed.scores(query).tolist() == streamed.scores(query).tolist()
+    assert streamed.n == len(docs)

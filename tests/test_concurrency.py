@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from chatbot.answer.render import to_json
-from chatbot.embeddings.threads import forget_libraries, one_thread
 
 QUESTIONS = ["How is CMV transmitted?", "Apakah ada vaksin untuk CMV?", "Why is blood for transfusion irradiated?",
              "Mengapa darah transfusi harus diradiasi?", "What are the signs of NEC in premature babies?",
@@ -25,32 +23,48 @@ def test_answers_from_many_threads_equal_answers_from_one(real_bot):
 
 
 def test_one_thread_holds_until_the_last_thread_leaves():
-    from threadpoolctl import threadpool_info
+    """Counted limits: the first thread out does not lift them under a second one, the last one out
+    restores them. In a process of its own: the limits are process-wide, and a process that has
+    answered questions keeps numpy's BLAS at one thread for good (for_answering)."""
+    import subprocess
+    import sys
 
-    def blas_threads() -> dict[str, int]:
-        return {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["user_api"] in ("blas", "openmp")}
+    script = """
+import threading
+import numpy, faiss
+from threadpoolctl import threadpool_info
+from chatbot.embeddings.threads import forget_libraries, one_thread
 
-    forget_libraries()  # one_thread() holds the libraries loaded by now, as threadpool_info() lists them
-    before = blas_threads()
-    entered, first_left, second_done = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, dict[str, int]] = {}
+def blas_threads():
+    return {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["user_api"] in ("blas", "openmp")}
 
-    def second() -> None:
-        with one_thread():
-            entered.set()
-            first_left.wait(10)
-            seen["after the first left"] = blas_threads()
-        second_done.set()
+forget_libraries()
+before = blas_threads()
+assert max(before.values()) > 1, before
+entered, first_left, second_done = threading.Event(), threading.Event(), threading.Event()
+seen = {}
 
+def second():
     with one_thread():
-        worker = threading.Thread(target=second)
-        worker.start()
-        assert entered.wait(10)
-    first_left.set()
-    assert second_done.wait(10)
-    worker.join()
-    assert set(seen["after the first left"].values()) == {1}  # still one thread while the second is inside
-    assert blas_threads() == before  # restored once both left
+        entered.set()
+        first_left.wait(10)
+        seen["after the first left"] = blas_threads()
+    second_done.set()
+
+with one_thread():
+    worker = threading.Thread(target=second)
+    worker.start()
+    assert entered.wait(10)
+first_left.set()
+assert second_done.wait(10)
+worker.join()
+assert set(seen["after the first left"].values()) == {1}, seen  # still one thread while the second is inside
+assert blas_threads() == before, (blas_threads(), before)  # restored once both left
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_an_answering_process_keeps_numpys_blas_at_one_thread():

@@ -25,6 +25,7 @@ class Embedder(ABC):
     cross_lingual: bool = True
     batch_size: int = 64
     thread_safe: bool = False  # the backend may be called from several threads at once; else one call at a time
+    slow_queries: bool = False  # a question takes several times longer than with the others: embedded beside them
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries, shape (len(texts), dim)."""

@@ -82,7 +82,7 @@ def one_thread() -> Iterator[None]:
     global _holders, _restore
     shared, own = _pools()
     with _guard:
-        if _holders == 0:
+        if _holders == 0 and not _answering:  # an answering process holds them at one thread already
             _restore = shared.limit(limits=1).restore_original_limits
         _holders += 1
     torch = sys.modules.get("torch")

@@ -14,6 +14,10 @@ passages (e5 in a large collection holds the non-English ones) scores only those
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,11 +86,23 @@ class Retriever:
         # (a MedQuAD answer's focus or question) as a score of its own, so it keeps its topic
         self._titled = np.array([not c.section for c in self.chunks], dtype=bool)
         self._head_chunks = _chunks_by_head(index.chunk_head)
-        self._bm25 = {lang: BM25([terms(embedding_text(self.chunks[i]), lang) for i in rows]) for lang, rows in self._rows.items()}
+        self._bm25 = {lang: BM25(terms(embedding_text(self.chunks[i]), lang) for i in rows) for lang, rows in self._rows.items()}
 
     def query_vectors(self, question: str) -> list[np.ndarray]:
         """The question embedded by each embedder, in order."""
-        return [e.encode_queries([question])[0] for e in self.embedders]
+        return self.start_query_vectors(question)()
+
+    def start_query_vectors(self, question: str) -> Callable[[], list[np.ndarray]]:
+        """Start embedding the question; call the result for `query_vectors`. An embedder with
+        slow queries (e5) starts at once on a helper thread; the others run on the calling
+        thread when the result is called, so the caller can detect the language meanwhile. One
+        answer then waits for e5 alone, not for e5 after the others."""
+        later = {n: _helper().submit(e.encode_queries, [question]) for n, e in enumerate(self.embedders) if e.slow_queries}
+
+        def vectors() -> list[np.ndarray]:
+            return [later[n].result()[0] if n in later else e.encode_queries([question])[0] for n, e in enumerate(self.embedders)]
+
+        return vectors
 
     def best_similarity(self, embedder_id: str, qvecs: list[np.ndarray]) -> float:
         """The highest raw similarity between the question and any passage, for one embedder."""
@@ -101,15 +117,17 @@ class Retriever:
         return {lang: self.glossary.view(question, language, lang) for lang in self.languages}
 
     def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None,
-               views: dict[str, View] | None = None) -> list[Hit]:
-        """Best `k` passages for `question`, asked in `language` (`qvecs`, `views`: from
-        `query_vectors` and `views`, when the caller has them already)."""
+               views: dict[str, View] | None = None, bridged: dict[int, dict[str, np.ndarray | None]] | None = None) -> list[Hit]:
+        """Best `k` passages for `question`, asked in `language` (`qvecs`, `views`, `bridged`: from
+        `query_vectors`, `views` and `bridged_vectors`, when the caller has them already)."""
         if not self.chunks:
             return []
         views = views if views is not None else self.views(question, language)
         qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
-        per_lang = [self._view_vectors(emb, q, views, language) for emb, q in zip(self.embedders, qvecs)]
+        bridged = bridged if bridged is not None else self.bridged_vectors(views, language)
+        per_lang = [{lang: q if emb.cross_lingual or lang == language else bridged[n].get(lang) for lang in self.languages}
+                    for n, (emb, q) in enumerate(zip(self.embedders, qvecs))]  # the query vector each passage language sees
         cand = self._candidates(per_lang, n_cand)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         ids = np.array(sorted(cand), dtype=np.int64)
@@ -202,14 +220,11 @@ class Retriever:
                         parts[j][f"head:{emb.id}"] = round(float(r), 4)
         return num, den, parts
 
-    def _view_vectors(self, emb: Embedder, q: np.ndarray, views: dict[str, View], language: str) -> dict[str, np.ndarray | None]:
-        """Which query vector an embedder compares with the passages of each language."""
-        if emb.cross_lingual:
-            return {lang: q for lang in self.languages}
-        out: dict[str, np.ndarray | None] = {}
-        for lang, view in views.items():
-            out[lang] = q if lang == language else (emb.encode_queries([view.text])[0] if view.text else None)
-        return out
+    def bridged_vectors(self, views: dict[str, View], language: str) -> dict[int, dict[str, np.ndarray | None]]:
+        """For each embedder that compares only within a language (MiniLM), the question's
+        glossary view into every other passage language, embedded (None: nothing carried over)."""
+        return {n: {lang: emb.encode_queries([view.text])[0] if view.text else None for lang, view in views.items() if lang != language}
+                for n, emb in enumerate(self.embedders) if not emb.cross_lingual}
 
     def _bm25_scores(self, view: View, lang: str, n_cand: int, cand: set[int]):
         """BM25 scores of a language's passages for a view (with mean, sd); adds its top hits to `cand`."""
@@ -223,6 +238,19 @@ class Retriever:
         top = np.argpartition(-scores, min(n_cand, len(scores) - 1))[:n_cand]
         cand.update(int(rows[t]) for t in top if scores[t] > 0)
         return scores, float(scores.mean()), float(scores.std()) or 1.0
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _helper() -> ThreadPoolExecutor:
+    """The threads that embed questions with slow models beside the answering threads (one each)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8)), thread_name_prefix="query")
+        return _pool
 
 
 def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:

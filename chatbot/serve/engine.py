@@ -62,6 +62,9 @@ class Bot:
         k = k or self.settings.k
         raw = question if isinstance(question, str) else str(question or "")
         question = clean_question(raw)
+        query = self._with_context(question, history)
+        answerable = bool(question) and len(question) <= self.settings.max_question_chars
+        vectors = self.retriever.start_query_vectors(query) if answerable else None  # e5 works while the language is found
         guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:
@@ -70,10 +73,10 @@ class Bot:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
         urgent = bool(danger_signs(question))
-        query = self._with_context(question, history)
-        qvecs = self.retriever.query_vectors(query)
         views = self.retriever.views(query, language)
-        hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views)
+        bridged = self.retriever.bridged_vectors(views, language)  # also while e5 works
+        qvecs = vectors()
+        hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged)
         related = self.relatedness(qvecs, language)
         asked = focus(query, language)  # a long message: its question with its topic words is searched too
         if asked:
