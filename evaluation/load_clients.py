@@ -143,7 +143,9 @@ def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -
     c = client(url)
     try:
         fn_index = c._infer_fn_index(api.api_name, None)
-        payload = c.endpoints[fn_index].insert_empty_state  # state inputs as the browser sends them: empty
+        endpoint = c.endpoints[fn_index]
+        payload = endpoint.insert_empty_state  # state inputs as the browser sends them: empty
+        shown = endpoint.remove_skipped_components  # state outputs (None on the wire) dropped, as gradio_client does
         join, stream = c.sse_data_url, c.sse_url  # gradio_client's names: "data" is the POST that joins
     finally:
         close_all([c])
@@ -157,15 +159,18 @@ def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -
                                                "event_data": None, "trigger_id": None})
                 joined.raise_for_status()
                 with http.stream("GET", stream, params={"session_hash": session}) as events:
-                    for line in events.iter_lines():
+                    for line in events.iter_lines():  # heartbeats keep a stuck answer's stream alive: a deadline of our own
+                        if time.perf_counter() - started > REQUEST_TIMEOUT:
+                            return "timed out", time.perf_counter() - started
                         message = json.loads(line[5:]) if line.startswith("data:") else {}
                         if message.get("msg") == "process_completed":
                             seconds, data = time.perf_counter() - started, (message.get("output") or {}).get("data")
                             if not message.get("success") or not data:
-                                return f"failed: {str(message)[:120]}", seconds
-                            reply = api.reply(data[0] if len(data) == 1 else tuple(data))  # as gradio_client hands it over
+                                return f"failed: {str((message.get('output') or {}).get('error'))[:120]}", seconds
+                            data = shown(*data)
+                            reply = api.reply(data[0] if len(data) == 1 else data)  # as gradio_client hands it over
                             return (api.failure(reply) or "ok") if reply else "empty reply", seconds
-            except (httpx.HTTPError, ValueError) as exc:
+            except Exception as exc:  # a load test counts every failure, whatever its kind (as `ask` does)
                 return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
             return "stream ended without an answer", time.perf_counter() - started
 

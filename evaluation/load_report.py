@@ -26,6 +26,8 @@ def rows(figures: dict) -> list[tuple[str, str, str, str]]:
         ("- errors", str(pc["errors"]), "", str(tc["errors"])),
         ("the same, read as a browser reads the event stream: p50", _ms(_stream(pc, "p50_ms")), "", _ms(_stream(tc, "p50_ms"))),
         ("- p95", _ms(_stream(pc, "p95_ms")), "", _ms(_stream(tc, "p95_ms"))),
+        ("- errors", str(_stream(pc, "errors") if _stream(pc, "errors") is not None else "-"), "",
+         str(_stream(tc, "errors") if _stream(tc, "errors") is not None else "-")),
         ("server peak RSS after (a) and the round trip", _mib(p["peak_rss_mib"]), target("rss", p["peak_rss_mib"]),
          _mib(t["peak_rss_mib"])),
     ]

@@ -106,4 +106,6 @@ def test_a_glossary_phrase_counts_only_whole():
     reflux = [_hit("Gejala utama adalah asam lambung naik ke kerongkongan.", "id")]
     assert coverage("What is reflux?", "en", rises, glossary) == 0.0
     assert coverage("What is reflux?", "en", reflux, glossary) == 1.0
+    scattered = [_hit("Asam folat diminum tiap hari. Trombosit bisa naik. Dinding lambung meradang.", "id")]
+    assert coverage("What is reflux?", "en", scattered, glossary) == 0.0  # the words, but not in a row
     assert glossary.synonyms("reflux at night", "en", "id") == (("refluks",), ("asam", "lambung", "naik"))

@@ -93,3 +93,17 @@ def test_a_generator_of_passages_scores_like_a_list():
     for query in (["cmv"], ["transfusion", "irradiated"], ["nothing-here"]):
         assert listed.scores(query).tolist() == streamed.scores(query).tolist()
     assert streamed.n == len(docs)
+
+
+def test_scores_follow_the_okapi_formula():
+    """Figures worked out by hand: idf = ln(1 + (n - df + 0.5) / (df + 0.5)), k1 = 1.2, b = 0.75."""
+    import math
+
+    bm = BM25([["a", "b"], ["a"], ["c", "c", "c"]])
+    avg = 2.0
+    norm = [1.2 * (0.25 + 0.75 * n / avg) for n in (2, 1, 3)]
+    idf_a, idf_c = math.log(1 + (3 - 2 + 0.5) / 2.5), math.log(1 + (3 - 1 + 0.5) / 1.5)
+    expected_a = [idf_a * 2.2 / (1 + norm[0]), idf_a * 2.2 / (1 + norm[1]), 0.0]
+    expected_c = [0.0, 0.0, idf_c * 3 * 2.2 / (3 + norm[2])]
+    assert bm.scores(["a"]).tolist() == pytest.approx(expected_a, rel=1e-6)
+    assert bm.scores(["c", "c"]).tolist() == pytest.approx(expected_c, rel=1e-6)

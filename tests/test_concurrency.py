@@ -100,3 +100,26 @@ print("after", max(pthread_blas()))
                          env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "2"})
     assert out.returncode == 0, out.stderr
     assert "before 2" in out.stdout and "after 1" in out.stdout, out.stdout
+
+
+def test_a_failed_answer_leaves_no_question_being_embedded(real_bot, monkeypatch):
+    """e5 embeds the question on a helper thread while the rest starts; when the answer fails
+    before it is used, that work is cancelled or waited for, not left running behind."""
+    import pytest
+
+    started = []
+    original = real_bot.retriever.start_query_vectors
+
+    def spy(question):
+        started.append(original(question))
+        return started[-1]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("glossary bridge broken")
+
+    monkeypatch.setattr(real_bot.retriever, "start_query_vectors", spy)
+    monkeypatch.setattr(real_bot.retriever, "bridged_vectors", broken)
+    with pytest.raises(RuntimeError):
+        real_bot.ask("Apakah ada vaksin untuk CMV?")
+    assert started and started[0].later  # e5 was started on a helper...
+    assert all(f.done() for f in started[0].later.values())  # ...and is finished or cancelled

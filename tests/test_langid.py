@@ -108,3 +108,15 @@ def test_reply_language_is_right_for_at_least_98_percent_of_the_evaluation_quest
     assert len(rows) > 150 and {r["lang"] for r in rows} == {"en", "id"}
     wrong = [r["question"] for r in rows if langid.detect(r["question"]).language != r["lang"]]
     assert 1 - len(wrong) / len(rows) >= 0.98, wrong
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Je, mtoto wangu anaweza kupata chanjo ya CMV? Nina wasiwasi sana kuhusu afya yake.", "sw"),
+    ("Czy moje dziecko może dostać szczepionkę przeciwko CMV? Martwię się o jego zdrowie.", "pl"),
+    ("Kan mitt barn få vaccin mot CMV? Jag är orolig för hans hälsa.", "sv"),
+])
+def test_every_language_langdetect_knows_is_still_seen(text, code):
+    """The profiles are stored compactly, not thinned out: a Swahili question is Swahili (answered
+    in English with the note), not the nearest of a few loaded languages (Indonesian)."""
+    guess = langid.detect(text)
+    assert (guess.detected, guess.language) == (code, "en")

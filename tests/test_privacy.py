@@ -133,6 +133,11 @@ def test_a_huge_text_is_masked_quickly_and_completely():
     ("Saya Rahim, umur 40", "Saya [NAME], umur 40"),
     ("Anak saya asma sejak kecil, apakah boleh vaksin?", "Anak saya asma sejak kecil, apakah boleh vaksin?"),
     ("Apakah kista di rahim berbahaya?", "Apakah kista di rahim berbahaya?"),
+    ("My name is Robert Burns and my son has CMV", "My name is [NAME] and my son has CMV"),
+    ("Nama saya Dewi Sendi Lestari", "Nama saya [NAME]"),
+    ("Regards, Maria Colon", "Regards, [NAME]"),
+    ("Anak saya Sendi demam", "Anak saya [NAME] demam"),
+    ("Saya Nadi, nadi saya cepat", "Saya [NAME], nadi saya cepat"),
 ])
 def test_a_glossary_word_that_is_also_a_given_name(text, expected):
     """The glossary's words are never names ("anak saya asma": asthma), except as a name after

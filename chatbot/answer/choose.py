@@ -166,12 +166,14 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
         alone, full = cache.encode(emb, [pool[i].text for i in idx]), cache.encode(emb, [pool[i].full for i in idx])
         best = np.zeros(len(pool))
         best[idx] = np.maximum(alone @ q, full @ q)
-        if specific > 0 and titles:
-            title = cache.encode(emb, [titles[i] or pool[i].text for i in idx])
+        titled = np.array([bool(titles and titles[i]) for i in idx], dtype=bool)
+        if specific > 0 and titled.any():  # a passage without a title keeps its plain similarity
+            rows = idx[titled]
+            title = cache.encode(emb, [titles[i] for i in rows])
             rest = q[None, :] - (title @ q)[:, None] * title  # per sentence: the question beyond its title
             rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
-            beyond = np.maximum((alone * rest).sum(axis=1), (full * rest).sum(axis=1))
-            best[idx] = (1 - specific) * best[idx] + specific * beyond
+            beyond = np.maximum((alone[titled] * rest).sum(axis=1), (full[titled] * rest).sum(axis=1))
+            best[rows] = (1 - specific) * best[rows] + specific * beyond
         if normalise:
             best = _per_language_z(best, ok, np.array(langs))
         sims += best * ok

@@ -43,7 +43,8 @@ def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) 
         return 1.0
     vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
              for lang in {h.chunk.language for h in hits}}
-    found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, vocab, glossary))
+    texts = _joined(hits)
+    found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, vocab, glossary, texts))
     return found / total
 
 
@@ -56,16 +57,28 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
         return []
     vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
              for lang in {h.chunk.language for h in hits}}
-    return [w for w in named if not any(_found(v, language, vocab, glossary) for v in {w, _NYA.sub("", w)} if v)]
+    texts = _joined(hits)
+    return [w for w in named if not any(_found(v, language, vocab, glossary, texts) for v in {w, _NYA.sub("", w)} if v)]
 
 
-def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary) -> bool:
+def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary, texts: dict[str, str]) -> bool:
     for lang, words_there in vocab.items():
-        if term in words_there or any(phrase and words_there.issuperset(phrase) for phrase in glossary.synonyms(term, language, lang)):
+        if term in words_there or any(phrase and words_there.issuperset(phrase) and _said(phrase, texts[lang])
+                                      for phrase in glossary.synonyms(term, language, lang)):
             return True
         if len(term) >= 5 and difflib.get_close_matches(term, words_there, n=1, cutoff=0.85):
             return True
     return False
+
+
+def _said(phrase: tuple[str, ...], joined: str) -> bool:
+    """The phrase's words in a row in one passage (`joined`: each passage's words, space-separated, passages split by newlines)."""
+    return len(phrase) == 1 or f" {' '.join(phrase)} " in joined
+
+
+def _joined(hits: list[Hit]) -> dict[str, str]:
+    return {lang: "\n".join(" " + " ".join(words(h.chunk.text)) + " " for h in hits if h.chunk.language == lang)
+            for lang in {h.chunk.language for h in hits}}
 
 
 @lru_cache(maxsize=1024)

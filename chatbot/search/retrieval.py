@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,17 +91,13 @@ class Retriever:
         """The question embedded by each embedder, in order."""
         return self.start_query_vectors(question)()
 
-    def start_query_vectors(self, question: str) -> Callable[[], list[np.ndarray]]:
+    def start_query_vectors(self, question: str) -> "PendingVectors":
         """Start embedding the question; call the result for `query_vectors`. An embedder with
         slow queries (e5) starts at once on a helper thread; the others run on the calling
         thread when the result is called, so the caller can detect the language meanwhile. One
         answer then waits for e5 alone, not for e5 after the others."""
         later = {n: _helper().submit(e.encode_queries, [question]) for n, e in enumerate(self.embedders) if e.slow_queries}
-
-        def vectors() -> list[np.ndarray]:
-            return [later[n].result()[0] if n in later else e.encode_queries([question])[0] for n, e in enumerate(self.embedders)]
-
-        return vectors
+        return PendingVectors(self.embedders, question, later)
 
     def best_similarity(self, embedder_id: str, qvecs: list[np.ndarray]) -> float:
         """The highest raw similarity between the question and any passage, for one embedder."""
@@ -238,6 +233,25 @@ class Retriever:
         top = np.argpartition(-scores, min(n_cand, len(scores) - 1))[:n_cand]
         cand.update(int(rows[t]) for t in top if scores[t] > 0)
         return scores, float(scores.mean()), float(scores.std()) or 1.0
+
+
+@dataclass
+class PendingVectors:
+    """A question's vectors, some of them being made on helper threads (Retriever.start_query_vectors)."""
+
+    embedders: tuple[Embedder, ...]
+    question: str
+    later: dict[int, Future]
+
+    def __call__(self) -> list[np.ndarray]:
+        return [self.later[n].result()[0] if n in self.later else e.encode_queries([self.question])[0]
+                for n, e in enumerate(self.embedders)]
+
+    def drop(self) -> None:
+        """Not needed after all (the caller failed): cancel what has not started, wait for the rest."""
+        for f in self.later.values():
+            if not f.cancel():
+                wait([f])
 
 
 _pool: ThreadPoolExecutor | None = None

@@ -51,8 +51,8 @@ class Bot:
     @classmethod
     def from_index(cls, settings: Settings, index: LoadedIndex) -> "Bot":
         """A bot over an index already loaded (and checked); loads its models (once per process)."""
-        for_answering()
         embedders = load_embedders(index.manifest.get("model") or settings.model, settings.model_cache)
+        for_answering()  # after the models: a library one of them brought is held too
         fusion = FusionSettings(bm25_weight=settings.bm25_weight, bridge_weight=settings.bridge_weight,
                                 same_language_bonus=settings.same_language_bonus)
         return cls(settings, Retriever(index, embedders, fusion))
@@ -65,6 +65,14 @@ class Bot:
         query = self._with_context(question, history)
         answerable = bool(question) and len(question) <= self.settings.max_question_chars
         vectors = self.retriever.start_query_vectors(query) if answerable else None  # e5 works while the language is found
+        try:
+            return self._answer(question, raw, query, lang, k, vectors)
+        except BaseException:
+            if vectors is not None:
+                vectors.drop()  # no e5 work left running behind a failed answer
+            raise
+
+    def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors) -> Answer:
         guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:

@@ -169,8 +169,9 @@ NAME_INTROS: tuple[NameIntro, ...] = (
 )
 
 
-# glossary words that are also given names: capitalised after "saya" or "I am", they are the name ("Saya Asma")
-ALSO_NAMES = frozenset({"asma", "gigi", "rahim"})
+# glossary words that are also given names: capitalised after "saya" or "I am", they are the name ("Saya Asma"); a
+# patient who capitalises the condition ("Anak saya Asma kambuh") has it masked too, the safe side of the trade
+ALSO_NAMES = frozenset({"asma", "gigi", "rahim", "nadi", "sendi", "caesar", "sesar", "ayan", "tuma", "candida", "hashimoto", "mania"})
 
 
 @lru_cache(maxsize=1)
@@ -202,7 +203,8 @@ def _name_after(text: str, pos: int, strong: bool, comma: bool) -> tuple[int, in
                 pos = w.end() + 1
                 continue
             break
-        health = stem.lower() in health_words() and not (strong and start is None)  # "my name is Asma": a name, though asthma
+        # "my name is Asma": a name, though asthma; "Robert Burns", "Dewi Sendi": a capitalised word after a capitalised name is that name
+        health = stem.lower() in health_words() and not (strong and start is None) and not (start is not None and capital and first_capital)
         if stem.lower() in STOP_WORDS or health or stem in _INSTITUTION_WORDS or len(stem) < 2:
             break
         if start is None:
