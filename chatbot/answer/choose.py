@@ -45,7 +45,6 @@ class ChooseSettings:
     faq_words: int = 80  # a matched FAQ answer up to this long is quoted whole
     follow: int = 1  # the best sentence brings this many sentences after it (same passage)
     follow_words: int = 70  # ...while the quote stays this short
-    specific: float = 0.15  # share of a sentence's similarity measured against what the question asks beyond its document's title
 
 
 class SentenceVectors:
@@ -117,9 +116,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
     pool, carries = [pool[i] for i in near], carries[near]
     langs = [hits[s.n].chunk.language for s in pool]
-    titles = [hits[s.n].chunk.title for s in pool]
-    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, titles, settings.specific)
-    scores += settings.kind_weight * carries
+    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise) + settings.kind_weight * carries
     scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
@@ -148,32 +145,17 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
 
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
-                cache: SentenceVectors, normalise: bool = False, titles: list[str] | None = None,
-                specific: float = 0.0) -> np.ndarray:
+                cache: SentenceVectors, normalise: bool = False) -> np.ndarray:
     """Mean similarity of each sentence (alone, or with its list items) to the question, over the
-    embedders that can compare it (cross-lingual ones always, the others within a language).
-
-    With `specific` > 0, that share of the similarity is measured against the question without
-    what its document's title already says (the question's vector less its projection on the
-    title's): "New research links CMV and NEC in premature infants" echoes the title of a
-    document on CMV and NEC and so every question about it, but answers none of them."""
+    embedders that can compare it (cross-lingual ones always, the others within a language)."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
     for emb, q in zip(embedders, ctx.vectors):
         ok = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en") for lg in langs])
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)  # only the sentences this embedder can compare are embedded
-        alone, full = cache.encode(emb, [pool[i].text for i in idx]), cache.encode(emb, [pool[i].full for i in idx])
         best = np.zeros(len(pool))
-        best[idx] = np.maximum(alone @ q, full @ q)
-        titled = np.array([bool(titles and titles[i]) for i in idx], dtype=bool)
-        if specific > 0 and titled.any():  # a passage without a title keeps its plain similarity
-            rows = idx[titled]
-            title = cache.encode(emb, [titles[i] for i in rows])
-            rest = q[None, :] - (title @ q)[:, None] * title  # per sentence: the question beyond its title
-            rest /= np.maximum(np.linalg.norm(rest, axis=1, keepdims=True), 1e-9)
-            beyond = np.maximum((alone[titled] * rest).sum(axis=1), (full[titled] * rest).sum(axis=1))
-            best[rows] = (1 - specific) * best[rows] + specific * beyond
+        best[idx] = np.maximum(cache.encode(emb, [pool[i].text for i in idx]) @ q, cache.encode(emb, [pool[i].full for i in idx]) @ q)
         if normalise:
             best = _per_language_z(best, ok, np.array(langs))
         sims += best * ok
