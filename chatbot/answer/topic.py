@@ -41,10 +41,8 @@ def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) 
     total = sum(weights.values())
     if total <= 0:
         return 1.0
-    vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
-             for lang in {h.chunk.language for h in hits}}
-    texts = _joined(hits)
-    found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, vocab, glossary, texts))
+    passages = _by_language(hits)
+    found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, passages, glossary))
     return found / total
 
 
@@ -55,32 +53,32 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
     named = [w for w in dict.fromkeys(named) if w not in _DOSE_MODIFIERS and rarity(w, language) >= _NAMED]
     if not named:
         return []
-    vocab = {lang: _vocabulary(tuple(h.chunk.text for h in hits if h.chunk.language == lang))
-             for lang in {h.chunk.language for h in hits}}
-    texts = _joined(hits)
-    return [w for w in named if not any(_found(v, language, vocab, glossary, texts) for v in {w, _NYA.sub("", w)} if v)]
+    passages = _by_language(hits)
+    return [w for w in named if not any(_found(v, language, passages, glossary) for v in {w, _NYA.sub("", w)} if v)]
 
 
-def _found(term: str, language: str, vocab: dict[str, frozenset[str]], glossary: Glossary, texts: dict[str, str]) -> bool:
-    for lang, words_there in vocab.items():
-        if term in words_there or any(phrase and words_there.issuperset(phrase) and _said(phrase, texts[lang])
-                                      for phrase in glossary.synonyms(term, language, lang)):
+def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], str]], glossary: Glossary) -> bool:
+    for lang, (words_there, lines) in passages.items():
+        if term in words_there or any(_said(phrase, words_there, lines) for phrase in glossary.synonyms(term, language, lang)):
             return True
         if len(term) >= 5 and difflib.get_close_matches(term, words_there, n=1, cutoff=0.85):
             return True
     return False
 
 
-def _said(phrase: tuple[str, ...], joined: str) -> bool:
-    """The phrase's words in a row in one passage (`joined`: each passage's words, space-separated, passages split by newlines)."""
-    return len(phrase) == 1 or f" {' '.join(phrase)} " in joined
+def _said(phrase: tuple[str, ...], words_there: frozenset[str], lines: str) -> bool:
+    """A glossary phrase is in the passages: a word anywhere, several words in a row in one passage."""
+    if len(phrase) <= 1:
+        return bool(phrase) and phrase[0] in words_there
+    return f" {' '.join(phrase)} " in lines
 
 
-def _joined(hits: list[Hit]) -> dict[str, str]:
-    return {lang: "\n".join(" " + " ".join(words(h.chunk.text)) + " " for h in hits if h.chunk.language == lang)
-            for lang in {h.chunk.language for h in hits}}
+def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
+    return {lang: _words_of(tuple(h.chunk.text for h in hits if h.chunk.language == lang)) for lang in {h.chunk.language for h in hits}}
 
 
 @lru_cache(maxsize=1024)
-def _vocabulary(texts: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(w for t in texts for w in words(t))
+def _words_of(texts: tuple[str, ...]) -> tuple[frozenset[str], str]:
+    """The passages' words as a set, and as one line a passage (to find a phrase's words in a row)."""
+    per_passage = [words(t) for t in texts]
+    return frozenset(w for ws in per_passage for w in ws), "\n".join(" " + " ".join(ws) + " " for ws in per_passage)

@@ -25,14 +25,14 @@ class BM25:
                 doc_ids.append(i)
                 freqs.append(tf)
         self.n = len(lengths)
-        length = np.frombuffer(lengths, dtype=np.float32) if self.n else np.zeros(0, dtype=np.float32)
+        length = np.frombuffer(lengths, dtype=np.float32)
         avg = float(length.mean()) if self.n else 1.0
         self._norm = k1 * (1 - b + b * length / max(avg, 1e-9))
         self._k1 = k1
-        tids = np.frombuffer(term_ids, dtype=np.int32) if len(term_ids) else np.zeros(0, dtype=np.int32)
+        tids = np.frombuffer(term_ids, dtype=np.int32)
         order = np.argsort(tids, kind="stable")  # passages stay in order within a term
-        self._docs = (np.frombuffer(doc_ids, dtype=np.int32) if len(doc_ids) else np.zeros(0, dtype=np.int32))[order]
-        self._tf = (np.frombuffer(freqs, dtype=np.float32) if len(freqs) else np.zeros(0, dtype=np.float32))[order]
+        self._docs = np.frombuffer(doc_ids, dtype=np.int32)[order]
+        self._tf = np.frombuffer(freqs, dtype=np.float32)[order]
         counts = np.bincount(tids, minlength=len(vocab))
         self._start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._vocab = vocab

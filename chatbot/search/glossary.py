@@ -57,9 +57,7 @@ class Glossary:
         """The question as seen from `target`: its words (names such as CMV cross over) plus the
         `target` synonyms of every glossary term in it; `text` (to embed) holds only the synonyms."""
         found = words(text)
-        phrases: list[str] = []
-        for n, _ in self._matches_with_spans(found, source):
-            phrases.extend(p for p in self.entries[n].get(target, ()) if p not in phrases)
+        phrases = self._phrases(found, source, target)
         terms = tuple(dict.fromkeys([*found, *(t for p in phrases for t in words(p))]))
         if source == target:
             return View(terms, text)
@@ -68,9 +66,11 @@ class Glossary:
     def synonyms(self, text: str, source: str, target: str) -> tuple[tuple[str, ...], ...]:
         """The `target` phrases of every glossary term in `text`, each as its words: a phrase is
         present only with all its words ("asam lambung naik" is reflux; "naik" alone is not)."""
-        found = words(text)
-        return tuple(dict.fromkeys(tuple(words(p)) for n, _ in self._matches_with_spans(found, source)
-                                   for p in self.entries[n].get(target, ())))
+        return tuple(dict.fromkeys(tuple(words(p)) for p in self._phrases(words(text), source, target)))
+
+    def _phrases(self, found: list[str], source: str, target: str) -> list[str]:
+        """The `target` phrases of the glossary terms among the words `found`, each once, in order."""
+        return list(dict.fromkeys(p for n, _ in self._matches_with_spans(found, source) for p in self.entries[n].get(target, ())))
 
     def _matches_with_spans(self, words: list[str], lang: str) -> list[tuple[int, tuple[int, int]]]:
         """(entry, word span) for glossary phrases in the words, longest phrase first, each word used once."""

@@ -235,7 +235,7 @@ class Retriever:
         return scores, float(scores.mean()), float(scores.std()) or 1.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class PendingVectors:
     """A question's vectors, some of them being made on helper threads (Retriever.start_query_vectors)."""
 

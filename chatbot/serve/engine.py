@@ -18,7 +18,7 @@ from ..index.directory import LoadedIndex
 from ..records import Answer, Hit
 from ..index.calibrate import relatedness
 from ..search.focus import focus
-from ..search.retrieval import FusionSettings, Retriever
+from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
 from ..answer.texts import text
 from ..answer.urgent import danger_signs
@@ -72,7 +72,7 @@ class Bot:
                 vectors.drop()  # no e5 work left running behind a failed answer
             raise
 
-    def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors) -> Answer:
+    def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors: PendingVectors | None) -> Answer:
         guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:
