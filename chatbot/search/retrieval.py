@@ -215,10 +215,11 @@ class Retriever:
                         parts[j][f"head:{emb.id}"] = round(float(r), 4)
         return num, den, parts
 
-    def bridged_vectors(self, views: dict[str, View], language: str) -> dict[int, dict[str, np.ndarray | None]]:
+    def bridged_vectors(self, views: dict[str, View], language: str, embed: bool = True) -> dict[int, dict[str, np.ndarray | None]]:
         """For each embedder that compares only within a language (MiniLM), the question's
-        glossary view into every other passage language, embedded (None: nothing carried over)."""
-        return {n: {lang: emb.encode_queries([view.text])[0] if view.text else None for lang, view in views.items() if lang != language}
+        glossary view into every other passage language, embedded (None: nothing carried over,
+        or `embed` is False)."""
+        return {n: {lang: emb.encode_queries([view.text])[0] if view.text and embed else None for lang, view in views.items() if lang != language}
                 for n, emb in enumerate(self.embedders) if not emb.cross_lingual}
 
     def _bm25_scores(self, view: View, lang: str, n_cand: int, cand: set[int]):

@@ -81,16 +81,24 @@ class Bot:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
         urgent = bool(danger_signs(question))
-        views = self.retriever.views(query, language)
-        bridged = self.retriever.bridged_vectors(views, language)  # also while e5 works
-        qvecs = vectors()
-        hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged)
-        related = self.relatedness(qvecs, language)
         asked = focus(query, language)  # a long message: its question with its topic words is searched too
-        if asked:
-            fvecs, fviews = self.retriever.query_vectors(asked), self.retriever.views(asked, language)
-            hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
-            related = max(related, self.relatedness(fvecs, language)) if related is not None else None
+        focused = self.retriever.start_query_vectors(asked) if asked else None  # its e5 work starts now
+        try:
+            views = self.retriever.views(query, language)
+            # while e5 works; a long message crosses languages through its focus alone (its whole
+            # glossary view changed no answer on the tuning sets and took a second long embedding)
+            bridged = self.retriever.bridged_vectors(views, language, embed=not asked)
+            qvecs = vectors()
+            hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged)
+            related = self.relatedness(qvecs, language)
+            if focused is not None:
+                fvecs, fviews = focused(), self.retriever.views(asked, language)
+                hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
+                related = max(related, self.relatedness(fvecs, language)) if related is not None else None
+        except BaseException:
+            if focused is not None:
+                focused.drop()
+            raise
         if not hits or (related is not None and related < min(0.0, self.settings.abstain_z)):  # farther than most off-topic questions
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
