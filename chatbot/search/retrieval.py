@@ -44,7 +44,10 @@ class FusionSettings:
     bm25_clip: float = 0.0  # BM25 z-scores capped here (0: no cap); see search()
     bm25_max_scale: float = 4.0  # >0: BM25 as this times score / the language's best score (instead of a z-score)
     reserve_gap: float = 2.0  # the best passages of each language within this of the best overall get a place (0: off)
-    reserve_own: int = 2  # ...up to this many in the question's language, one in each other language
+    reserve_own: int = 2  # ...up to this many in the question's language
+    reserve_other: int = 1  # ...and this many in each other language,
+    reserve_minority: int = 2  # ...or this many in one that holds under `minority_share` of the passages
+    minority_share: float = 0.1  # (an Indonesian leaflet inside a large English collection)
     candidates: int = 60
     sample_size: int = 1024
     per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
@@ -150,14 +153,17 @@ class Retriever:
     def _reserve(self, order: np.ndarray, fused: np.ndarray, langs: np.ndarray, language: str, k: int) -> list[int]:
         """The top k, where the best passages of a language that close to the best overall take
         the last places: a small Indonesian document stays visible among thousands of English
-        passages that score a little higher (the question's language gets up to `reserve_own`)."""
+        passages that score a little higher (the question's language gets up to `reserve_own`, a
+        language with few passages up to `reserve_minority`: its second-best passage is often the
+        one that answers an English question, measured on the tuning sets inside MedQuAD)."""
         top = [int(j) for j in order[:k]]
         if self.settings.reserve_gap <= 0 or len(self.languages) < 2 or not top:
             return top
         floor = fused[top[0]] - self.settings.reserve_gap
         wanted: list[int] = []
         for lang in sorted(self.languages, key=lambda lg: lg != language):
-            quota = self.settings.reserve_own if lang == language else 1
+            quota = (self.settings.reserve_own if lang == language else self.settings.reserve_minority
+                     if len(self._rows[lang]) < self.settings.minority_share * len(self.chunks) else self.settings.reserve_other)
             best = [int(j) for j in order if langs[j] == lang][:quota]
             wanted += [j for j in best if fused[j] >= floor]
         missing = [j for j in wanted if j not in top]
