@@ -46,7 +46,7 @@ class FusionSettings:
     reserve_gap: float = 2.0  # the best passages of each language within this of the best overall get a place (0: off)
     reserve_own: int = 2  # ...up to this many in the question's language
     reserve_other: int = 1  # ...and this many in each other language,
-    reserve_minority: int = 2  # ...or this many in one that holds under `minority_share` of the passages
+    reserve_minority: int = 1  # ...and this many more in a language with under `minority_share` of the passages
     minority_share: float = 0.1  # (an Indonesian leaflet inside a large English collection)
     candidates: int = 60
     sample_size: int = 1024
@@ -153,17 +153,18 @@ class Retriever:
     def _reserve(self, order: np.ndarray, fused: np.ndarray, langs: np.ndarray, language: str, k: int) -> list[int]:
         """The top k, where the best passages of a language that close to the best overall take
         the last places: a small Indonesian document stays visible among thousands of English
-        passages that score a little higher (the question's language gets up to `reserve_own`, a
-        language with few passages up to `reserve_minority`: its second-best passage is often the
-        one that answers an English question, measured on the tuning sets inside MedQuAD)."""
+        passages that score a little higher (the question's language gets up to `reserve_own`, the
+        others `reserve_other`, a language with few passages one more: its next passage is often
+        the one that answers, measured on the tuning sets inside MedQuAD)."""
         top = [int(j) for j in order[:k]]
         if self.settings.reserve_gap <= 0 or len(self.languages) < 2 or not top:
             return top
         floor = fused[top[0]] - self.settings.reserve_gap
         wanted: list[int] = []
         for lang in sorted(self.languages, key=lambda lg: lg != language):
-            quota = (self.settings.reserve_own if lang == language else self.settings.reserve_minority
-                     if len(self._rows[lang]) < self.settings.minority_share * len(self.chunks) else self.settings.reserve_other)
+            quota = self.settings.reserve_own if lang == language else self.settings.reserve_other
+            if len(self._rows[lang]) < self.settings.minority_share * len(self.chunks):
+                quota += self.settings.reserve_minority
             best = [int(j) for j in order if langs[j] == lang][:quota]
             wanted += [j for j in best if fused[j] >= floor]
         missing = [j for j in wanted if j not in top]
