@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from chatbot.search.retrieval import FusionSettings, Retriever
@@ -122,3 +125,65 @@ def test_every_language_gets_its_own_candidates(hashing_index, hashing):
     for lang in ("en", "id"):
         rows = retriever._passages[0].nearest(q, lang, 3)
         assert len(rows) == 3 and all(retriever.chunk_lang[r] == lang for r in rows)
+
+
+def _small_index(tmp_path, hashing, docs: dict[str, tuple[str, str, str]]):
+    """An index of a few one-passage documents: id -> (title, text, language)."""
+    from chatbot.index.directory import build_index, load_index
+    from chatbot.ingest.chunking import ChunkSettings
+    from chatbot.records import Document
+
+    built = [Document(id=i, title=t, text=x, language=lang, path=i) for i, (t, x, lang) in docs.items()]
+    build_index(tmp_path / "idx", built, hashing, ChunkSettings(), "rules", progress=lambda m: None)
+    return load_index(tmp_path / "idx", hashing)
+
+
+def test_a_passage_without_the_questions_rare_word_falls_behind(tmp_path, hashing):
+    """"Is there a vaccine for CMV" is not answered by a passage on vaccines in general: the
+    passage that names CMV comes first, and the one that does not loses by the anchor weight."""
+    index = _small_index(tmp_path, hashing, {
+        "general": ("Vaccines", "Is there a vaccine? Vaccines for children protect them; a vaccine is given at the clinic.", "en"),
+        "cmv": ("Cytomegalovirus", "No licensed vaccine exists yet for CMV infection.", "en")})
+    question = "Is there a vaccine for CMV?"
+    plain = Retriever(index, hashing, FusionSettings(anchor_weight=0.0)).search(question, "en", k=2)
+    anchored = Retriever(index, hashing).search(question, "en", k=2)
+    assert [h.chunk.doc_id for h in anchored] == ["cmv", "general"]
+    before = {h.chunk.doc_id: h.score for h in plain}
+    after = {h.chunk.doc_id: h.score for h in anchored}
+    assert after["cmv"] == pytest.approx(before["cmv"])  # names every rare word: untouched
+    assert before["general"] - after["general"] == pytest.approx(FusionSettings().anchor_weight)  # names none
+
+
+def test_rare_words_of_a_long_story_do_not_anchor(tmp_path, hashing):
+    index = _small_index(tmp_path, hashing, {"a": ("Anemia", "Anemia makes people tired.", "en"),
+                                             "b": ("CMV", "CMV is a common virus.", "en")})
+    retriever = Retriever(index, hashing)
+    ids = np.arange(len(retriever.chunks))
+    short = retriever._unanchored("Does CMV cause anemia?", "en", ids)
+    story = retriever._unanchored("My grandmother in Surabaya has lupus and takes prednisone; last month her doctor "
+                                  "said her CMV came back and her blood counts dropped. Does CMV cause anemia?", "en", ids)
+    assert short.max() > 0 and not story.any()
+
+
+def test_an_anchor_in_another_language_is_looked_for_through_the_glossary(tmp_path, hashing):
+    """An English question's "vaccine" is "vaksin" in an Indonesian passage; a word the glossary
+    does not carry over is not held against a passage in another language."""
+    index = _small_index(tmp_path, hashing, {
+        "id": ("CMV", "Belum ada vaksin untuk CMV.", "id"),
+        "en": ("Other", "Nothing relevant here at all.", "en")})
+    retriever = Retriever(index, hashing)
+    ids = np.array([i for i, c in enumerate(retriever.chunks) if c.doc_id == "id"])
+    assert retriever._unanchored("Is there a vaccine for CMV?", "en", ids).tolist() == [0.0]
+
+
+def test_a_minority_language_keeps_one_more_place(tmp_path, hashing):
+    """Among many English passages, the two best Indonesian ones close to the top both keep a
+    place for an English question; with a balanced collection only one does."""
+    docs = {f"en{i}": (f"Topic {i}", f"Fever and rash in children, note {i}, see the clinic.", "en") for i in range(25)}
+    docs |= {"id1": ("Demam", "Demam dan ruam pada anak.", "id"), "id2": ("Ruam", "Ruam dan demam pada anak kecil.", "id")}
+    index = _small_index(tmp_path, hashing, docs)
+    settings = FusionSettings(reserve_gap=100.0, anchor_weight=0.0)
+    hits = Retriever(index, hashing, settings).search("fever and rash in children", "en", k=5)
+    assert sum(h.chunk.language == "id" for h in hits) == 2
+    hits = Retriever(index, hashing, replace(settings, minority_share=0.0)).search("fever and rash in children", "en", k=5)
+    assert sum(h.chunk.language == "id" for h in hits) == 1

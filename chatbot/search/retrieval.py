@@ -15,9 +15,11 @@ passages (e5 in a large collection holds the non-English ones) scores only those
 from __future__ import annotations
 
 import os
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,10 +27,13 @@ from ..embeddings import Embedder
 from ..index.directory import LoadedIndex
 from ..ingest.chunking import embedding_text
 from ..records import Hit
-from ..text import STOPWORDS, stems, terms
+from ..text import STOPWORDS, rarity, stems, terms, tokenize
 from .bm25 import BM25
 from .glossary import Glossary, View
 from .vectors import Lanes
+
+
+NAME_RARITY = 6.0  # text.rarity of a word in no everyday word list: most names of diseases and medicines
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class FusionSettings:
     reserve_other: int = 1  # ...and this many in each other language,
     reserve_minority: int = 1  # ...and this many more in a language with under `minority_share` of the passages
     minority_share: float = 0.1  # (an Indonesian leaflet inside a large English collection)
+    anchor_weight: float = 2.0  # the fused score falls by this times the share of the question's rare words a passage lacks
+    anchor_rarity: float = 2.5  # a word at least this rare (text.rarity: "cmv", "nec", "prednisone"; not "anemia") anchors the topic
+    anchor_words: int = 12  # ...in a question of at most this many content words (a long story's rare words are incidental)
     candidates: int = 60
     sample_size: int = 1024
     per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
@@ -147,8 +155,35 @@ class Retriever:
                 parts[j]["bm25_z"] = round(z, 3)
         fused = num / np.maximum(den, 1e-9)
         fused += self.settings.same_language_bonus * (langs == language)
+        if self.settings.anchor_weight > 0:
+            fused -= self.settings.anchor_weight * self._unanchored(question, language, ids)
         order = self._reserve(np.argsort(-fused), fused, langs, language, k)
         return [Hit(chunk=self.chunks[ids[j]], score=float(fused[j]), components=parts[j]) for j in order]
+
+    def _unanchored(self, question: str, language: str, ids: np.ndarray) -> np.ndarray:
+        """For each passage, the share (by rarity) of the question's rare words ("cmv", "nec",
+        "prednisone") it does not mention, in its text, title or headings, literally or through the
+        glossary: a passage on vaccines in general is not the answer to "is there a CMV vaccine"."""
+        content = tokenize(question)
+        anchors = {t: r for t in dict.fromkeys(content)
+                   if len(t) >= 3 and not t.isdigit() and (r := rarity(t, language)) >= self.settings.anchor_rarity}
+        out = np.zeros(len(ids))
+        if not anchors or 0 < self.settings.anchor_words < len(content):
+            return out
+        phrases = {lang: {t: self.glossary.synonyms(t, language, lang) for t in anchors} for lang in self.languages}
+        # in another language a word is looked for only when the glossary carries it over or it is
+        # a name that every language writes alike ("cmv", "ganciclovir": unknown to the word lists)
+        judged = {lang: {t: r for t, r in anchors.items() if lang == language or phrases[lang][t] or r >= NAME_RARITY}
+                  for lang in self.languages}
+        for j, i in enumerate(ids.tolist()):
+            chunk = self.chunks[i]
+            if not judged[chunk.language]:
+                continue
+            text = f"{chunk.title}\n{chunk.section}\n{chunk.text}".lower()
+            missing = sum(r for t, r in judged[chunk.language].items()
+                          if not _mentions(text, (t,)) and not any(_mentions(text, p) for p in phrases[chunk.language][t]))
+            out[j] = missing / sum(judged[chunk.language].values())
+        return out
 
     def _reserve(self, order: np.ndarray, fused: np.ndarray, langs: np.ndarray, language: str, k: int) -> list[int]:
         """The top k, where the best passages of a language that close to the best overall take
@@ -273,6 +308,16 @@ def _helper() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8)), thread_name_prefix="query")
         return _pool
+
+
+def _mentions(text: str, phrase: tuple[str, ...]) -> bool:
+    """Every word of the phrase is a whole word of the (lower-cased) text."""
+    return bool(phrase) and all(_whole_word(w).search(text) for w in phrase)
+
+
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
 def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:
