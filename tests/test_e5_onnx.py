@@ -26,6 +26,8 @@ TEXTS = [
     "😷🤒 日本語 Привет ﬁ ligature <s> not a token </s>",
     "",
     "x",
+    "Dok.... anak saya demam sejak kemarin.... harus gimana????",  # equal-scoring splits: e5.c's running sums decide
+    "My son has a rash on his arms.... is it measles???? ...",
     " ".join(["Cytomegalovirus spreads through saliva, urine and breast milk."] * 80),  # about 1,000 tokens: two windows
 ]
 
@@ -65,11 +67,22 @@ def test_the_tokenizer_splits_as_the_c_engine(c_e5):
 
 @pytest.mark.models
 def test_onnx_vectors_are_the_c_engines(onnx_e5, c_e5):
-    texts = TEXTS + _labelled_texts()[:60]
+    """Queries up to 256 tokens (longer ones are cut, below), passages of any length."""
+    texts = TEXTS[:-1] + _labelled_texts()[:60]
     for mine, theirs in ((onnx_e5.encode_queries(texts), c_e5.encode_queries(texts)),
                          (onnx_e5.encode_passages(texts), c_e5.encode_passages(texts))):
         cos = (mine * theirs).sum(axis=1)
-        assert cos.min() >= 0.999 and cos.mean() >= 0.9999, (cos.min(), cos.mean())
+        assert cos.min() >= 0.9995 and cos.mean() >= 0.9999, (cos.min(), cos.mean())
+
+
+@pytest.mark.models
+def test_long_passages_are_read_whole_and_long_questions_up_to_256_tokens(onnx_e5, c_e5):
+    long = TEXTS[-1]
+    assert float(onnx_e5.encode_passages([long])[0] @ c_e5.encode_passages([long])[0]) >= 0.9999
+    longer = long + " Ganciclovir is given for severe disease." * 50
+    assert float(onnx_e5.encode_passages([longer])[0] @ onnx_e5.encode_passages([long])[0]) < 0.9999
+    queries = onnx_e5.encode_queries([long, longer])
+    assert float(queries[0] @ queries[1]) == pytest.approx(1.0, abs=1e-6)  # nothing past the 256th token counts
 
 
 @pytest.mark.models
@@ -106,7 +119,7 @@ def test_several_threads_at_once_get_what_one_thread_gets(onnx_e5):
 def test_without_its_graph_e5_uses_the_c_engine_and_says_so(tmp_path, c_e5, caplog):
     with caplog.at_level(logging.WARNING, logger="chatbot"):
         emb = E5Embedder(cache=tmp_path / "empty-cache")
-    assert emb._fallback is not None
+    assert emb._fallback is not None and not emb.thread_safe  # the C engine takes one call at a time
     assert any("chatbot build" in r.getMessage() for r in caplog.records)
     vectors = emb.encode_queries(TEXTS[:3])
     assert ((vectors * c_e5.encode_queries(TEXTS[:3])).sum(axis=1) >= 0.9999).all()

