@@ -45,7 +45,6 @@ class ChooseSettings:
     faq_words: int = 80  # a matched FAQ answer up to this long is quoted whole
     follow: int = 1  # the best sentence brings this many sentences after it (same passage)
     follow_words: int = 70  # ...while the quote stays this short
-    embed_budget: int = 12  # sentences without stored vectors embedded per answer: the likeliest by the cheap signals
 
 
 class SentenceVectors:
@@ -66,11 +65,6 @@ class SentenceVectors:
         entries = index.manifest.get("embedders", [])
         stored = {e.id: s for e, s in zip(embedders, index.sentences)} if index.sentences else {}
         return cls(stored, frozenset(e["id"] for e in entries if e.get("covers", "all") != "all"))
-
-    def ready(self, emb: Embedder, text: str) -> bool:
-        """True when the sentence's vector costs nothing: stored with the index, or cached."""
-        rows, _ = self.stored.get(emb.id, ({}, None))
-        return text_key(text) in rows or (emb.id, text) in self._cache
 
     def encode(self, emb: Embedder, texts: list[str]) -> np.ndarray:
         found: dict[str, np.ndarray] = {}
@@ -122,7 +116,8 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
     pool, carries = [pool[i] for i in near], carries[near]
     langs = [hits[s.n].chunk.language for s in pool]
-    scores = settings.kind_weight * carries - settings.rank_step * np.array([s.n for s in pool], dtype=float)
+    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise) + settings.kind_weight * carries
+    scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
     if settings.topic_weight > 0 and glossary is not None:
@@ -132,10 +127,6 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     if asks.all():                             # it is quoted only as what the sentence after it leans on
         return []
     scores[asks] = -np.inf
-    affordable = _affordable(scores, pool, langs, ctx, embedders, cache, settings.embed_budget)
-    scores += _similarity(ctx, pool, langs, embedders, cache, settings.normalise, affordable)
-    if affordable is not None:
-        scores[~affordable] = -np.inf
     best = _best(scores, langs, language, settings)
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)
@@ -153,38 +144,13 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
 
 
-def _compares(emb: Embedder, language: str, passage_language: str, cache: SentenceVectors) -> bool:
-    """Whether the embedder's similarity between a question and a sentence means anything."""
-    return (emb.cross_lingual or passage_language == language) and (emb.id not in cache.partial or passage_language != "en")
-
-
-def _affordable(cheap: np.ndarray, pool: list[Sentence], langs: list[str], ctx: Context, embedders: tuple[Embedder, ...],
-                cache: SentenceVectors, budget: int) -> np.ndarray | None:
-    """None when every sentence's vectors are at hand or few are missing (an index that stores
-    its sentence vectors: the seed corpus, clinic-size collections); else the sentences worth
-    comparing: those whose vectors are at hand, and the `budget` others that score best on the
-    cheap signals (kind of answer, the question's words, topic, passage rank). In a MedQuAD-size
-    collection, embedding the ~40 sentences of five passages with two models took 150 ms an answer."""
-    costly = np.array([any(_compares(e, ctx.language, lg, cache) and not cache.ready(e, t)
-                           for e in embedders for t in dict.fromkeys((s.text, s.full)))
-                       for s, lg in zip(pool, langs)])
-    possible = np.isfinite(cheap)
-    if budget <= 0 or (costly & possible).sum() <= budget:
-        return None
-    keep = possible & ~costly
-    keep[[int(i) for i in np.argsort(-cheap, kind="stable") if costly[i] and possible[i]][:budget]] = True
-    return keep
-
-
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
-                cache: SentenceVectors, normalise: bool = False, among: np.ndarray | None = None) -> np.ndarray:
+                cache: SentenceVectors, normalise: bool = False) -> np.ndarray:
     """Mean similarity of each sentence (alone, or with its list items) to the question, over the
-    embedders that can compare it (cross-lingual ones always, the others within a language); only
-    the sentences `among` are embedded (the others get 0; None: all)."""
+    embedders that can compare it (cross-lingual ones always, the others within a language)."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
-    among = np.ones(len(pool), dtype=bool) if among is None else among
     for emb, q in zip(embedders, ctx.vectors):
-        ok = np.array([_compares(emb, ctx.language, lg, cache) for lg in langs]) & among
+        ok = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en") for lg in langs])
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)  # only the sentences this embedder can compare are embedded
@@ -268,7 +234,7 @@ def _faq_similarity(ctx: Context, hit: Hit, embedders: tuple[Embedder, ...], cac
     if not stored:
         return 0.0
     sims = [float(cache.encode(emb, [stored])[0] @ q) for emb, q in zip(embedders, ctx.vectors)
-            if _compares(emb, ctx.language, hit.chunk.language, cache)]
+            if (emb.cross_lingual or hit.chunk.language == ctx.language) and (emb.id not in cache.partial or hit.chunk.language != "en")]
     return float(np.mean(sims)) if sims else 0.0
 
 
