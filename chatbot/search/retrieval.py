@@ -9,7 +9,10 @@ always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question it
 language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts three times when
 question and passage are both English, the one case it was trained for (chosen on the MedQuAD
 development sample, seed 7). An embedder that holds only some
-passages (e5 in a large collection holds the non-English ones) scores only those.
+passages (e5 in a large collection holds the non-English ones) scores only those. A short
+question's rare words anchor its topic: a passage that names none of them loses ground
+(`_unanchored`). The best passages of each language keep places among the top k when they come
+close (`_reserve`), one more for a language with few passages.
 """
 
 from __future__ import annotations
