@@ -74,7 +74,10 @@ def _said(phrase: tuple[str, ...], words_there: frozenset[str], lines: str) -> b
 
 
 def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
-    return {lang: _words_of(tuple(h.chunk.text for h in hits if h.chunk.language == lang)) for lang in {h.chunk.language for h in hits}}
+    """Per language, the passages' words with their titles and headings (a passage under "Dengue
+    fever in children" talks about dengue even when its text never names it again)."""
+    return {lang: _words_of(tuple(f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits if h.chunk.language == lang))
+            for lang in {h.chunk.language for h in hits}}
 
 
 @lru_cache(maxsize=1024)
