@@ -169,22 +169,7 @@ _trim = None
 
 
 def _session(path: Path, threads: int):
-    """An ONNX Runtime session, loaded from its path (from bytes, ONNX Runtime keeps them for the
-    session's life); idle pool threads sleep instead of spinning. Without the memory arena and
-    per-shape memory plans, what a long input needed is freed after it (inputs vary in length)."""
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise ModelError("onnxruntime is not installed: pip install onnxruntime") from exc
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.enable_cpu_mem_arena = False
-    options.enable_mem_pattern = False
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelError(f"ONNX Runtime cannot load {path} ({str(exc)[:200]}): delete {path.parent} and run "
-                         "`chatbot build` to write it again, or reinstall onnxruntime") from exc
+    """e5's session: lean (inputs range from a word to 512 tokens; see minilm.onnx_session)."""
+    from .minilm import onnx_session
+
+    return onnx_session(path, threads, lean=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -39,7 +37,7 @@ log = logging.getLogger("chatbot")
 
 def ensure_e5(cache: Path, progress: Callable[[str], None] = log.info, source: Path | None = None) -> Path:
     """The folder of a checked ONNX graph of e5; written first when missing, damaged or stale."""
-    from .onnx_export import _lock, _swap_in
+    from .onnx_export import _export_into, _lock
 
     source = source or packaged_file()
     folder = Path(cache) / FOLDER
@@ -51,15 +49,7 @@ def ensure_e5(cache: Path, progress: Callable[[str], None] = log.info, source: P
             problem = check(folder, source)
             if problem:  # else another build wrote it while this one waited
                 progress(f"writing multilingual-e5-small as an ONNX graph in {folder} (the copy there {problem}; done once)")
-                for stale in folder.parent.glob(f".{FOLDER}.tmp-*"):
-                    shutil.rmtree(stale, ignore_errors=True)
-                tmp = folder.parent / f".{FOLDER}.tmp-{os.getpid()}"
-                tmp.mkdir()
-                try:
-                    _in_child(source, tmp)
-                    _swap_in(tmp, folder)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
+                _export_into(folder, source, _in_child)
     except OSError as exc:
         raise ModelError(f"cannot write the ONNX graph of multilingual-e5-small into {cache} ({exc}): free some space, "
                          "or set CHATBOT_MODEL_CACHE to a writable folder") from exc

@@ -160,10 +160,16 @@ def _tokenizer(path: Path, max_tokens: int):
 
 
 def _new_session(folder: Path, threads: int):
-    """An ONNX Runtime session of the checked copy in `folder`; threads=0 means one per core. The
-    model is loaded from its path, not from the bytes the check read: from bytes, ONNX Runtime
-    held 22 MiB more for as long as the session lived. Idle pool threads sleep instead of
-    spinning, so a build does not take the cores from the processes that answer patients."""
+    """The session of the checked copy in `folder`, loaded from its path: from the bytes the
+    check read, ONNX Runtime held 22 MiB more for as long as the session lived."""
+    return onnx_session(folder / MODEL_FILE, threads)
+
+
+def onnx_session(path: Path, threads: int, *, lean: bool = False):
+    """An ONNX Runtime session of the model file at `path`; threads=0 means one per core. Idle pool
+    threads sleep instead of spinning, so a build does not take the cores from the processes that
+    answer patients. `lean`: no memory arena and no per-shape memory plans, so that what a long
+    input needed is freed after it (for inputs of very different lengths)."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -173,8 +179,11 @@ def _new_session(folder: Path, threads: int):
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: no initializer notes on a patient's terminal
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if lean:
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
     try:
-        return ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelError(f"ONNX Runtime cannot load {folder / MODEL_FILE} ({str(exc)[:200]}): delete {folder} and run "
-                         "`chatbot build` to export it again, or reinstall onnxruntime") from exc
+        raise ModelError(f"ONNX Runtime cannot load {path} ({str(exc)[:200]}): delete {path.parent} and run "
+                         "`chatbot build` to write it again, or reinstall onnxruntime") from exc

@@ -53,15 +53,16 @@ def ensure_minilm(cache: Path | None = None, progress: Callable[[str], None] = l
     return folder
 
 
-def _export_into(folder: Path, source: Path) -> None:
-    """Export into a staging folder beside `folder` and rename it in; the caller holds the lock."""
+def _export_into(folder: Path, source: Path, child: Callable[[Path, Path], None] | None = None) -> None:
+    """Export into a staging folder beside `folder` (with `child(source, staging)`, by default this
+    module's export in a child process) and rename it in; the caller holds the lock."""
     for pattern in (f".{folder.name}.tmp-*", f".{folder.name}.old-*"):  # left by an export that was killed
         for stale in folder.parent.glob(pattern):
             shutil.rmtree(stale, ignore_errors=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     tmp.mkdir()
     try:
-        export_in_child(source, tmp)
+        (child or export_in_child)(source, tmp)
         _swap_in(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
