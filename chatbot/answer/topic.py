@@ -15,6 +15,7 @@ import difflib
 import re
 from functools import lru_cache
 
+from ..ingest.chunking import topic_text
 from ..records import Hit
 from ..search.glossary import Glossary
 from ..text import rarity, tokenize, words
@@ -74,9 +75,8 @@ def _said(phrase: tuple[str, ...], words_there: frozenset[str], lines: str) -> b
 
 
 def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
-    """Per language, the passages' words with their titles and headings (a passage under "Dengue
-    fever in children" talks about dengue even when its text never names it again)."""
-    return {lang: _words_of(tuple(f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits if h.chunk.language == lang))
+    """Per language, the passages' words with their titles and headings (chunking.topic_text)."""
+    return {lang: _words_of(tuple(topic_text(h.chunk) for h in hits if h.chunk.language == lang))
             for lang in {h.chunk.language for h in hits}}
 
 

@@ -14,10 +14,8 @@ cosine 0.9999 or more for every text, a question in a third of the time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +25,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .e5_file import QK, E5File, fingerprint, packaged_file, q4_scales_and_codes
+from .onnx_export import _export_into, _lock, _sha256, run_in_child
 
 FOLDER = "multilingual-e5-small-q4-onnx"  # in the model cache: model.onnx + export.json
 MODEL_FILE, META_FILE = "model.onnx", "export.json"
@@ -37,8 +36,6 @@ log = logging.getLogger("chatbot")
 
 def ensure_e5(cache: Path, progress: Callable[[str], None] = log.info, source: Path | None = None) -> Path:
     """The folder of a checked ONNX graph of e5; written first when missing, damaged or stale."""
-    from .onnx_export import _export_into, _lock
-
     source = source or packaged_file()
     folder = Path(cache) / FOLDER
     if not check(folder, source):
@@ -73,10 +70,7 @@ def check(folder: Path, source: Path) -> str:
 
 
 def _in_child(source: Path, dest: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", __name__, str(source), str(dest)], capture_output=True, text=True)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit code {done.returncode}"]
-        raise ModelError(f"writing multilingual-e5-small as ONNX failed: {lines[-1].removeprefix('error: ')[:300]}")
+    run_in_child(__name__, "writing multilingual-e5-small as ONNX", source, dest)
 
 
 def export(source: Path, dest: Path) -> Path:
@@ -142,10 +136,6 @@ def graph(m: E5File):
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
     model.ir_version = 8
     return model
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main(argv: list[str]) -> int:

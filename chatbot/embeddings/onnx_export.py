@@ -70,10 +70,15 @@ def _export_into(folder: Path, source: Path, child: Callable[[Path, Path], None]
 
 def export_in_child(source: Path, dest: Path) -> None:
     """`export` in a fresh Python process (killed with this one's Ctrl-C); its errors become a ModelError."""
-    done = subprocess.run([sys.executable, "-m", __name__, str(source), str(dest)], capture_output=True, text=True)
+    run_in_child(__name__, "exporting all-MiniLM-L6-v2 to ONNX", source, dest)
+
+
+def run_in_child(module: str, doing: str, source: Path, dest: Path) -> None:
+    """`python -m module SOURCE DEST` in a fresh process; its last error line becomes a ModelError."""
+    done = subprocess.run([sys.executable, "-m", module, str(source), str(dest)], capture_output=True, text=True)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit code {done.returncode}"]
-        raise ModelError(f"exporting all-MiniLM-L6-v2 to ONNX failed: {lines[-1].removeprefix('error: ')[:300]}")
+        raise ModelError(f"{doing} failed: {lines[-1].removeprefix('error: ')[:300]}")
 
 
 def export(source: Path, dest: Path, int8: bool = True) -> Path:

@@ -72,6 +72,12 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
     return chunks
 
 
+def topic_text(chunk: Chunk) -> str:
+    """What a passage talks about, for the word checks: its title and headings with its text (a
+    passage under "Dengue fever in children" is about dengue even when its text never says so)."""
+    return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
+
+
 def embedding_text(chunk: Chunk) -> str:
     """What gets embedded: the passage, preceded by its section heading when the passage lacks it.
     The document's title is embedded apart, with the headings (see `heading_text`), so that a

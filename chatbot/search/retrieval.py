@@ -18,19 +18,17 @@ close (`_reserve`), one more for a language with few passages.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from ..embeddings import Embedder
 from ..index.directory import LoadedIndex
-from ..ingest.chunking import embedding_text
+from ..ingest.chunking import embedding_text, topic_text
 from ..records import Hit
-from ..text import STOPWORDS, rarity, stems, terms, tokenize
+from ..text import STOPWORDS, rarity, stems, terms, tokenize, words
 from .bm25 import BM25
 from .glossary import Glossary, View
 from .vectors import Lanes
@@ -182,9 +180,9 @@ class Retriever:
             chunk = self.chunks[i]
             if not judged[chunk.language]:
                 continue
-            text = f"{chunk.title}\n{chunk.section}\n{chunk.text}".lower()
+            there = frozenset(words(topic_text(chunk)))
             missing = sum(r for t, r in judged[chunk.language].items()
-                          if not _mentions(text, (t,)) and not any(_mentions(text, p) for p in phrases[chunk.language][t]))
+                          if t not in there and not any(p and there.issuperset(p) for p in phrases[chunk.language][t]))
             out[j] = missing / sum(judged[chunk.language].values())
         return out
 
@@ -311,16 +309,6 @@ def _helper() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8)), thread_name_prefix="query")
         return _pool
-
-
-def _mentions(text: str, phrase: tuple[str, ...]) -> bool:
-    """Every word of the phrase is a whole word of the (lower-cased) text."""
-    return bool(phrase) and all(_whole_word(w).search(text) for w in phrase)
-
-
-@lru_cache(maxsize=4096)
-def _whole_word(word: str) -> re.Pattern:
-    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
 def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:
