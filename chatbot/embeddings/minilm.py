@@ -26,7 +26,7 @@ FOLDER = "all-MiniLM-L6-v2-onnx-int8"  # in the model cache: model.onnx + export
 MODEL_FILE, META_FILE = "model.onnx", "export.json"
 EXPORT_FORMAT = 1  # bump when the export recipe changes: older copies are then exported again
 MAX_TOKENS = 128  # the model was trained on 128-token inputs
-GROUP = 8  # texts per ONNX Runtime call, sorted by length (8 did the most work per CPU-second here)
+GROUP = 4  # texts per ONNX Runtime call, sorted by length: 4 did the most work per CPU-second here (than 8: 5% more passages/s, 15% more sentences/s)
 
 
 def default_model_cache() -> Path:

@@ -183,7 +183,8 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
     p, h = plan.n_passages, plan.n_passages + plan.n_heads
     new_passages, new_heads = int((done.fresh_rows < p).sum()), int(((done.fresh_rows >= p) & (done.fresh_rows < h)).sum())
     progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings and "
-             f"{done.fresh - new_passages - new_heads} new sentences ({len(plan.texts) - done.fresh} from the cache) in {done.seconds:.1f} s")
+             f"{len(done.fresh_rows) - new_passages - new_heads} new sentences ({len(plan.texts) - len(done.fresh_rows)} "
+             f"from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
     heads, head_kind = make_index(done.vectors[p:h], 1 << 62, plan.head_rows)
     sentences, _ = make_index(done.vectors[h:], 1 << 62)

