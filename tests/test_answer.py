@@ -119,3 +119,43 @@ def test_a_glossary_phrase_counts_only_whole():
     scattered = [_hit("Asam folat diminum tiap hari. Trombosit bisa naik. Dinding lambung meradang.", "id")]
     assert coverage("What is reflux?", "en", scattered, glossary) == 0.0  # the words, but not in a row
     assert glossary.synonyms("reflux at night", "en", "id") == (("refluks",), ("asam", "lambung", "naik"))
+
+
+class _Scripted:
+    """An embedder whose similarity to the question [1, 0] is scripted per sentence."""
+
+    def __init__(self, id_: str, cross_lingual: bool, sims: dict[str, float]) -> None:
+        from chatbot.embeddings import Embedder
+
+        class Fake(Embedder):
+            dim = 2
+
+            def _encode(self, texts, is_query):
+                import numpy as np
+
+                s = np.array([sims.get(t, 0.0) for t in texts])
+                return np.stack([s, np.sqrt(1 - s ** 2)], axis=1)
+
+        self.embedder = Fake()
+        self.embedder.id, self.embedder.cross_lingual = id_, cross_lingual
+
+
+def test_english_sentences_of_an_english_question_are_judged_by_the_english_model_alone():
+    import numpy as np
+    from dataclasses import replace
+
+    from chatbot.answer.choose import ChooseSettings, choose
+
+    alpha, other, beta = ("The alpha answer sits in this first sentence.", "A third sentence that carries neither word.",
+                          "The beta answer sits in this last sentence.")
+    multi = _Scripted("multi", True, {alpha: 1.0, other: 0.1, beta: 0.0}).embedder  # ranks English against English poorly
+    english = _Scripted("english", False, {alpha: 0.3, other: 0.0, beta: 0.6}).embedder
+    hits = [_hit(" ".join((alpha, other, beta)))]
+    q = [np.array([1.0, 0.0], dtype=np.float32)] * 2
+
+    def first(language: str, settings: ChooseSettings = ChooseSettings()) -> str:
+        return choose("Tell me about the answer", language, hits, (multi, english), q, {}, settings)[0].text
+
+    assert first("en") == beta
+    assert first("en", replace(ChooseSettings(), english_alone=False)) == alpha  # both models, averaged
+    assert first("id") == alpha  # an Indonesian question reads English sentences through the multilingual model
