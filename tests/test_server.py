@@ -119,3 +119,15 @@ print("loaded" if sys.modules.get("matplotlib") else "not loaded")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["blocked", "not loaded"]
+
+
+def test_gradio_keeps_a_short_record_of_past_events(monkeypatch):
+    """Gradio's queue summarises its record of past events in a pandas table after every event
+    (for a monitoring page this app does not use): the app keeps 100 and summarises every 100th."""
+    from chatbot.serve.server import create_app
+
+    for name in ("GRADIO_ANALYTICS_MAX_EVENTS", "GRADIO_ANALYTICS_CACHE_FREQUENCY"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(FakeBot())
+    queues = [r.app.blocks._queue for r in app.routes if getattr(getattr(r, "app", None), "blocks", None) is not None]
+    assert queues and all(q.ANALYTICS_MAX_EVENTS == 100 and q.ANAYLTICS_CACHE_FREQUENCY == 100 for q in queues)
