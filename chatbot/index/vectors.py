@@ -149,7 +149,7 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
     try:
         with contextlib.ExitStack() as bars:
             for n, job in enumerate(jobs):
-                job.update = bars.enter_context(_progress(job.todo_count, f"embedding ({job.embedder.id})", bar, n))
+                job.update = bars.enter_context(_progress(len(job.todo), f"embedding ({job.embedder.id})", bar, n))
             if workers < 2:
                 for job in jobs:
                     _work(job, [], stop, single_thread=False)
@@ -201,7 +201,6 @@ class _Job:
         self.todo = {k: t for k, t in zip(self.keys, texts) if self.cache.get(k) is None}  # each distinct text once
         items = list(self.todo.items())
         self._batches = iter([items[i : i + BATCH] for i in range(0, len(items), BATCH)])
-        self.todo_count = len(items)
         self.update = lambda n: None
         self.active = 0  # threads embedding for this job now
         self.seconds = 0.0  # from its first batch to its last
