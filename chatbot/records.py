@@ -11,6 +11,15 @@ def content_hash(text: str, length: int = 12) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
+def file_sha256(path) -> str:
+    """The full SHA-256 of a file (read in 1 MiB pieces): index files, exported models."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for piece in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def passage_hash(text: str) -> str:
     """The key a passage translation is filed under: the full SHA-256 of the passage text."""
     return content_hash(text, 64)

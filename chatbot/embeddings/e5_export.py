@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import ModelError
 from .e5_file import QK, E5File, fingerprint, packaged_file, q4_scales_and_codes
-from .minilm import META_FILE, MODEL_FILE, check_copy, file_sha256
+from ..records import file_sha256
+from .minilm import META_FILE, MODEL_FILE, check_copy
 from .onnx_export import _export_into, _lock, run_in_child
 
 FOLDER = "multilingual-e5-small-q4-onnx"  # in the model cache: MODEL_FILE + META_FILE, as MiniLM's copy

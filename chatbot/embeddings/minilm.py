@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..records import file_sha256
 from .base import Embedder
 from .threads import single_threaded
 
@@ -88,15 +89,6 @@ def check_copy(folder: Path, record: dict, stale: str) -> str:
     if any(meta.get(key) != value for key, value in record.items()):
         return stale
     return ""
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB pieces."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for piece in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
 def missing_model_error(folder: Path, problem: str) -> ModelError:

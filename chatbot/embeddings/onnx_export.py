@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ModelError
-from .minilm import FOLDER, META_FILE, MODEL_FILE, check_export, default_model_cache, file_sha256, packaged_model, source_fingerprint
+from ..records import file_sha256
+from .minilm import FOLDER, META_FILE, MODEL_FILE, check_export, default_model_cache, packaged_model, source_fingerprint
 
 OPSET = 17
 log = logging.getLogger("chatbot")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, em
 from ..ingest.sentences import sentence_texts
 from ..embeddings import Embedder, spec_of
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from ..records import Chunk, Document, content_hash
+from ..records import Chunk, Document, content_hash, file_sha256
 from .calibrate import calibrate
 from .vectors import embed_all, make_index, read_index, text_key
 
@@ -138,7 +137,7 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
             "chunker_version": CHUNKER_VERSION,
             "documents": [{"id": d.id, "title": d.title, "language": d.language, "path": d.path, "hash": d.hash} for d in docs],
             "counts": {"documents": len(docs), "chunks": len(chunks), "headings": len(heads)},
-            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
+            "files": {p.name: file_sha256(p) for p in sorted(tmp.iterdir())},
             "build_seconds": round(time.perf_counter() - started, 2),
         }
         _write_json(tmp / MANIFEST, manifest)
@@ -219,7 +218,7 @@ def _previous_chunks(index_dir: Path, chunking: ChunkSettings, rules_hash: str) 
                 or manifest.get("chunker_version") != CHUNKER_VERSION):
             return {}
         path = Path(index_dir) / CHUNKS
-        if _sha256(path) != manifest["files"][CHUNKS]:
+        if file_sha256(path) != manifest["files"][CHUNKS]:
             return {}
         by_doc: dict[str, list[Chunk]] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -248,7 +247,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
             path = index_dir / name
             if not path.exists():
                 raise IndexCorruptError(f"{index_dir} lacks {name}: {corrupt}")
-            if _sha256(path) != digest:
+            if file_sha256(path) != digest:
                 raise IndexCorruptError(f"{index_dir}/{name} does not match its checksum (damaged or edited): {corrupt}")
     try:
         chunks = tuple(Chunk(**json.loads(line)) for line in (index_dir / CHUNKS).read_text(encoding="utf-8").splitlines())
@@ -286,14 +285,6 @@ def vectors_of(index, ids: np.ndarray) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros((0, index.d), dtype=np.float32)
     return index.reconstruct_batch(ids)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_json(path: Path, data: dict) -> None:
