@@ -150,7 +150,9 @@ def serve(folder: Path, port: int, host: str = "127.0.0.1") -> None:
 def corpus_fingerprint(corpus: tuple[Path, ...]) -> tuple[list[Document], dict]:
     """Cleaned documents and what a tutorial index of them depends on."""
     docs, rules_hash = cleaned_corpus(corpus)
-    return docs, fingerprint(docs, (MODEL_ID,), ChunkSettings(), rules_hash) | {"window": WINDOW, "overlap": OVERLAP}
+    fp = fingerprint(docs, (MODEL_ID,), ChunkSettings(), rules_hash)
+    fp.pop("sentences_over_budget", None)  # the product's sentence vectors: a tutorial index has none
+    return docs, fp | {"window": WINDOW, "overlap": OVERLAP}
 
 
 def is_current(folder: Path, fp: dict) -> bool:

@@ -36,6 +36,25 @@ def test_a_heading_that_asks_a_question_before_a_short_subtitle_is_the_stored_qu
     assert stored_question(long_word.chunk) == ""  # at once: a long word is not tried split five ways
 
 
+def test_sentence_places_are_where_each_sentence_lies_in_the_embedded_passage():
+    """What a build pools from a passage's run: each sentence's place, a list intro through its last
+    item, and the FAQ question when the embedded text holds it."""
+    from chatbot.ingest.chunking import embedding_text
+    from chatbot.ingest.sentences import sentence_places, sentence_texts
+
+    hit = _hit("CMV spreads in saliva. It also spreads in urine. Risk groups are:\n  • Babies\n  • Transplant patients\n"
+               "CMV spreads in saliva.", section="How is CMV transmitted?")
+    text_ = embedding_text(hit.chunk)
+    places = sentence_places(hit.chunk, text_)
+    assert [t for t, _, _ in places] == sentence_texts(hit.chunk)  # each text once, the stored question too
+    for t, a, b in places:
+        if t.endswith("Transplant patients"):  # the intro with its items: from the intro to the last item
+            assert text_[a:b].startswith("Risk groups are:") and text_[a:b].endswith("Transplant patients")
+        else:
+            assert text_[a:b] == t
+    assert places[0][1] < places[1][1]  # the repeated sentence keeps its first place
+
+
 def test_a_list_intro_carries_its_short_items():
     hit = _hit("There are other risk factors:\n\n  • Sepsis\n  • Heart defects\n  • Gut problems")
     quotes = sentences(hit.chunk)

@@ -96,6 +96,85 @@ def test_unit_float32_rows_of_384(onnx_minilm):
 
 
 @pytest.mark.models
+def test_sentences_read_in_their_passage(onnx_minilm):
+    """encode_with_spans: the passage vector is exactly encode_passages'; each sentence's vector,
+    pooled from the passage's run, is nearest to that sentence embedded alone; a sentence past the
+    128 tokens the model reads is NaN, not a vector of half a sentence."""
+    parts = ["Cytomegalovirus is a common virus that infects people of all ages.",
+             "It spreads through saliva, urine and breast milk.",
+             "Ganciclovir is the drug used to treat severe infections."]
+    passage = " ".join(parts)
+    spans = [(passage.index(t), passage.index(t) + len(t)) for t in parts]
+    tail = LONG + " The end of a long passage is never read."
+    texts = [passage, "No spans here.", tail]
+    vecs, pooled = onnx_minilm.encode_with_spans(texts, [spans, [], [(0, 20), (len(tail) - 20, len(tail))]])
+    np.testing.assert_array_equal(vecs, onnx_minilm.encode_passages(texts))
+    alone = onnx_minilm.encode_passages(parts)
+    sims = pooled[0] @ alone.T
+    assert (sims.argmax(axis=1) == np.arange(3)).all() and sims.diagonal().min() > 0.6, sims
+    np.testing.assert_allclose(np.linalg.norm(pooled[0], axis=1), 1.0, rtol=1e-5)
+    assert pooled[1].shape == (0, 384)
+    assert not np.isnan(pooled[2][0]).any() and np.isnan(pooled[2][1]).all()
+
+
+@pytest.mark.models
+def test_a_large_collection_stores_its_sentences_as_read_in_their_passages(tmp_path, corpus_copy, make_settings,
+                                                                            onnx_minilm, monkeypatch):
+    """Over the sentence budget (MedQuAD: 130,000 sentences, minutes to embed alone) the build keeps
+    the sentence vectors of the passage runs; the answer chooser then embeds only sentences the
+    model did not read whole. A cache from before (no sentence vectors) runs the passages again;
+    a rebuild from the cache embeds nothing."""
+    from chatbot.answer.choose import SentenceVectors
+    from chatbot.index import directory
+    from chatbot.index.build import build
+    from chatbot.index.directory import load_index
+    from chatbot.index.vectors import text_key
+    from chatbot.ingest.chunking import embedding_text
+    from chatbot.serve.rebuild import Remembering
+    from chatbot.ingest.sentences import sentence_places
+
+    monkeypatch.setattr(directory, "SENTENCE_BUDGET", 10)
+    settings = make_settings(index_dir=tmp_path / "idx" / "index", corpus=(corpus_copy,))
+    logs: list[str] = []
+    with monkeypatch.context() as m:  # a cache as an older build left it: passages only
+        m.setattr(OnnxMiniLMEmbedder, "pools_spans", False)
+        build(settings, embedders=(onnx_minilm,), progress=logs.append)
+    loaded = load_index(settings.index_dir, (onnx_minilm,))
+    assert loaded.sentences[0][1].ntotal == 0
+    n = len(loaded.chunks)
+
+    logs.clear()
+    build(settings, embedders=(onnx_minilm,), force=True, progress=logs.append)
+    assert any(f"embedded {n} new passages, 0 new headings" in line for line in logs), logs
+    loaded = load_index(settings.index_dir, (onnx_minilm,))
+    rows, vectors = loaded.sentences[0]
+    places = [(c, embedding_text(c), t, a, b) for c in loaded.chunks for t, a, b in sentence_places(c, embedding_text(c))]
+    assert 0.7 * len({t for *_, t, _, _ in places}) < len(rows) < len({t for *_, t, _, _ in places})  # most, not all
+
+    class Refuses(OnnxMiniLMEmbedder):
+        def encode_passages(self, texts):
+            raise AssertionError(f"embedded at answer time: {texts[:1]}")
+
+    refuse = object.__new__(Refuses)
+    refuse.__dict__.update(onnx_minilm.__dict__)
+    store = SentenceVectors.of_index(loaded, (onnx_minilm,))
+    chunk, text, sentence, a, b = next(p for p in places if text_key(p[2]) in rows and p[2].startswith("CMV"))
+    _, pooled = onnx_minilm.encode_with_spans([text], [[(a, b)]])
+    assert float(store.encode(refuse, [sentence])[0] @ pooled[0][0]) > 0.98  # int8 scales each call's activations: not exact
+    # a FAQ item's stored question, read in its passage too: its heading's vector (the question read
+    # alone, as the FAQ match threshold was set on), not the one read in the passage
+    head = next(h for h in loaded.heads if h.endswith("?") and text_key(h) in rows)
+    in_passage = vectors.reconstruct(rows[text_key(head)])
+    np.testing.assert_allclose(store.encode(refuse, [head])[0], loaded.head_vectors[0].reconstruct(loaded.heads.index(head)))
+    assert not np.allclose(store.encode(refuse, [head])[0], in_passage)
+
+    logs.clear()  # as the staff area's background rebuild wraps each model
+    build(settings, embedders=(Remembering(onnx_minilm),), force=True, progress=logs.append)
+    assert any("embedded 0 new passages, 0 new headings and 0 new sentences" in line for line in logs), logs
+    assert load_index(settings.index_dir, (onnx_minilm,)).sentences[0][1].ntotal == len(rows)
+
+
+@pytest.mark.models
 def test_padding_batch_size_and_threads_barely_move_a_vector(onnx_minilm):
     """A short text padded beside a long one (many-thread session, 40 texts) gets about the vector it
     gets alone (one-thread session): pooling ignores padding. Not exactly: dynamic int8 scales the

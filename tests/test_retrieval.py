@@ -127,6 +127,42 @@ def test_every_language_gets_its_own_candidates(hashing_index, hashing):
         assert len(rows) == 3 and all(retriever.chunk_lang[r] == lang for r in rows)
 
 
+def test_the_best_similarity_is_the_nearest_passages_and_reuses_the_answers_search(hashing_index, hashing, monkeypatch):
+    """Abstention's best similarity is the highest over every passage, whether a language is held
+    in memory or searched through FAISS; within one answer (`seen`) it costs no second FAISS search,
+    and nothing is kept from one answer to the next."""
+    from chatbot.search import vectors
+
+    q = hashing[0].encode_queries(["How is CMV transmitted?"])[0]
+    exact = float((vectors.vectors_of(hashing_index.vectors[0], np.arange(len(hashing_index.chunks))) @ q).max())
+    assert Retriever(hashing_index, hashing).best_similarity(hashing[0].id, [q]) == pytest.approx(exact, abs=1e-5)
+    monkeypatch.setattr(vectors, "SMALL_LANGUAGE", 0)  # every language searched through FAISS, as in MedQuAD
+    retriever = Retriever(hashing_index, hashing)
+    lanes = retriever._passages[0]
+    assert all(lane.matrix is None for lane in lanes.langs.values())
+    calls, real = [], lanes.index
+
+    class Spy:
+        def search(self, *args):
+            calls.append(args)
+            return real.search(*args)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(lanes, "index", Spy())
+    seen: dict = {}
+    retriever.search("How is CMV transmitted?", "en", k=5, qvecs=[q], seen=seen)
+    searched = len(calls)
+    assert searched and retriever.best_similarity(hashing[0].id, [q], seen) == pytest.approx(exact, abs=1e-5)
+    assert len(calls) == searched  # the answer's own search, looked at again
+    retriever.best_similarity(hashing[0].id, [q])
+    assert len(calls) == searched + 1  # another answer searches anew
+    other = hashing[0].encode_queries(["Apakah ada vaksin CMV?"])[0]
+    retriever.best_similarity(hashing[0].id, [other], seen)
+    assert len(calls) == searched + 2  # and so does another vector
+
+
 def _small_index(tmp_path, hashing, docs: dict[str, tuple[str, str, str]]):
     """An index of a few one-passage documents: id -> (title, text, language)."""
     from chatbot.index.directory import build_index, load_index

@@ -49,12 +49,15 @@ class ChooseSettings:
 
 
 class SentenceVectors:
-    """Sentence vectors per embedder: those the index made at build time, else embedded when
-    asked and kept in a bounded cache (popular passages are embedded once). Safe to share
-    between threads. `partial` names embedders that hold only non-English passages."""
+    """Sentence vectors per embedder: those the index made at build time (sentences, and headings:
+    a FAQ item's stored question is its heading), else embedded when asked and kept in a bounded
+    cache (popular passages are embedded once). Safe to share between threads. `partial` names
+    embedders that hold only non-English passages."""
 
-    def __init__(self, stored: dict | None = None, partial: frozenset[str] = frozenset(), max_items: int = 50_000) -> None:
+    def __init__(self, stored: dict | None = None, partial: frozenset[str] = frozenset(), max_items: int = 50_000,
+                 heads: dict | None = None) -> None:
         self.stored = stored or {}  # embedder id -> (text key -> row, faiss index)
+        self.heads = heads or {}  # the same for heading texts
         self.partial = partial
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
@@ -65,13 +68,19 @@ class SentenceVectors:
         """The vectors the loaded index holds for these embedders."""
         entries = index.manifest.get("embedders", [])
         stored = {e.id: s for e, s in zip(embedders, index.sentences)} if index.sentences else {}
-        return cls(stored, frozenset(e["id"] for e in entries if e.get("covers", "all") != "all"))
+        partial = frozenset(e["id"] for e in entries if e.get("covers", "all") != "all")
+        heads = {}
+        if index.heads and index.head_vectors:
+            rows = {text_key(t): i for i, t in enumerate(index.heads)}
+            heads = {e.id: (rows, v) for e, v in zip(embedders, index.head_vectors) if e.id not in partial}
+        return cls(stored, partial, heads=heads)
 
     def encode(self, emb: Embedder, texts: list[str]) -> np.ndarray:
         found: dict[str, np.ndarray] = {}
-        rows, index = self.stored.get(emb.id, ({}, None))
-        if rows:
-            hits = [(t, rows[k]) for t in dict.fromkeys(texts) if (k := text_key(t)) in rows]
+        # headings first: a stored FAQ question's heading vector is the question read alone, as
+        # `faq_match` was set on; in a large collection its sentence vector is read in its passage
+        for rows, index in (self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))):
+            hits = [(t, rows[k]) for t in dict.fromkeys(texts) if t not in found and (k := text_key(t)) in rows] if rows else []
             if hits:
                 vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
                 found.update(zip((t for t, _ in hits), vecs))

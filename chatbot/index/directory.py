@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..ingest.chunking import CHUNKER_VERSION, ChunkSettings, chunk_document, embedding_text, heading_text
-from ..ingest.sentences import sentence_texts
+from ..ingest.sentences import Sentence, passage_sentences, sentence_places, sentence_texts
 from ..embeddings import Embedder, spec_of
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from ..records import Chunk, Document, content_hash, file_sha256
@@ -33,7 +33,7 @@ FORMAT_VERSION = 3  # 2: heading vectors, embedders that cover part of the passa
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 HEADS = "heads.json"
-SENTENCE_BUDGET = 60_000  # sentence texts per embedder embedded at build time (more: embedded when asked)
+SENTENCE_BUDGET = 60_000  # sentence texts per embedder embedded at build time (more: read in their passages, see _plan)
 NON_ENGLISH = "non-english"  # an embedder that covers only passages not in English (e5 in large collections)
 ANN_THRESHOLD = 20_000  # passages; from here on each embedder gets an approximate (IVF) index
 log = logging.getLogger("chatbot")
@@ -70,6 +70,7 @@ def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: C
         "ann_threshold": ann_threshold,
         "non_english_only": sorted(partial),
         "format_version": FORMAT_VERSION,
+        "sentences_over_budget": "in-passage",
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
         "embedders": list(embedder_ids),
         "chunking": asdict(chunking),
@@ -111,10 +112,12 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
     chunks = _chunks(docs, chunking, _previous_chunks(index_dir, chunking, rules_hash))
     progress(f"{len(docs)} documents -> {len(chunks)} passages")
     heads, chunk_head = _heads(chunks)
-    plans = [_plan(chunks, heads, chunk_head, e.id in partial) for e in embedders]
+    split = [passage_sentences(c) for c in chunks]  # once, for every embedder's plan
+    plans = [_plan(chunks, heads, chunk_head, e.id in partial, e.pools_spans, split) for e in embedders]
     with _lock(index_dir), _staging(index_dir) as tmp:
         _restore_old(index_dir)  # a crash mid-swap left only `.NAME.old`: never delete the last good index
-        embedded = embed_all(embedders, [plan.texts for plan in plans], cache_dir, bar=bar, prune=prune_cache)
+        embedded = embed_all(embedders, [plan.texts for plan in plans], cache_dir, bar=bar, prune=prune_cache,
+                             spans=[plan.spans for plan in plans])
         written = [_write_vectors(tmp, n, emb, plan, done, ann_threshold, progress)
                    for n, (emb, plan, done) in enumerate(zip(embedders, plans, embedded))]
         entries = [entry for entry, _ in written]
@@ -155,6 +158,8 @@ class _Plan:
     texts: list[str]
     n_passages: int  # texts: n_passages passages, then n_heads headings, then sentences
     n_heads: int = 0
+    spans: dict[str, list[tuple[int, int]]] | None = None  # passage text -> its sentences' places, pooled from its run
+    pooled: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...] = ()  # sentence text, its places (passage, start, end)
 
 
 def _heads(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
@@ -164,15 +169,32 @@ def _heads(chunks: list[Chunk]) -> tuple[list[str], list[int]]:
     return list(heads), chunk_head
 
 
-def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_english_only: bool) -> _Plan:
+def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_english_only: bool, pools_spans: bool = False,
+          split: list[list[Sentence]] | None = None) -> _Plan:
+    """What one embedder embeds. The answer chooser's sentences are embedded alone up to
+    SENTENCE_BUDGET texts; a larger collection would take minutes more (MedQuAD has 130,000), so
+    there an embedder that can (`pools_spans`) reads each sentence in its passage, from the run
+    that embeds the passage, and the chooser embeds only the sentences past the model's input
+    length when asked (a fifth on MedQuAD). `split`: each passage's sentences, split once per build."""
+    split = split if split is not None else [passage_sentences(c) for c in chunks]
     rows = np.array([i for i, c in enumerate(chunks) if c.language != "en"], dtype=np.int64) if non_english_only else None
-    covered = [chunks[i] for i in rows] if rows is not None else chunks
+    covered = rows.tolist() if rows is not None else range(len(chunks))
     head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64) if rows is not None else None
     head_texts = [heads[h] for h in head_rows] if head_rows is not None else heads
-    sentences = list(dict.fromkeys(t for c in covered for t in sentence_texts(c)))
+    sentences = list(dict.fromkeys(t for i in covered for t in sentence_texts(chunks[i], split[i])))
+    passages = [embedding_text(chunks[i]) for i in covered]
+    spans, pooled = None, ()
     if len(sentences) > SENTENCE_BUDGET:
-        sentences = []  # a large collection: the answer chooser embeds the few sentences it needs when asked
-    return _Plan(rows, head_rows, [embedding_text(c) for c in covered] + head_texts + sentences, len(covered), len(head_texts))
+        sentences = []
+        if pools_spans:
+            spans, where = {}, {}
+            for i, text in zip(covered, passages):
+                found = sentence_places(chunks[i], text, split[i])
+                spans[text] = [(a, b) for _, a, b in found]
+                for t, a, b in found:
+                    where.setdefault(t, []).append((text, a, b))
+            pooled = tuple((t, tuple(places)) for t, places in where.items())
+    return _Plan(rows, head_rows, passages + head_texts + sentences, len(covered), len(head_texts), spans, pooled)
 
 
 def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_threshold: int, progress) -> tuple[dict, object]:
@@ -186,14 +208,38 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
              f"from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
     heads, head_kind = make_index(done.vectors[p:h], 1 << 62, plan.head_rows)
-    sentences, _ = make_index(done.vectors[h:], 1 << 62)
+    if plan.pooled:  # sentences read in their passages; one not read whole is embedded when asked
+        texts, sentences = _pooled_sentences(plan.pooled, done.pooled, emb.dim)
+        progress(f"{emb.id}: {len(texts)} of {len(plan.pooled)} sentences read in their passages")
+    else:
+        texts, (sentences, _) = plan.texts[h:], make_index(done.vectors[h:], 1 << 62)
+    keys = [text_key(t).decode("ascii") for t in texts]
     faiss.write_index(passages, str(tmp / f"vectors-{n}.faiss"))
     faiss.write_index(heads, str(tmp / f"heads-{n}.faiss"))
     faiss.write_index(sentences, str(tmp / f"sentences-{n}.faiss"))
-    _write_json(tmp / f"sentences-{n}.json", [text_key(t).decode("ascii") for t in plan.texts[h:]])
+    _write_json(tmp / f"sentences-{n}.json", keys)
     return {"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": f"vectors-{n}.faiss",
             "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"], "sentences_file": f"sentences-{n}.faiss",
             "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(p), **kind}, passages
+
+
+def _pooled_sentences(places: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...], pooled: dict, dim: int) -> tuple[list[str], object]:
+    """The sentences read whole in a passage (each at its first such place) and an exact index of
+    their vectors, added a slice at a time (MedQuAD: 100,000 vectors, 150 MiB a copy)."""
+    import faiss
+
+    index, texts, part = faiss.IndexFlatIP(dim), [], []
+    for text, where in places:
+        vec = next((v for k in where if (v := pooled.get(k)) is not None and not np.isnan(v[0])), None)
+        if vec is not None:
+            texts.append(text)
+            part.append(vec)
+        if len(part) == 4096:
+            index.add(np.vstack(part))
+            part = []
+    if part:
+        index.add(np.vstack(part))
+    return texts, index
 
 
 def _chunks(docs: list[Document], chunking: ChunkSettings, previous: dict[str, tuple[str, list[Chunk]]]) -> list[Chunk]:

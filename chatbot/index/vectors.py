@@ -43,6 +43,12 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
+def span_key(passage_key: bytes, start: int, end: int) -> bytes:
+    """Cache key of the vector of passage[start:end] pooled from the passage's own run (not the
+    vector of that text embedded alone, which `text_key` names); `passage_key` is the passage's text_key."""
+    return text_key(f"in-passage:{passage_key.decode('ascii')}:{start}:{end}")
+
+
 class EmbeddingCache:
     """The vectors one embedder has made, by text key. Shards are only ever added or replaced whole."""
 
@@ -125,11 +131,17 @@ class Embedded:
     fresh: int  # texts embedded now; the rest came from the cache
     seconds: float
     fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # which ones
+    pooled: dict = field(default_factory=dict)  # (text, start, end) -> vector pooled from the text's run (NaN: not read)
 
 
 def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Sequence[str]], cache_dir: Path | None,
-              bar: bool = False, prune: bool = True, workers: int | None = None) -> list[Embedded]:
+              bar: bool = False, prune: bool = True, workers: int | None = None,
+              spans: Sequence[dict[str, list[tuple[int, int]]] | None] | None = None) -> list[Embedded]:
     """Every embedder's vectors of `texts` (one list for all, or one list per embedder).
+
+    `spans`, per embedder: character ranges of some texts (a passage's sentences) whose vectors
+    an embedder with `pools_spans` pools from the same run as the text's own vector; they go
+    through the cache as well (see `span_key`), so a passage whose spans are not cached yet is run again.
 
     With two or more cores the work is shared out in batches, one worker thread per core (per
     embedder when none may run on several threads at once). Each worker starts on an embedder of
@@ -143,7 +155,8 @@ def embed_all(embedders: Sequence[Embedder], texts: Sequence[str] | Sequence[Seq
     per = list(texts) if texts and not isinstance(texts[0], str) else [texts] * len(embedders)
     cores = workers or os.cpu_count() or 1
     workers = cores if any(e.thread_safe for e in embedders) else min(len(embedders), cores)
-    jobs = [_Job(e, t, cache_dir) for e, t in zip(embedders, per)]
+    spans = list(spans) if spans is not None else [None] * len(embedders)
+    jobs = [_Job(e, t, cache_dir, s) for e, t, s in zip(embedders, per, spans)]
     homes = sorted(jobs, key=lambda j: j.embedder.thread_safe)  # one that runs on one thread at a time needs its own
     stop = threading.Event()
     try:
@@ -194,11 +207,17 @@ BATCH = 256  # texts per call: the unit of work handed to a thread, and of work 
 class _Job:
     """One embedder's part of a build: the texts its cache lacks, handed out a batch at a time."""
 
-    def __init__(self, embedder: Embedder, texts: Sequence[str], cache_dir: Path | None) -> None:
+    def __init__(self, embedder: Embedder, texts: Sequence[str], cache_dir: Path | None,
+                 spans: dict[str, list[tuple[int, int]]] | None = None) -> None:
         self.embedder = embedder
         self.cache = EmbeddingCache(cache_dir, embedder) if cache_dir is not None else _Unsaved()
         self.keys = [text_key(t) for t in texts]
-        self.todo = {k: t for k, t in zip(self.keys, texts) if self.cache.get(k) is None}  # each distinct text once
+        self.spans = {t: list(s) for t, s in (spans or {}).items() if s} if embedder.pools_spans else {}
+        passage_keys = dict(zip(texts, self.keys))
+        self.span_keys = {t: [span_key(passage_keys[t], a, b) for a, b in s] for t, s in self.spans.items() if t in passage_keys}
+        self.spans = {t: s for t, s in self.spans.items() if t in passage_keys}
+        self.todo = {k: t for k, t in zip(self.keys, texts)  # each distinct text once
+                     if self.cache.get(k) is None or any(self.cache.get(sk) is None for sk in self.span_keys.get(t, ()))}
         items = list(self.todo.items())
         self._batches = iter([items[i : i + BATCH] for i in range(0, len(items), BATCH)])
         self.update = lambda n: None
@@ -219,9 +238,19 @@ class _Job:
                 self._started = self._started or time.perf_counter()
             return part
 
-    def put(self, part: list, vectors: np.ndarray | None) -> None:
+    def embed(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """The texts' vectors, and their spans' when this job has spans."""
+        if not self.spans:
+            return self.embedder.encode_passages(texts), None
+        return self.embedder.encode_with_spans(texts, [self.spans.get(t, ()) for t in texts])
+
+    def put(self, part: list, vectors: np.ndarray | None, pooled: list[np.ndarray] | None = None) -> None:
         with self._lock:
             self.active -= 1
+            if pooled is not None:  # first, so that a saved passage always has its spans saved with it
+                keys = [sk for _, t in part for sk in self.span_keys.get(t, ())]
+                if keys:
+                    self.cache.add(keys, np.vstack([p for p in pooled if len(p)]))
             if vectors is not None:
                 self.cache.add([k for k, _ in part], vectors)
                 self.seconds = time.perf_counter() - self._started
@@ -232,12 +261,15 @@ class _Job:
             self.cache.flush()
 
     def result(self, prune: bool) -> Embedded:
+        pooled = {(t, a, b): self.cache.get(sk) for t, spans in self.spans.items()
+                  for (a, b), sk in zip(spans, self.span_keys[t])}
         if prune:
-            self.cache.compact(set(self.keys))
+            self.cache.compact(set(self.keys).union(*self.span_keys.values()))
         dim = self.embedder.dim
         vectors = np.vstack([self.cache.get(k) for k in self.keys]) if self.keys else np.zeros((0, dim), np.float32)
         fresh_rows = np.array([i for i, k in enumerate(self.keys) if k in self.todo], dtype=np.int64)
-        return Embedded(np.ascontiguousarray(vectors, dtype=np.float32), len(self.todo), self.seconds, fresh_rows)
+        return Embedded(np.ascontiguousarray(vectors, dtype=np.float32), len(self.todo), self.seconds, fresh_rows,
+                        {k: v for k, v in pooled.items() if v is not None})
 
 
 def _work(home: _Job, others: list[_Job], stop: threading.Event, single_thread: bool = True) -> None:
@@ -246,13 +278,13 @@ def _work(home: _Job, others: list[_Job], stop: threading.Event, single_thread: 
     with one_thread() if single_thread else contextlib.nullcontext():  # torch's thread count is per thread
         for job in [home] + [j for j in others if j is not home]:
             while (part := job.take()) is not None:
-                vectors = None
+                vectors, pooled = None, None
                 try:
                     if stop.is_set():
                         raise Stopped
-                    vectors = job.embedder.encode_passages([t for _, t in part])
+                    vectors, pooled = job.embed([t for _, t in part])
                 finally:
-                    job.put(part, vectors)
+                    job.put(part, vectors, pooled)
 
 
 class _Unsaved:

@@ -74,6 +74,35 @@ def passage_sentences(chunk: Chunk, n: int = 0) -> list[Sentence]:
     return out
 
 
+def sentence_places(chunk: Chunk, text: str, sentences: list[Sentence] | None = None) -> list[tuple[str, int, int]]:
+    """Where each of `sentence_texts(chunk)` lies in `text` (the passage as embedded), as
+    (sentence text, start, end): a sentence with list items runs to the end of its last item.
+    A text not found verbatim is left out; each text once, at its first place."""
+    places: dict[str, tuple[int, int]] = {}
+    at = 0
+    for s in passage_sentences(chunk) if sentences is None else sentences:
+        start = text.find(s.text, at)
+        if start < 0:
+            continue
+        end = at = start + len(s.text)
+        places.setdefault(s.text, (start, end))
+        if s.items and (last := _after(text, s.items, end)) >= 0:
+            places.setdefault(s.full, (start, last))
+    if (asked := stored_question(chunk)) and (start := text.find(asked)) >= 0:
+        places.setdefault(asked, (start, start + len(asked)))
+    return [(t, a, b) for t, (a, b) in places.items()]
+
+
+def _after(text: str, items: tuple[str, ...], at: int) -> int:
+    """Where the last of `items` ends when they follow each other in `text` from `at` (-1: not found)."""
+    for item in items:
+        found = text.find(item, at)
+        if found < 0:
+            return -1
+        at = found + len(item)
+    return at
+
+
 def _list_items(lines: list[str], k: int) -> tuple[str, ...]:
     """The bullet lines after line `k`, when short enough to quote whole with their intro."""
     items = []
@@ -87,8 +116,9 @@ def _list_items(lines: list[str], k: int) -> tuple[str, ...]:
     return tuple(items)
 
 
-def sentence_texts(chunk: Chunk) -> list[str]:
+def sentence_texts(chunk: Chunk, sentences: list[Sentence] | None = None) -> list[str]:
     """Every text the answer chooser compares with a question for this passage: each sentence
-    alone and with its list items, and the FAQ question it answers (embedded at build time)."""
-    texts = [t for s in passage_sentences(chunk) for t in (s.text, s.full)]
+    alone and with its list items, and the FAQ question it answers (embedded at build time).
+    `sentences`: the passage's, when the caller has split it already."""
+    texts = [t for s in (passage_sentences(chunk) if sentences is None else sentences) for t in (s.text, s.full)]
     return list(dict.fromkeys(texts + ([stored_question(chunk)] if stored_question(chunk) else [])))

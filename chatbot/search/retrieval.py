@@ -111,12 +111,12 @@ class Retriever:
         later = {n: _helper().submit(e.encode_queries, [question]) for n, e in enumerate(self.embedders) if e.slow_queries}
         return PendingVectors(self.embedders, question, later)
 
-    def best_similarity(self, embedder_id: str, qvecs: list[np.ndarray]) -> float:
-        """The highest raw similarity between the question and any passage, for one embedder."""
-        for emb, vec, q in zip(self.embedders, self.index.vectors, qvecs):
+    def best_similarity(self, embedder_id: str, qvecs: list[np.ndarray], seen: dict | None = None) -> float:
+        """The highest raw similarity between the question and any passage, for one embedder (`seen`:
+        as given to `search` for the same question, which then has made the FAISS search already)."""
+        for emb, vec, q, lanes in zip(self.embedders, self.index.vectors, qvecs, self._passages):
             if emb.id == embedder_id and vec.ntotal:
-                scores, _ = vec.search(q[None, :], 1)
-                return float(scores[0][0])
+                return lanes.best(q, seen)
         raise KeyError(embedder_id)
 
     def views(self, question: str, language: str) -> dict[str, View]:
@@ -124,9 +124,11 @@ class Retriever:
         return {lang: self.glossary.view(question, language, lang) for lang in self.languages}
 
     def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None,
-               views: dict[str, View] | None = None, bridged: dict[int, dict[str, np.ndarray | None]] | None = None) -> list[Hit]:
+               views: dict[str, View] | None = None, bridged: dict[int, dict[str, np.ndarray | None]] | None = None,
+               seen: dict | None = None) -> list[Hit]:
         """Best `k` passages for `question`, asked in `language` (`qvecs`, `views`, `bridged`: from
-        `query_vectors`, `views` and `bridged_vectors`, when the caller has them already)."""
+        `query_vectors`, `views` and `bridged_vectors`, when the caller has them already; `seen`:
+        an empty dict that keeps this question's FAISS searches for `best_similarity`)."""
         if not self.chunks:
             return []
         views = views if views is not None else self.views(question, language)
@@ -135,7 +137,7 @@ class Retriever:
         bridged = bridged if bridged is not None else self.bridged_vectors(views, language)
         per_lang = [{lang: q if emb.cross_lingual or lang == language else bridged[n].get(lang) for lang in self.languages}
                     for n, (emb, q) in enumerate(zip(self.embedders, qvecs))]  # the query vector each passage language sees
-        cand = self._candidates(per_lang, n_cand)
+        cand = self._candidates(per_lang, n_cand, seen)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         ids = np.array(sorted(cand), dtype=np.int64)
         num, den, parts = self._dense(ids, per_lang, language)
@@ -208,14 +210,14 @@ class Retriever:
         keep = keep[: max(0, k - len(missing))]
         return sorted(keep + missing, key=lambda j: -fused[j])[:k]
 
-    def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int) -> set[int]:
+    def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int, seen: dict | None = None) -> set[int]:
         """Nearest passages, and passages under the nearest headings, of every language, per embedder."""
         cand: set[int] = set()
         for passages, heads, by_lang in zip(self._passages, self._heads, per_lang):
             for lang, q in by_lang.items():
                 if q is None:
                     continue
-                cand.update(int(i) for i in passages.nearest(q, lang, n_cand))
+                cand.update(int(i) for i in passages.nearest(q, lang, n_cand, seen))
                 if heads is not None and self.settings.head_weight > 0:
                     for h in heads.nearest(q, lang, max(5, n_cand // 4)):
                         cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3]

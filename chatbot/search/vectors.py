@@ -40,7 +40,29 @@ class Lanes:
             sample = shared if shared is not None else vectors_of(index, _spread(rows, sample_size))
             self.langs[lang] = LanguageRows(rows, matrix, sample)
 
-    def nearest(self, q: np.ndarray, lang: str, k: int) -> np.ndarray:
+    def _search(self, q: np.ndarray, k: int, seen: dict | None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids of the `k` rows nearest to `q` in the FAISS index. `seen`: the searches of
+        one answer, so that a second look with the same vector (`best` after `nearest`) is free."""
+        key = (id(self), q.tobytes()) if seen is not None else None
+        if key in (seen or {}) and seen[key][0] >= k:
+            return seen[key][1][:k], seen[key][2][:k]
+        scores, found = self.index.search(q[None, :], k)
+        scores, found = scores[0], found[0]
+        if key is not None:
+            scores.setflags(write=False)  # kept for the rest of the answer: no caller may change them
+            found.setflags(write=False)
+            seen[key] = (k, scores, found)
+        return scores, found
+
+    def best(self, q: np.ndarray, seen: dict | None = None) -> float:
+        """The highest raw similarity of `q` to any row (-inf for an empty index)."""
+        best = [float((lane.matrix @ q).max()) for lane in self.langs.values() if lane.matrix is not None and len(lane.rows)]
+        if any(lane.matrix is None for lane in self.langs.values()):
+            scores, found = self._search(q, 1, seen)
+            best += [float(scores[0])] if len(found) and found[0] >= 0 else []
+        return max(best, default=float("-inf"))
+
+    def nearest(self, q: np.ndarray, lang: str, k: int, seen: dict | None = None) -> np.ndarray:
         """Ids of the `k` rows of language `lang` nearest to `q`."""
         lane = self.langs.get(lang)
         if lane is None or k <= 0:
@@ -49,8 +71,8 @@ class Lanes:
             sims = lane.matrix @ q
             top = np.argpartition(-sims, min(k, len(sims)) - 1)[:k] if len(sims) > k else np.arange(len(sims))
             return lane.rows[top]
-        _, found = self.index.search(q[None, :], min(self.index.ntotal, 3 * k))
-        found = found[0][found[0] >= 0]
+        _, found = self._search(q, min(self.index.ntotal, 3 * k), seen)
+        found = found[found >= 0]
         return found[np.isin(found, lane.rows, assume_unique=False)][:k]
 
     def similarity(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:

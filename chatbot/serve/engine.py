@@ -88,13 +88,13 @@ class Bot:
             # while e5 works; a long message crosses languages through its focus alone (its whole
             # glossary view changed no answer on the tuning sets and took a second long embedding)
             bridged = self.retriever.bridged_vectors(views, language, embed=not asked)
-            qvecs = vectors()
-            hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged)
-            related = self.relatedness(qvecs, language)
+            qvecs, seen = vectors(), {}  # `seen`: the FAISS searches made for this answer, for relatedness
+            hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged, seen=seen)
+            related = self.relatedness(qvecs, language, seen)
             if focused is not None:
                 fvecs, fviews = focused(), self.retriever.views(asked, language)
-                hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews), k)
-                related = max(related, self.relatedness(fvecs, language)) if related is not None else None
+                hits = merge(hits, self.retriever.search(asked, language, k=k, qvecs=fvecs, views=fviews, seen=seen), k)
+                related = max(related, self.relatedness(fvecs, language, seen)) if related is not None else None
         except BaseException:
             if focused is not None:
                 focused.drop()
@@ -107,10 +107,10 @@ class Bot:
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
 
-    def relatedness(self, qvecs: list, language: str) -> float | None:
+    def relatedness(self, qvecs: list, language: str, seen: dict | None = None) -> float | None:
         """How much closer the question comes to this index's passages than everyday off-topic
         questions do, in spreads (None when the index carries no calibration)."""
-        best = {e.id: self.retriever.best_similarity(e.id, qvecs) for e in self.embedders if e.id in self.abstention}
+        best = {e.id: self.retriever.best_similarity(e.id, qvecs, seen) for e in self.embedders if e.id in self.abstention}
         return relatedness(self.abstention, best, language)
 
     def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None,

@@ -58,6 +58,7 @@ class Remembering(Embedder):
     def __init__(self, inner: Embedder) -> None:
         self.inner, self._memo = inner, {}
         self.id, self.dim, self.cross_lingual, self.batch_size, self.thread_safe = inner.id, inner.dim, inner.cross_lingual, inner.batch_size, inner.thread_safe
+        self.pools_spans = inner.pools_spans
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
@@ -67,6 +68,9 @@ class Remembering(Embedder):
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.encode_passages(texts)
+
+    def encode_with_spans(self, texts: Sequence[str], spans) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.inner.encode_with_spans(texts, spans)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self.inner._encode(texts, is_query)
