@@ -77,10 +77,11 @@ class SentenceVectors:
 
     def encode(self, emb: Embedder, texts: list[str]) -> np.ndarray:
         found: dict[str, np.ndarray] = {}
+        keys = {t: text_key(t) for t in texts}
         # headings first: a stored FAQ question's heading vector is the question read alone, as
         # `faq_match` was set on; in a large collection its sentence vector is read in its passage
         for rows, index in (self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))):
-            hits = [(t, rows[k]) for t in dict.fromkeys(texts) if t not in found and (k := text_key(t)) in rows] if rows else []
+            hits = [(t, rows[k]) for t, k in keys.items() if t not in found and k in rows] if rows else []
             if hits:
                 vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
                 found.update(zip((t for t, _ in hits), vecs))

@@ -50,7 +50,7 @@ class Embedder(ABC):
         out, parts = [], []
         with one_thread() if len(texts) < SMALL_BATCH else contextlib.nullcontext():
             for i in range(0, len(texts), self.batch_size):  # the same batches as encode_passages: same vectors
-                with contextlib.nullcontext() if self.thread_safe else self.__dict__.setdefault("_call_lock", threading.Lock()):
+                with self._one_call():
                     vecs, pooled = self._encode_spans(texts[i : i + self.batch_size], spans[i : i + self.batch_size])
                 out.append(vecs)
                 parts += pooled
@@ -81,12 +81,15 @@ class Embedder(ABC):
         return _normalised(vecs)
 
     def _encode_one(self, batch: list[str], is_query: bool) -> np.ndarray:
-        """One batch; a backend not known to be thread-safe (lazy set-up, C engines) runs one batch
-        at a time, so that a question waits at most one batch of a background build."""
+        with self._one_call():
+            return self._encode(batch, is_query)
+
+    def _one_call(self):
+        """A backend not known to be thread-safe (lazy set-up, C engines) runs one batch at a time,
+        so that a question waits at most one batch of a background build."""
         if self.thread_safe:
-            return self._encode(batch, is_query)
-        with self.__dict__.setdefault("_call_lock", threading.Lock()):  # setdefault is atomic
-            return self._encode(batch, is_query)
+            return contextlib.nullcontext()
+        return self.__dict__.setdefault("_call_lock", threading.Lock())  # setdefault is atomic
 
 
 def _normalised(vecs: np.ndarray) -> np.ndarray:

@@ -212,10 +212,9 @@ class _Job:
         self.embedder = embedder
         self.cache = EmbeddingCache(cache_dir, embedder) if cache_dir is not None else _Unsaved()
         self.keys = [text_key(t) for t in texts]
-        self.spans = {t: list(s) for t, s in (spans or {}).items() if s} if embedder.pools_spans else {}
         passage_keys = dict(zip(texts, self.keys))
-        self.span_keys = {t: [span_key(passage_keys[t], a, b) for a, b in s] for t, s in self.spans.items() if t in passage_keys}
-        self.spans = {t: s for t, s in self.spans.items() if t in passage_keys}
+        self.spans = {t: list(s) for t, s in (spans or {}).items() if s and t in passage_keys} if embedder.pools_spans else {}
+        self.span_keys = {t: [span_key(passage_keys[t], a, b) for a, b in s] for t, s in self.spans.items()}
         self.todo = {k: t for k, t in zip(self.keys, texts)  # each distinct text once
                      if self.cache.get(k) is None or any(self.cache.get(sk) is None for sk in self.span_keys.get(t, ()))}
         items = list(self.todo.items())
