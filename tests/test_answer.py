@@ -182,3 +182,73 @@ def test_english_sentences_of_an_english_question_are_judged_by_the_english_mode
     assert first("en") == beta
     assert first("en", replace(ChooseSettings(), english_alone=False)) == alpha  # both models, averaged
     assert first("id") == alpha  # an Indonesian question reads English sentences through the multilingual model
+
+
+def test_the_top_faq_answer_whose_stored_question_asks_what_the_patient_asked_leads(real_embedders):
+    """A collection of question/answer records (MedQuAD imported with the question as title): the
+    patient's story names the condition, so the definition record beside the right one names it
+    more often; the record whose stored question asks the same thing, ranked first, answers."""
+    from dataclasses import replace
+
+    from chatbot.answer.choose import ChooseSettings, SentenceVectors, choose
+    from chatbot.search.glossary import Glossary
+
+    def record(n: int, question: str, answer: str) -> Hit:
+        chunk = Chunk(id=f"r{n}#0", doc_id=f"r{n}", title=question, section="", text=answer, language="en",
+                      start=0, end=len(answer), position=0)
+        return Hit(chunk=chunk, score=1.0)
+
+    how_many = record(1, "How many people are affected by Canavan disease ?",
+                      "Canavan disease occurs most frequently in people of Ashkenazi Jewish heritage. "
+                      "About 1 in 6,400 to 13,500 people in this population is affected.")
+    definition = record(2, "What is (are) Canavan disease ?",
+                        "Canavan disease is a rare inherited disorder that damages the ability of nerve cells in the brain "
+                        "to send and receive messages. Canavan disease is one of a group of genetic disorders called "
+                        "leukodystrophies. Babies with Canavan disease have large heads and weak muscles.")
+    question = ("My nephew is 6 months old, he can't hold his head up and his head seems big, and the doctors "
+                "mentioned Canavan disease. How many people have this?")
+    vectors = [e.encode_queries([question])[0] for e in real_embedders]
+
+    def first(settings: ChooseSettings) -> str:
+        quotes = choose(question, "en", [how_many, definition], real_embedders, vectors, {}, settings, SentenceVectors(),
+                        Glossary.load())
+        return quotes[0].text
+
+    assert "Ashkenazi" in first(ChooseSettings())
+    assert first(replace(ChooseSettings(), faq_lead=0.0)).startswith("Canavan disease is a rare")  # without the rule
+
+    from chatbot.answer.choose import Context, _leading_faq, asked
+
+    def lead(hits: list[Hit], language: str = "en") -> int | None:
+        ctx = Context(question, language, vectors, {}, asked(question))
+        return _leading_faq(ctx, hits, set(range(len(hits))), real_embedders, SentenceVectors(), ChooseSettings())
+
+    assert lead([how_many, definition]) == 0
+    assert lead([definition, how_many]) is None  # the matching record must be the one retrieval ranked first
+
+
+def test_a_faq_answer_leads_only_when_its_stored_question_clearly_asks_what_the_patient_asked(monkeypatch):
+    import chatbot.answer.choose as choose_module
+    from chatbot.answer.choose import ChooseSettings, Context, SentenceVectors, _leading_faq
+
+    def record(n: int, question: str, lang: str = "en") -> Hit:
+        chunk = Chunk(id=f"r{n}#0", doc_id=f"r{n}", title=question, section="", text="An answer.", language=lang,
+                      start=0, end=10, position=0)
+        return Hit(chunk=chunk, score=1.0)
+
+    def lead(sims: list[float], langs: tuple[str, ...] = ("en", "en"), asker: str = "en") -> int | None:
+        hits = [record(n, f"Stored question {n}?" if sim is not None else "A leaflet", lang)
+                for n, (sim, lang) in enumerate(zip(sims, langs))]
+        by_id = {h.chunk.id: sim for h, sim in zip(hits, sims)}
+        monkeypatch.setattr(choose_module, "_faq_similarity", lambda ctx, hit, embedders, cache: by_id[hit.chunk.id] or 0.0)
+        ctx = Context("a question", asker, [], {}, ())
+        return _leading_faq(ctx, hits, set(range(len(hits))), (), SentenceVectors(), ChooseSettings())
+
+    match, margin = ChooseSettings().faq_match, ChooseSettings().faq_lead_margin
+    assert lead([match + 0.2, match]) == 0
+    assert lead([match + 0.2, None]) == 0  # beside a passage that is no FAQ answer
+    assert lead([match + margin / 2, match]) is None  # two stored questions about as close: neither leads
+    assert lead([match - 0.01, 0.0]) is None  # not close enough to ask the same thing
+    assert lead([match, match + 0.2]) is None  # the closest stored question is not the top passage
+    assert lead([match + 0.2, match], ("en", "en"), asker="id") is None  # a FAQ in another language never leads
+    assert lead([float("nan"), match + 0.2]) is None  # a broken vector does not make its passage lead

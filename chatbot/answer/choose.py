@@ -6,7 +6,9 @@ carries the kind of answer asked for (a dose, a duration, a drug, a test, a reas
 kinds.py). A sentence that only restates the question carries none of these and loses to the
 one that answers. Around the best sentence the answer keeps what it needs to be read alone: the
 sentence it leans on ("This ...", "Hal ini ..."), the items of the list it introduces, and the
-rest of a short FAQ answer whose stored question asks what the patient asked.
+rest of a short FAQ answer whose stored question asks what the patient asked. When the best
+ranked passage is such a FAQ answer, and no other candidate's stored question comes as close,
+its sentences lead.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class ChooseSettings:
     faq_words: int = 80  # a matched FAQ answer up to this long is quoted whole
     follow: int = 1  # the best sentence brings this many sentences after it (same passage)
     follow_words: int = 70  # ...while the quote stays this short
+    faq_lead: float = 0.2  # bonus of the sentences of the top passage when its stored question is the one that asks
+    faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
 
 
@@ -134,6 +138,8 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     if settings.topic_weight > 0 and glossary is not None:
         mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
+    if settings.faq_lead > 0 and (lead := _leading_faq(ctx, hits, {s.n for s in pool}, embedders, cache, settings)) is not None:
+        scores += settings.faq_lead * np.array([s.n == lead for s in pool])
     asks = np.array([_asks(s) for s in pool])  # a question in the text ("How is it inherited?") answers nothing:
     if asks.all():                             # it is quoted only as what the sentence after it leans on
         return []
@@ -153,6 +159,23 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
               if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
+
+
+def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: tuple[Embedder, ...],
+                 cache: SentenceVectors, settings: ChooseSettings) -> int | None:
+    """The first candidate passage (the best ranked with sentences), when it is a FAQ answer in the
+    patient's language whose stored question asks what the patient asked (`faq_match`), by
+    `faq_lead_margin` more closely than any other candidate's stored question: its answer is the
+    answer ("How many people have this?" -> the record "How many people are affected by ...?", not
+    the definition beside it that names the condition more often). Else None. Stored questions in
+    the other language are compared by the multilingual models alone, which rate such pairs lower:
+    a FAQ in the patient's language wins such a comparison, and only such a FAQ leads. Two records
+    with the same stored question (MedQuAD asks one question of several sources) never lead."""
+    sims = sorted(((sim, n) for n in passages if np.isfinite(sim := _faq_similarity(ctx, hits[n], embedders, cache))), reverse=True)
+    if not sims or sims[0][0] < settings.faq_match or (len(sims) > 1 and sims[0][0] - sims[1][0] < settings.faq_lead_margin):
+        return None
+    lead = sims[0][1]
+    return lead if lead == min(passages) and hits[lead].chunk.language == ctx.language else None
 
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
