@@ -252,3 +252,22 @@ def test_a_faq_answer_leads_only_when_its_stored_question_clearly_asks_what_the_
     assert lead([match, match + 0.2]) is None  # the closest stored question is not the top passage
     assert lead([match + 0.2, match], ("en", "en"), asker="id") is None  # a FAQ in another language never leads
     assert lead([float("nan"), match + 0.2]) is None  # a broken vector does not make its passage lead
+
+
+def test_a_sentence_in_the_reply_language_replaces_a_better_one_only_from_a_passage_ranked_as_high():
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose
+
+    english = "Blood counts usually improve within weeks to months."
+    indonesian = "Ganciclovir diberikan dua kali sehari selama 5-10 hari."
+    multi = _Scripted("multi", True, {english: 0.9, indonesian: 0.88}).embedder
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+    settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                              max_sentences=1, follow=0, faq_lead=0.0)
+
+    def first(hits: list[Hit]) -> str:
+        return choose("Berapa lama trombositnya normal lagi?", "id", hits, (multi,), q, {}, settings)[0].text
+
+    assert first([_hit(indonesian, "id", n=0), _hit(english, "en", n=1)]) == indonesian  # as high: the reply language
+    assert first([_hit(english, "en", n=0), _hit(indonesian, "id", n=1)]) == english  # ranked lower: the better answer

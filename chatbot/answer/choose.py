@@ -144,7 +144,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     if asks.all():                             # it is quoted only as what the sentence after it leans on
         return []
     scores[asks] = -np.inf
-    best = _best(scores, langs, language, settings)
+    best = _best(scores, langs, language, settings, [s.n for s in pool])
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)
     for i in np.argsort(-scores):
@@ -216,10 +216,13 @@ def _per_language_z(sims: np.ndarray, ok: np.ndarray, langs: np.ndarray) -> np.n
     return out
 
 
-def _best(scores: np.ndarray, langs: list[str], language: str, settings: ChooseSettings) -> int:
-    """The best sentence, or a nearly as good one in the reply language."""
+def _best(scores: np.ndarray, langs: list[str], language: str, settings: ChooseSettings, ranks: list[int]) -> int:
+    """The best sentence, or a nearly as good one in the reply language from a passage ranked at
+    least as high: one from a lower passage is not as good an answer, only in the patient's language
+    ("Berapa lama trombosit anak saya normal lagi?" kept the English FAQ answer that says how long,
+    not the dose of a drug "selama 5-10 hari" from the Indonesian document ranked below it)."""
     best = int(np.argmax(scores))
-    same = [i for i, lg in enumerate(langs) if lg == language]
+    same = [i for i, lg in enumerate(langs) if lg == language and ranks[i] <= ranks[best]]
     if langs[best] != language and same:
         alt = max(same, key=lambda i: scores[i])
         if scores[alt] >= scores[best] - settings.same_language_margin:
