@@ -271,3 +271,24 @@ def test_a_sentence_in_the_reply_language_replaces_a_better_one_only_from_a_pass
 
     assert first([_hit(indonesian, "id", n=0), _hit(english, "en", n=1)]) == indonesian  # as high: the reply language
     assert first([_hit(english, "en", n=0), _hit(indonesian, "id", n=1)]) == english  # ranked lower: the better answer
+
+
+def test_a_model_that_compares_one_sentence_alone_does_not_outweigh_the_z_scores_of_the_others():
+    """An English question over English sentences and one Indonesian sentence: the English model
+    judges the English ones (as z-scores), the multilingual one only the Indonesian sentence. A
+    single sentence has no spread to be scored against; its raw similarity (0.9, while z-scores
+    run about +-0.1) made a drug dose in Indonesian the answer to "How is CMV passed on?"."""
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose
+
+    spread, intro, other = ("CMV spreads through saliva, urine and breast milk.", "CMV is a common virus.",
+                            "Most adults have mild symptoms.")
+    dose = "Ganciclovir intravena 5 mg/kg dua kali sehari."
+    english = _Scripted("english", False, {spread: 0.7, intro: 0.5, other: 0.3}).embedder
+    multi = _Scripted("multi", True, {dose: 0.9, spread: 0.2, intro: 0.2, other: 0.2}).embedder
+    q = [np.array([1.0, 0.0], dtype=np.float32)] * 2
+    settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, max_sentences=1,
+                              follow=0, faq_lead=0.0)
+    hits = [_hit(" ".join((intro, spread, other)), "en", n=0), _hit(dose, "id", n=1)]
+    assert choose("How is CMV passed on?", "en", hits, (multi, english), q, {}, settings)[0].text == spread

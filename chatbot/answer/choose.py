@@ -213,6 +213,8 @@ def _per_language_z(sims: np.ndarray, ok: np.ndarray, langs: np.ndarray) -> np.n
         m = g & ok
         if m.sum() > 1:
             out[g] = (sims[g] - sims[m].mean()) / max(float(sims[m].std()), 1e-3) * 0.1
+        else:  # one sentence has no spread to be measured against: neither better nor worse than the others
+            out[g] = 0.0
     return out
 
 
