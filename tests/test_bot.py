@@ -104,3 +104,20 @@ def test_a_dose_the_sources_give_is_answered(real_bot, question):
 def test_chat_spelling_is_answered_in_indonesian(real_bot):
     answer = real_bot.ask("hb brp hrs transfusi")  # "at what Hb does one need a transfusion"
     assert not answer.abstained and answer.language == "id" and any("Hb <8" in q.text for q in answer.quotes)
+
+
+@pytest.mark.parametrize("question", ["bayi saya baru lahir demam tinggi dan tidak mau menyusu",
+                                      "my newborn has a fever and won't feed"])
+def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_loose_quotes(real_bot, question):
+    """The seed documents say nothing about a newborn's fever. The NEC risk factors ("Being born
+    too early", "Formula feeding (breast milk ...)") share words with the Indonesian message ("lahir",
+    "menyusu") but are no answer to it: a source quoted for this emergency must mention a fever."""
+    answer = real_bot.ask(question)
+    assert answer.urgent and answer.abstained and not answer.quotes
+
+
+def test_a_danger_sign_names_what_its_sources_must_mention():
+    from chatbot.answer.urgent import must_mention
+
+    assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
+    assert must_mention("How is CMV transmitted?") == []

@@ -16,6 +16,7 @@ class DangerSign:
     name: str
     patterns: tuple[re.Pattern, ...]
     personal: bool
+    mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
 
 
 @lru_cache(maxsize=4)
@@ -25,7 +26,8 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
     personal = tuple(re.compile(p, re.IGNORECASE) for p in data.get("personal", []))
     general = tuple(re.compile(p, re.IGNORECASE) for p in data.get("general", []))
     signs = tuple(
-        DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)))
+        DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
+                   tuple(s.get("mention", ())))
         for s in data.get("sign", [])
     )
     return signs, personal, general
@@ -33,9 +35,19 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
 
 def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
     """Names of the danger signs the question describes (empty: not urgent)."""
+    return [s.name for s in _described(question, path)]
+
+
+def must_mention(question: str, path: Path = SIGNS) -> list[tuple[str, ...]]:
+    """For each danger sign the question describes that names them, the words of which a source
+    quoted for it must mention one ("fever", "demam" for a newborn's fever): a source on another
+    illness of newborns is no answer to the emergency."""
+    return [s.mention for s in _described(question, path) if s.mention]
+
+
+def _described(question: str, path: Path) -> list[DangerSign]:
     signs, personal, general = load_signs(path)
     text = re.sub(r"[’`´]", "'", question).strip()
     about_someone = any(p.search(text) for p in personal)
     impersonal_ok = not any(p.search(text) for p in general)
-    return [s.name for s in signs
-            if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)]
+    return [s for s in signs if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)]

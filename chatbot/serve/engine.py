@@ -15,13 +15,15 @@ from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
 from ..index.directory import LoadedIndex
+from ..ingest.chunking import topic_text
 from ..records import Answer, Hit
 from ..index.calibrate import relatedness
 from ..search.focus import focus
 from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
+from ..text import words
 from ..answer.texts import text
-from ..answer.urgent import danger_signs
+from ..answer.urgent import danger_signs, must_mention
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
@@ -125,7 +127,8 @@ class Bot:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
-        if urgent and mentioned < URGENT_MENTIONED:
+        if urgent and (mentioned < URGENT_MENTIONED
+                       or any(not _said_in(words_, cited) for words_ in must_mention(question))):
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
@@ -138,6 +141,12 @@ class Bot:
         if previous and len(question.split()) < _FOLLOW_UP_WORDS:
             return f"{clean_question(previous[-1])} {question}"
         return question
+
+
+def _said_in(words_: tuple[str, ...], hits: list) -> bool:
+    """Does one of the passages (text, title or headings) contain one of the words?"""
+    wanted = {w.lower() for w in words_}
+    return any(wanted & set(words(topic_text(h.chunk))) for h in hits)
 
 
 def merge(first: list[Hit], second: list[Hit], k: int) -> list[Hit]:
