@@ -171,11 +171,13 @@ def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: t
     the other language are compared by the multilingual models alone, which rate such pairs lower:
     a FAQ in the patient's language wins such a comparison, and only such a FAQ leads. Two records
     with the same stored question (MedQuAD asks one question of several sources) never lead."""
+    top = min(passages)
+    if hits[top].chunk.language != ctx.language or not stored_question(hits[top].chunk):
+        return None  # only the best-ranked passage can lead: the others' stored questions need no comparing
     sims = sorted(((sim, n) for n in passages if np.isfinite(sim := _faq_similarity(ctx, hits[n], embedders, cache))), reverse=True)
     if not sims or sims[0][0] < settings.faq_match or (len(sims) > 1 and sims[0][0] - sims[1][0] < settings.faq_lead_margin):
         return None
-    lead = sims[0][1]
-    return lead if lead == min(passages) and hits[lead].chunk.language == ctx.language else None
+    return top if sims[0][1] == top else None
 
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],

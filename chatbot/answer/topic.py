@@ -58,6 +58,12 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
     return [w for w in named if not any(_found(v, language, passages, glossary) for v in {w, _NYA.sub("", w)} if v)]
 
 
+def mentions_any(terms: tuple[str, ...], hits: list[Hit]) -> bool:
+    """Does one of the passages (text, title or headings) contain one of the words, as written?"""
+    wanted = {t.lower() for t in terms}
+    return any(wanted & words_there for words_there, _ in _by_language(hits).values())
+
+
 def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], str]], glossary: Glossary) -> bool:
     for lang, (words_there, lines) in passages.items():
         if term in words_there or any(_said(phrase, words_there, lines) for phrase in glossary.synonyms(term, language, lang)):

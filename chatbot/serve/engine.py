@@ -10,18 +10,16 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import coverage, unnamed_medicines
+from ..answer.topic import coverage, mentions_any, unnamed_medicines
 from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
 from ..index.directory import LoadedIndex
-from ..ingest.chunking import topic_text
 from ..records import Answer, Hit
 from ..index.calibrate import relatedness
 from ..search.focus import focus
 from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
-from ..text import words
 from ..answer.texts import text
 from ..answer.urgent import danger_signs, must_mention
 
@@ -128,7 +126,7 @@ class Bot:
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         if urgent and (mentioned < URGENT_MENTIONED
-                       or any(not _said_in(words_, cited) for words_ in must_mention(question))):
+                       or any(not mentions_any(words, cited) for words in must_mention(question))):
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
@@ -141,12 +139,6 @@ class Bot:
         if previous and len(question.split()) < _FOLLOW_UP_WORDS:
             return f"{clean_question(previous[-1])} {question}"
         return question
-
-
-def _said_in(words_: tuple[str, ...], hits: list) -> bool:
-    """Does one of the passages (text, title or headings) contain one of the words?"""
-    wanted = {w.lower() for w in words_}
-    return any(wanted & set(words(topic_text(h.chunk))) for h in hits)
 
 
 def merge(first: list[Hit], second: list[Hit], k: int) -> list[Hit]:
