@@ -209,13 +209,16 @@ def test_the_top_faq_answer_whose_stored_question_asks_what_the_patient_asked_le
                 "mentioned Canavan disease. How many people have this?")
     vectors = [e.encode_queries([question])[0] for e in real_embedders]
 
-    def first(settings: ChooseSettings) -> str:
-        quotes = choose(question, "en", [how_many, definition], real_embedders, vectors, {}, settings, SentenceVectors(),
-                        Glossary.load())
-        return quotes[0].text
+    def quoted(settings: ChooseSettings) -> list[str]:
+        return [q.text for q in choose(question, "en", [how_many, definition], real_embedders, vectors, {}, settings,
+                                       SentenceVectors(), Glossary.load())]
 
-    assert "Ashkenazi" in first(ChooseSettings())
-    assert first(replace(ChooseSettings(), faq_lead=0.0)).startswith("Canavan disease is a rare")  # without the rule
+    assert "Ashkenazi" in quoted(ChooseSettings())[0]
+    assert any("1 in 6,400" in t for t in quoted(ChooseSettings()))  # the number asked for, from the same record
+    # without the rule the top record gives only its first sentence, beside the definition...
+    assert not any("1 in 6,400" in t for t in quoted(replace(ChooseSettings(), faq_lead=0.0)))
+    # ...and without the rule that quotes the best-ranked passage too, only the definition record
+    assert quoted(replace(ChooseSettings(), faq_lead=0.0, top_quote=-1.0))[0].startswith("Canavan disease is a rare")
 
     from chatbot.answer.choose import Context, _leading_faq, asked
 
@@ -271,6 +274,29 @@ def test_a_sentence_in_the_reply_language_replaces_a_better_one_only_from_a_pass
 
     assert first([_hit(indonesian, "id", n=0), _hit(english, "en", n=1)]) == indonesian  # as high: the reply language
     assert first([_hit(english, "en", n=0), _hit(indonesian, "id", n=1)]) == english  # ranked lower: the better answer
+
+
+def test_the_best_ranked_passage_gives_the_first_quote_unless_its_sentences_are_far_worse():
+    """Retrieval ranked a passage first on its title and stored question as well as its words; a
+    sentence of it that scores nearly as well as the best sentence elsewhere is quoted first."""
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose
+
+    own, elsewhere = "The own record says how many people are affected.", "Another record names the condition again."
+    settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                              max_sentences=1, follow=0, faq_lead=0.0, margin=0.0)
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+
+    def quoted(own_sim: float) -> list[tuple[int, str]]:
+        model = _Scripted("english", False, {own: own_sim, elsewhere: 0.6}).embedder
+        hits = [_hit(own, n=0), _hit(elsewhere, n=1)]
+        return [(x.n, x.text) for x in choose("How many people have this?", "en", hits, (model,), q, {}, settings)]
+
+    near = 0.6 - settings.top_quote / 2
+    assert quoted(near) == [(0, own), (1, elsewhere)]  # nearly as good: the top passage is quoted, first
+    assert quoted(0.6 - settings.top_quote - 0.05) == [(1, elsewhere)]  # far worse: it is not
+    assert quoted(0.7) == [(0, own)]  # the best sentence is in it already: nothing is added
 
 
 def test_a_model_that_compares_one_sentence_alone_does_not_outweigh_the_z_scores_of_the_others():
