@@ -35,6 +35,8 @@ class Settings:
     abstain_z: float = 2.5  # a question less than this many spreads closer to the passages than off-topic questions...
     abstain_topic: float = 0.3  # ...or whose quoted passages mention less than this share of its content, is declined (see engine.py)
     max_question_chars: int = 2000
+    focus_search: bool = False  # also search a long message by its question and topic words (search/focus.py): off,
+    # it cost more than it gave (MedQuAD consumer rewrites, development half: top passage right 118 with, 123 without)
     log_questions: bool = True
     database_url: str = ""  # empty: SQLite (WAL) at data_dir/chatbot.db; postgresql://user:pass@host/db for a shared server
     retention_days: int = 90  # question and feedback records older than this are deleted automatically

@@ -121,3 +121,20 @@ def test_a_danger_sign_names_what_its_sources_must_mention():
 
     assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
     assert must_mention("How is CMV transmitted?") == []
+
+
+def test_a_long_message_is_searched_by_its_focus_only_when_asked_to(real_bot, monkeypatch):
+    """Off by default (measured to cost more than it gave); CHATBOT_FOCUS_SEARCH=1 turns it on."""
+    from dataclasses import replace
+
+    story = ("My mother is 70 and had a kidney transplant in 2019. Since last month she feels tired all the time "
+             "and her blood tests show low platelets. Could CMV be the cause of this?")
+    searched = []
+    search = real_bot.retriever.search
+    monkeypatch.setattr(real_bot.retriever, "search", lambda q, *a, **kw: searched.append(q) or search(q, *a, **kw))
+    assert not real_bot.ask(story).abstained
+    assert searched == [story]
+    searched.clear()
+    monkeypatch.setattr(real_bot, "settings", replace(real_bot.settings, focus_search=True))
+    assert not real_bot.ask(story).abstained
+    assert searched[0] == story and len(searched) == 2 and searched[1].startswith("Could CMV be the cause of this?")

@@ -4,8 +4,12 @@ Patients often tell a story before they ask ("My mother is 70 and had a kidney t
 2019. Since last month she ... Is it dangerous?"). The story's incidental words pull search
 towards other topics; the question alone ("Is it dangerous?") says too little. The focus of a
 message is its (last) question sentence with the message's topic words added: the words rare in
-everyday language (the condition, drug or test: "CMV", "prednisone", "CD4"). Search uses the
-focus as well as the whole message, and the answer chooser reads the focus.
+everyday language (the condition, drug or test: "CMV", "prednisone", "CD4"). With
+`focus_search` on (CHATBOT_FOCUS_SEARCH=1), search uses the focus as well as the whole message
+and each passage keeps the better of its two scores. It is off by default: on the MedQuAD
+consumer rewrites' development half it put the question's own record first for 2 more questions
+and 7 fewer (the topic words miss a name that is also an everyday word: "Jones syndrome" ->
+"gums dentist"), and it changed no answer on the seed tuning sets.
 """
 
 from __future__ import annotations

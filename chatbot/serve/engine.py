@@ -81,12 +81,13 @@ class Bot:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
         urgent = bool(danger_signs(question))
-        asked = focus(query, language)  # a long message: its question with its topic words is searched too
+        asked = focus(query, language) if self.settings.focus_search else ""  # a long message's question and topic words
         focused = self.retriever.start_query_vectors(asked) if asked else None  # its e5 work starts now
         try:
             views = self.retriever.views(query, language)
-            # while e5 works; a long message crosses languages through its focus alone (its whole
-            # glossary view changed no answer on the tuning sets and took a second long embedding)
+            # while e5 works; with its focus searched, a long message crosses languages through the
+            # focus alone (its whole glossary view changed no answer on the tuning sets and took a
+            # second long embedding)
             bridged = self.retriever.bridged_vectors(views, language, embed=not asked)
             qvecs, seen = vectors(), {}  # `seen`: the FAISS searches made for this answer, for relatedness
             hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged, seen=seen)
