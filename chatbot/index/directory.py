@@ -35,6 +35,7 @@ CHUNKS = "chunks.jsonl"
 HEADS = "heads.json"
 SENTENCE_BUDGET = 60_000  # sentence texts per embedder embedded at build time (more: read in their passages, see _plan)
 NON_ENGLISH = "non-english"  # an embedder that covers only passages not in English (e5 in large collections)
+SCALE_SAMPLE = 256  # English passages such an embedder embeds for its score scale alone (see _plan)
 ANN_THRESHOLD = 20_000  # passages; from here on each embedder gets an approximate (IVF) index
 log = logging.getLogger("chatbot")
 
@@ -53,6 +54,7 @@ class LoadedIndex:
     chunk_head: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     head_vectors: tuple = ()  # faiss.Index per embedder over the headings (ids are heading rows)
     sentences: tuple = ()  # per embedder: (text key -> row, faiss.Index) of sentence vectors made at build time
+    scale_samples: tuple = ()  # per embedder: vectors of passages it does not hold, for its score scale (or None)
 
     def covered(self, n: int) -> np.ndarray | None:
         """Passage rows embedder `n` holds (None: all of them)."""
@@ -69,6 +71,7 @@ def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: C
         "offtopic_questions": offtopic_hash,
         "ann_threshold": ann_threshold,
         "non_english_only": sorted(partial),
+        **({"scale_sample": SCALE_SAMPLE} if partial else {}),  # what such an embedder embeds for its score scale
         "format_version": FORMAT_VERSION,
         "sentences_over_budget": "in-passage",
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
@@ -158,6 +161,7 @@ class _Plan:
     texts: list[str]
     n_passages: int  # texts: n_passages passages, then n_heads headings, then sentences
     n_heads: int = 0
+    n_sample: int = 0  # ...then n_sample passages it does not hold, for its score scale (rows `sample_rows`)
     spans: dict[str, list[tuple[int, int]]] | None = None  # passage text -> its sentences' places, pooled from its run
     pooled: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...] = ()  # sentence text, its places (passage, start, end)
 
@@ -181,6 +185,12 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
     covered = rows.tolist() if rows is not None else range(len(chunks))
     head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64) if rows is not None else None
     head_texts = [heads[h] for h in head_rows] if head_rows is not None else heads
+    # An embedder that holds only the non-English passages still scales its scores (Retriever:
+    # z-scores) by the similarities of a sample spread over the whole collection, as the other
+    # embedders do: its own passages alone, a few on one topic, made every score of a small
+    # Indonesian leaflet inside MedQuAD look ordinary, and its vote for them vanished
+    skipped = np.flatnonzero([c.language == "en" for c in chunks]) if rows is not None and len(rows) else np.zeros(0, np.int64)
+    sample = [embedding_text(chunks[i]) for i in spread(skipped, SCALE_SAMPLE)]
     sentences = list(dict.fromkeys(t for i in covered for t in sentence_texts(chunks[i], split[i])))
     passages = [embedding_text(chunks[i]) for i in covered]
     spans, pooled = None, ()
@@ -194,20 +204,32 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
                 for t, a, b in found:
                     where.setdefault(t, []).append((text, a, b))
             pooled = tuple((t, tuple(places)) for t, places in where.items())
-    return _Plan(rows, head_rows, passages + head_texts + sentences, len(covered), len(head_texts), spans, pooled)
+    return _Plan(rows, head_rows, passages + head_texts + sample + sentences, len(covered), len(head_texts), len(sample),
+                 spans, pooled)
+
+
+def spread(rows: np.ndarray, n: int) -> np.ndarray:
+    """Up to n rows evenly spread over the list: a fixed, reproducible sample."""
+    if len(rows) <= n:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, n).astype(int)]
 
 
 def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_threshold: int, progress) -> tuple[dict, object]:
     """Write one embedder's passage, heading and sentence indexes; returns its manifest entry and passage index."""
     import faiss
 
-    p, h = plan.n_passages, plan.n_passages + plan.n_heads
-    new_passages, new_heads = int((done.fresh_rows < p).sum()), int(((done.fresh_rows >= p) & (done.fresh_rows < h)).sum())
-    progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings and "
-             f"{len(done.fresh_rows) - new_passages - new_heads} new sentences ({len(plan.texts) - len(done.fresh_rows)} "
+    p, s = plan.n_passages, plan.n_passages + plan.n_heads  # texts: passages, headings, scale sample, sentences
+    h = s + plan.n_sample
+    fresh = done.fresh_rows
+    new_passages, new_heads, new_sample = int((fresh < p).sum()), int(((fresh >= p) & (fresh < s)).sum()), int(((fresh >= s) & (fresh < h)).sum())
+    progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings, "
+             + (f"{new_sample} new passages for its score scale, " if plan.n_sample else "")
+             + f"{len(fresh) - new_passages - new_heads - new_sample} new sentences ({len(plan.texts) - len(fresh)} "
              f"from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
-    heads, head_kind = make_index(done.vectors[p:h], 1 << 62, plan.head_rows)
+    heads, head_kind = make_index(done.vectors[p:s], 1 << 62, plan.head_rows)
+    sample = done.vectors[s:h]
     if plan.pooled:  # sentences read in their passages; one not read whole is embedded when asked
         texts, sentences = _pooled_sentences(plan.pooled, done.pooled, emb.dim)
         progress(f"{emb.id}: {len(texts)} of {len(plan.pooled)} sentences read in their passages")
@@ -218,9 +240,13 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
     faiss.write_index(heads, str(tmp / f"heads-{n}.faiss"))
     faiss.write_index(sentences, str(tmp / f"sentences-{n}.faiss"))
     _write_json(tmp / f"sentences-{n}.json", keys)
+    scale = {}
+    if plan.n_sample:
+        faiss.write_index(make_index(sample, 1 << 62)[0], str(tmp / f"scale-{n}.faiss"))
+        scale = {"scale_file": f"scale-{n}.faiss"}
     return {"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": f"vectors-{n}.faiss",
             "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"], "sentences_file": f"sentences-{n}.faiss",
-            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(p), **kind}, passages
+            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(p), **kind, **scale}, passages
 
 
 def _pooled_sentences(places: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...], pooled: dict, dim: int) -> tuple[list[str], object]:
@@ -302,6 +328,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
         head_vectors = tuple(read_index(index_dir / e["heads_file"], {"type": e["heads_type"]}) for e in manifest["embedders"])
         chunk_head = np.asarray(heads["chunk_head"], dtype=np.int64)
         sentences = tuple(_read_sentences(index_dir, e) for e in manifest["embedders"])
+        scale_samples = tuple(_read_scale(index_dir, e) for e in manifest["embedders"])
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"{index_dir} cannot be read ({str(exc)[:200]}): {corrupt}") from exc
     for entry, vec in zip(manifest["embedders"], vectors):
@@ -311,7 +338,7 @@ def load_index(index_dir: Path, embedders: tuple[Embedder | str, ...] | None = N
     if len(chunk_head) != len(chunks) or (len(chunk_head) and int(chunk_head.max()) >= len(heads["texts"])):
         raise IndexCorruptError(f"{index_dir}: {HEADS} does not match {CHUNKS}: {corrupt}")
     return LoadedIndex(path=index_dir, manifest=manifest, chunks=chunks, vectors=vectors, heads=tuple(heads["texts"]),
-                       chunk_head=chunk_head, head_vectors=head_vectors, sentences=sentences)
+                       chunk_head=chunk_head, head_vectors=head_vectors, sentences=sentences, scale_samples=scale_samples)
 
 
 def _read_sentences(index_dir: Path, entry: dict) -> tuple[dict[bytes, int], object]:
@@ -323,6 +350,18 @@ def _read_sentences(index_dir: Path, entry: dict) -> tuple[dict[bytes, int], obj
     if vectors.ntotal != len(keys):
         raise ValueError(f"{entry['sentences_file']} holds {vectors.ntotal} vectors for {len(keys)} sentences")
     return {k.encode("ascii"): i for i, k in enumerate(keys)}, vectors
+
+
+def _read_scale(index_dir: Path, entry: dict) -> np.ndarray | None:
+    """The vectors an embedder made of passages it does not hold, for its score scale (None: none)."""
+    import faiss
+
+    if "scale_file" not in entry:
+        return None
+    sample = faiss.read_index(str(index_dir / entry["scale_file"]))
+    if sample.d != entry["dim"]:
+        raise ValueError(f"{entry['scale_file']} holds vectors of {sample.d} dims, not {entry['dim']}")
+    return vectors_of(sample, np.arange(sample.ntotal))
 
 
 def vectors_of(index, ids: np.ndarray) -> np.ndarray:

@@ -90,7 +90,8 @@ class Retriever:
         for n, vec in enumerate(index.vectors):
             covered = index.covered(n)
             by_lang = {lang: rows if covered is None else np.intersect1d(rows, covered) for lang, rows in self._rows.items()}
-            self._passages.append(Lanes(vec, by_lang, settings.sample_size, settings.per_language_stats))
+            scale = index.scale_samples[n] if index.scale_samples else None
+            self._passages.append(Lanes(vec, by_lang, settings.sample_size, settings.per_language_stats, scale))
             heads = {lang: np.unique(index.chunk_head[rows]) for lang, rows in by_lang.items()} if len(index.heads) else {}
             self._heads.append(Lanes(index.head_vectors[n], heads, settings.sample_size, settings.per_language_stats)
                                if heads else None)

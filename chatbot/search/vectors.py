@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..index.directory import vectors_of
+from ..index.directory import spread, vectors_of
 
 SMALL_LANGUAGE = 20_000  # rows of a language held in memory and searched exactly
 
@@ -26,18 +26,23 @@ class LanguageRows:
 class Lanes:
     """Search one FAISS index (ids = rows) language by language."""
 
-    def __init__(self, index, rows_by_language: dict[str, np.ndarray], sample_size: int, per_language: bool = True) -> None:
+    def __init__(self, index, rows_by_language: dict[str, np.ndarray], sample_size: int, per_language: bool = True,
+                 scale_sample: np.ndarray | None = None) -> None:
+        """`scale_sample`: vectors of passages the index does not hold (an embedder that holds only
+        the non-English passages), added to the shared sample so that it spans the collection."""
         self.index = index
         total = sum(len(r) for r in rows_by_language.values())
         every = np.sort(np.concatenate(list(rows_by_language.values()))) if rows_by_language else np.zeros(0, np.int64)
-        shared = vectors_of(index, _spread(every, sample_size)) if not per_language else None
+        shared = vectors_of(index, spread(every, sample_size)) if not per_language else None
+        if shared is not None and scale_sample is not None and len(scale_sample):
+            shared = np.vstack([shared, scale_sample]).astype(np.float32)
         self.langs: dict[str, LanguageRows] = {}
         for lang, rows in rows_by_language.items():
             if not len(rows):
                 continue
             small = len(rows) <= SMALL_LANGUAGE and (len(rows) < 0.5 * total or total <= 4096)
             matrix = vectors_of(index, rows) if small else None
-            sample = shared if shared is not None else vectors_of(index, _spread(rows, sample_size))
+            sample = shared if shared is not None else vectors_of(index, spread(rows, sample_size))
             self.langs[lang] = LanguageRows(rows, matrix, sample)
 
     def _search(self, q: np.ndarray, k: int, seen: dict | None) -> tuple[np.ndarray, np.ndarray]:
@@ -87,10 +92,3 @@ class Lanes:
         scores = lane.sample @ q
         sd = float(scores.std())
         return float(scores.mean()), sd if sd > 1e-6 else 1.0
-
-
-def _spread(rows: np.ndarray, n: int) -> np.ndarray:
-    """Up to n rows evenly spread over the list: a fixed, reproducible sample."""
-    if len(rows) <= n:
-        return rows
-    return rows[np.linspace(0, len(rows) - 1, n).astype(int)]
