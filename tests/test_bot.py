@@ -107,7 +107,8 @@ def test_chat_spelling_is_answered_in_indonesian(real_bot):
 
 
 @pytest.mark.parametrize("question", ["bayi saya baru lahir demam tinggi dan tidak mau menyusu",
-                                      "my newborn has a fever and won't feed"])
+                                      "my newborn has a fever and won't feed",
+                                      "bayi saya demam dan tidak mau menyusu"])  # a baby of any age who will not feed
 def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_loose_quotes(real_bot, question):
     """The seed documents say nothing about a newborn's fever. The NEC risk factors ("Being born
     too early", "Formula feeding (breast milk ...)") share words with the Indonesian message ("lahir",
@@ -121,6 +122,21 @@ def test_a_danger_sign_names_what_its_sources_must_mention():
 
     assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
     assert must_mention("How is CMV transmitted?") == []
+
+
+def test_a_phrase_an_emergency_names_counts_only_as_words_in_a_row():
+    """"Formula feeding (breast milk is usually protective)" mentions feeding but no baby who will
+    not feed: a danger sign's phrase must stand in a passage as written."""
+    from chatbot.answer.topic import mentions_any
+    from chatbot.records import Chunk, Hit
+
+    def hit(text: str) -> Hit:
+        return Hit(chunk=Chunk(id="d#0", doc_id="d", title="T", section="", text=text, language="en", start=0,
+                               end=len(text), position=0), score=1.0)
+
+    assert not mentions_any(("poor feeding", "not feeding"), [hit("Formula feeding (breast milk is usually protective). Poor growth.")])
+    assert mentions_any(("poor feeding", "not feeding"), [hit("Signs include lethargy and poor feeding.")])
+    assert mentions_any(("fever",), [hit("A fever in the first weeks.")])
 
 
 def test_a_long_message_is_searched_by_its_focus_only_when_asked_to(real_bot, monkeypatch):

@@ -136,3 +136,25 @@ def test_once_missed_emergencies_are_flagged(question):
 @pytest.mark.parametrize("question", FALSE_ALARMS)
 def test_general_questions_with_alarming_words_are_not_flagged(question):
     assert danger_signs(question) == []
+
+
+@pytest.mark.parametrize("question", [
+    "bayi saya demam dan tidak mau menyusu",  # a baby of any age: no newborn named (once answered with NEC risk factors)
+    "my baby has a fever and won't feed",
+    "My 3 month old is not feeding and has diarrhea",
+    "our 2-week-old refuses to breastfeed",
+    "bayiku gak mau nyusu dari pagi",
+])
+def test_a_baby_who_will_not_feed_or_drink_is_an_emergency(question):
+    assert "a baby who will not feed or drink" in danger_signs(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Can a baby with CMV breastfeed?",
+    "Should I stop breastfeeding my baby if I have CMV?",
+    "Apakah bayi saya tidak boleh minum ASI kalau saya kena CMV?",
+    "Is it normal that a baby does not drink much in the first days?",
+    "my son won't drink milk anymore, is that normal?",
+])
+def test_questions_about_feeding_are_not_that_emergency(question):
+    assert "a baby who will not feed or drink" not in danger_signs(question)

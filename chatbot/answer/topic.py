@@ -59,9 +59,10 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
 
 
 def mentions_any(terms: tuple[str, ...], hits: list[Hit]) -> bool:
-    """Does one of the passages (text, title or headings) contain one of the words, as written?"""
-    wanted = {t.lower() for t in terms}
-    return any(wanted & words_there for words_there, _ in _by_language(hits).values())
+    """Does one of the passages (text, title or headings) contain one of the words or phrases, as
+    written (a phrase's words in a row in one passage: "poor feeding", "tidak mau menyusu")?"""
+    phrases = [tuple(words(t)) for t in terms]
+    return any(_said(p, words_there, lines) for words_there, lines in _by_language(hits).values() for p in phrases)
 
 
 def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], str]], glossary: Glossary) -> bool:

@@ -126,8 +126,8 @@ class Bot:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
-        if urgent and (mentioned < URGENT_MENTIONED
-                       or any(not mentions_any(words, cited) for words in must_mention(question))):
+        needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
+        if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
