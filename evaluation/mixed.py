@@ -10,7 +10,9 @@ Per slice: retrieval hit@5, "the answer contains the evidence" (the bot; for the
 best window quoted whole); for Indonesian questions whose answer is in an Indonesian document,
 how often that passage is in the top 5; and how many questions are declined: in-scope ones
 (labelled sets, and health questions only the mixed index covers) and off-topic ones written
-for each index.
+for each index. With `--examples N`: the questions whose answer holds the evidence over the seeds
+but not inside MedQuAD, with what the mixed index quotes instead, so that a reader can judge the
+loss (a MedQuAD record may answer as well as the labelled passage); N per set, 0 for all.
 
     python -m evaluation.mixed [--sets questions,dev,heldout,independent] [--skip-tutorial] [--examples]
 """
@@ -91,28 +93,60 @@ def declined(ask, records: list[dict]) -> float:
     return sum(ask(r["question"]).abstained for r in records) / max(1, len(records))
 
 
-def run(sets: tuple[str, ...], tutorial: bool, progress=print) -> dict:
-    """Every figure of the comparison, as a JSON-able dict."""
+def run(sets: tuple[str, ...], tutorial: bool, progress=print, keep_answers: bool = False) -> dict:
+    """Every figure of the comparison, as a JSON-able dict (with `keep_answers`, what each answer quoted)."""
     from .retrieval import ProductSearch
 
     results: dict = {"sets": list(sets), "indexes": {}}
     for index in ("seeds", "mixed"):
         bot = load_bot(index, progress)
         search = ProductSearch(bot.retriever).search
-        figures = {}
+        figures, answers = {}, {}
         for name in sets:
             progress(f"{index}: {name}")
-            per, _ = measure_labelled(bot.ask, lambda q: search(q, 5), load_set(name))
+            per, pairs = measure_labelled(bot.ask, lambda q: search(q, 5), load_set(name))
             figures[name] = {s: asdict(f) for s, f in per.items()}
+            answers[name] = {r["id"]: _said(r, a) for r, a, _ in pairs}
         results["indexes"][index] = {
             "passages": len(bot.retriever.chunks), "embedders": [e.id for e in bot.embedders],
-            "labelled": figures,
+            "labelled": figures, **({"answers": answers} if keep_answers else {}),
             "off-topic declined": declined(bot.ask, load_set(OFF_TOPIC[index])),
             "health questions only the mixed index covers, declined": declined(bot.ask, load_set("inscope_mixed")),
         }
         if tutorial:
             results["indexes"][index]["tutorial"] = _tutorial(index, sets, progress)
     return results
+
+
+def _said(record: dict, answer) -> dict:
+    """What one answer quoted, from which source, and whether that holds the evidence."""
+    quotes = [{"title": answer.hits[q.n].chunk.title, "doc_id": answer.hits[q.n].chunk.doc_id, "text": q.text}
+              for q in answer.quotes] if not answer.abstained else []
+    return {"question": record["question"], "contains": contains_evidence(answer, record), "declined": answer.abstained,
+            "quotes": quotes, "evidence": record["evidence"][0]}
+
+
+def losses(results: dict) -> dict[str, list[dict]]:
+    """Per set, the questions answered with the evidence over the seeds and without it inside MedQuAD."""
+    seeds, mixed = results["indexes"]["seeds"]["answers"], results["indexes"]["mixed"]["answers"]
+    seed_docs = {q["doc_id"] for answers in seeds.values() for a in answers.values() for q in a["quotes"]}
+    out = {}
+    for name in results["sets"]:
+        out[name] = [mixed[name][i] | {"medquad": any(q["doc_id"] not in seed_docs for q in mixed[name][i]["quotes"])}
+                     for i, a in seeds[name].items() if a["contains"] and not mixed[name][i]["contains"]]
+    return out
+
+
+def print_examples(results: dict, n: int) -> None:
+    for name, lost in losses(results).items():
+        medquad_quoted = sum(x["medquad"] for x in lost)
+        print(f"\n{name}: {len(lost)} answers hold the evidence over the seeds and not inside MedQuAD; "
+              f"{medquad_quoted} of them quote a MedQuAD record, {len(lost) - medquad_quoted} other seed sentences or decline")
+        for x in lost[: n or None]:
+            print(f"  - {x['question']}")
+            print(f"      labelled evidence: {x['evidence']}")
+            for q in x["quotes"][:2] or [{"title": "(declined)", "text": ""}]:
+                print(f"      quoted from {q['title'][:60]!r}: {q['text'][:150]}")
 
 
 def _tutorial(index: str, sets: tuple[str, ...], progress) -> dict:
@@ -162,10 +196,15 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(LABELLED), help="labelled sets, comma-separated")
     parser.add_argument("--skip-tutorial", action="store_true", help="leave out the tutorial baseline")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--examples", type=int, default=None, metavar="N",
+                        help="show N questions per set (0: all) answered with the evidence over the seeds but not inside MedQuAD")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    results = run(tuple(args.sets.split(",")), not args.skip_tutorial, progress=lambda m: print(f"[{time.perf_counter() - t0:5.0f} s] {m}", flush=True))
+    results = run(tuple(args.sets.split(",")), not args.skip_tutorial, progress=lambda m: print(f"[{time.perf_counter() - t0:5.0f} s] {m}", flush=True),
+                  keep_answers=args.examples is not None)
     print_table(results)
+    if args.examples is not None:
+        print_examples(results, args.examples)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
