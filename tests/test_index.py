@@ -340,6 +340,31 @@ def test_an_embedder_that_holds_only_the_non_english_passages_scales_its_scores_
     assert "scale-1.faiss" in read_manifest(tmp_path / "idx")["files"]  # checked like every other file
 
 
+def test_an_embedder_that_holds_no_passage_embeds_no_question(tmp_path, corpus_copy):
+    """e5 beside an all-English collection holds nothing: its question vector would cost 13 ms of a
+    core per answer and be compared with nothing."""
+    from chatbot.index.build import chunk_settings, cleaned_corpus
+    from chatbot.search.retrieval import Retriever
+
+    class Slow(HashingEmbedder):
+        slow_queries = True
+        asked = 0
+
+        def encode_queries(self, texts):
+            Slow.asked += len(texts)
+            return super().encode_queries(texts)
+
+    docs, rules = cleaned_corpus((corpus_copy,))
+    english = [d for d in docs if d.language == "en"]
+    embedders = (HashingEmbedder(64), Slow(32))
+    index_mod.build_index(tmp_path / "idx", english, embedders, chunk_settings(make_plain()), rules, partial=("hashing-32",), **QUIET)
+    retriever = Retriever(load_index(tmp_path / "idx", embedders), embedders)
+    Slow.asked = 0
+    vectors = retriever.query_vectors("How is CMV transmitted?")
+    assert Slow.asked == 0 and not vectors[1].any() and vectors[0].any()
+    assert retriever.search("How is CMV transmitted?", "en", qvecs=vectors)  # the others still find the passages
+
+
 def test_headings_are_the_faq_question_or_title_and_section(setup):
     loaded = load_index(setup.index_dir)
     heads = {loaded.heads[h] for h in loaded.chunk_head}
