@@ -14,7 +14,7 @@ for each index. With `--examples N`: the questions whose answer holds the eviden
 but not inside MedQuAD, with what the mixed index quotes instead, so that a reader can judge the
 loss (a MedQuAD record may answer as well as the labelled passage); N per set, 0 for all.
 
-    python -m evaluation.mixed [--sets questions,dev,heldout,independent] [--skip-tutorial] [--examples]
+    python -m evaluation.mixed [--sets questions,dev,heldout,independent] [--skip-tutorial] [--examples N]
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def run(sets: tuple[str, ...], tutorial: bool, progress=print, keep_answers: boo
             answers[name] = {r["id"]: _said(r, a) for r, a, _ in pairs}
         results["indexes"][index] = {
             "passages": len(bot.retriever.chunks), "embedders": [e.id for e in bot.embedders],
+            **({"documents": sorted({c.doc_id for c in bot.retriever.chunks})} if keep_answers and index == "seeds" else {}),
             "labelled": figures, **({"answers": answers} if keep_answers else {}),
             "off-topic declined": declined(bot.ask, load_set(OFF_TOPIC[index])),
             "health questions only the mixed index covers, declined": declined(bot.ask, load_set("inscope_mixed")),
@@ -129,7 +130,7 @@ def _said(record: dict, answer) -> dict:
 def losses(results: dict) -> dict[str, list[dict]]:
     """Per set, the questions answered with the evidence over the seeds and without it inside MedQuAD."""
     seeds, mixed = results["indexes"]["seeds"]["answers"], results["indexes"]["mixed"]["answers"]
-    seed_docs = {q["doc_id"] for answers in seeds.values() for a in answers.values() for q in a["quotes"]}
+    seed_docs = set(results["indexes"]["seeds"]["documents"])
     out = {}
     for name in results["sets"]:
         out[name] = [mixed[name][i] | {"medquad": any(q["doc_id"] not in seed_docs for q in mixed[name][i]["quotes"])}

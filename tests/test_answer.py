@@ -298,6 +298,11 @@ def test_the_best_ranked_passage_gives_the_first_quote_unless_its_sentences_are_
     assert quoted(0.6 - settings.top_quote - 0.05) == [(1, elsewhere)]  # far worse: it is not
     assert quoted(0.7) == [(0, own)]  # the best sentence is in it already: nothing is added
 
+    same = "Another record names the condition again, once more."  # the same sentence from another source
+    model = _Scripted("english", False, {same: 0.6 - settings.top_quote / 2, elsewhere: 0.6}).embedder
+    hits = [_hit(same, n=0), _hit(elsewhere, n=1)]
+    assert [x.n for x in choose("How many people have this?", "en", hits, (model,), q, {}, settings)] == [1]  # not repeated
+
 
 def test_a_model_that_compares_one_sentence_alone_does_not_outweigh_the_z_scores_of_the_others():
     """An English question over English sentences and one Indonesian sentence: the English model

@@ -315,7 +315,8 @@ def test_an_embedder_can_hold_only_the_non_english_passages(tmp_path, corpus_cop
     assert found[0][0] == indonesian[2] and set(found[0]) <= set(indonesian)
 
 
-def test_an_embedder_that_holds_only_the_non_english_passages_scales_its_scores_over_the_whole_collection(tmp_path, corpus_copy):
+def test_an_embedder_that_holds_only_the_non_english_passages_scales_its_scores_over_the_whole_collection(tmp_path, corpus_copy,
+                                                                                                          monkeypatch):
     """Its z-scores are taken against a sample spread over the collection, as the other embedders'
     are: it embeds a spread sample of the English passages for that alone (inside MedQuAD its own
     few passages, all on one topic, made every score of the Indonesian leaflet look ordinary)."""
@@ -325,16 +326,18 @@ def test_an_embedder_that_holds_only_the_non_english_passages_scales_its_scores_
     from chatbot.ingest.chunking import embedding_text
     from chatbot.search.retrieval import Retriever
 
+    monkeypatch.setattr(index_mod, "SCALE_SAMPLE", 3)  # fewer than the English passages: a spread sample of them
     docs, rules = cleaned_corpus((corpus_copy,))
     embedders = (HashingEmbedder(64), HashingEmbedder(32))
     index_mod.build_index(tmp_path / "idx", docs, embedders, chunk_settings(make_plain()), rules, partial=("hashing-32",), **QUIET)
     loaded = load_index(tmp_path / "idx", embedders)
-    english = [c for c in loaded.chunks if c.language == "en"]
+    english = [i for i, c in enumerate(loaded.chunks) if c.language == "en"]
     indonesian = [c for c in loaded.chunks if c.language == "id"]
-    assert loaded.scale_samples[0] is None  # it holds every passage: its own sample spans the collection
+    assert len(english) > 3 and loaded.scale_samples[0] is None  # it holds every passage: its own sample spans the collection
     sample = loaded.scale_samples[1]
-    assert len(sample) == min(len(english), index_mod.SCALE_SAMPLE) > 0
-    assert np.allclose(sample, embedders[1].encode_passages([embedding_text(c) for c in english][: len(sample)]))
+    rows = index_mod.spread(np.array(english), 3)
+    assert len(sample) == 3 and rows[0] == english[0] and rows[-1] == english[-1]
+    assert np.allclose(sample, embedders[1].encode_passages([embedding_text(loaded.chunks[i]) for i in rows]))
     lanes = Retriever(loaded, embedders)._passages[1]
     assert len(lanes.langs["id"].sample) == len(indonesian) + len(sample)
     assert "scale-1.faiss" in read_manifest(tmp_path / "idx")["files"]  # checked like every other file

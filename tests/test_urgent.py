@@ -144,6 +144,10 @@ def test_general_questions_with_alarming_words_are_not_flagged(question):
     "My 3 month old is not feeding and has diarrhea",
     "our 2-week-old refuses to breastfeed",
     "bayiku gak mau nyusu dari pagi",
+    "bayi saya tdk mau menyusu",
+    "bayi saya demam, tidak mau menyusu",
+    "my baby won't eat or drink",
+    "my baby won't feed and we are worried",
 ])
 def test_a_baby_who_will_not_feed_or_drink_is_an_emergency(question):
     assert "a baby who will not feed or drink" in danger_signs(question)
@@ -155,6 +159,15 @@ def test_a_baby_who_will_not_feed_or_drink_is_an_emergency(question):
     "Apakah bayi saya tidak boleh minum ASI kalau saya kena CMV?",
     "Is it normal that a baby does not drink much in the first days?",
     "my son won't drink milk anymore, is that normal?",
+    "my baby has CMV so I am not breastfeeding, can I pump?",  # the mother does not breastfeed
+    "my baby was born with CMV, should I not breastfeed?",
+    "bayi saya kena CMV, saya tidak menyusui dulu ya?",  # menyusui: the mother breastfeeds; menyusu: the baby feeds
+    "my baby stopped breastfeeding at 6 months",  # weaning
+    "our infant stopped nursing at night",
+    "my baby won't drink the medicine",  # a medicine refused
+    "bayi saya tidak mau minum obat",
+    "bayi saya tidak minum susu formula, hanya ASI",
+    "My 8-month-old baby isn't drinking water",
 ])
 def test_questions_about_feeding_are_not_that_emergency(question):
     assert "a baby who will not feed or drink" not in danger_signs(question)

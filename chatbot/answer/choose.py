@@ -50,7 +50,7 @@ class ChooseSettings:
     faq_lead: float = 0.2  # bonus of the sentences of the top passage when its stored question is the one that asks
     faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
-    top_quote: float = 0.2  # the best-ranked passage gives a quote when its best sentence scores within this of the best one
+    top_quote: float = 0.2  # the best-ranked passage gives a quote (beyond max_sentences) when its best sentence scores within this of the best one
 
 
 class SentenceVectors:
@@ -264,15 +264,17 @@ def _from_top_passage(scores: np.ndarray, best: int, pool: list[Sentence], chose
     """The best sentence of the best-ranked passage (with what it leans on), when no chosen sentence
     comes from that passage and it scores within `top_quote` of the best: retrieval weighed the
     passage's title, stored question and words, which a sentence alone does not carry, so its best
-    passage is quoted first (MedQuAD consumer rewrites, development half: the first quote came
-    from the question's own record for 123 questions instead of 114, as many as had it ranked
-    first). Else []."""
+    passage is quoted first (MedQuAD consumer rewrites, development half, whole-message search:
+    the first quote came from the question's own record for 123 questions instead of 114, as many
+    as had it ranked first). It comes on top of `max_sentences`. Else [], also when that sentence
+    repeats one already chosen (MedQuAD asks one question of several sources)."""
     top = min(s.n for s in pool)
     mine = [j for j, s in enumerate(pool) if s.n == top and np.isfinite(scores[j])]
     if not mine or any(pool[c].n == top for c in chosen):
         return []
     j = max(mine, key=lambda j: scores[j])
-    if scores[j] < scores[best] - settings.top_quote:
+    said = [t for c in chosen for t in (pool[c].text, *pool[c].items)]
+    if scores[j] < scores[best] - settings.top_quote or any(_overlap(pool[j].text, t) >= settings.duplicate for t in said):
         return []
     return _around(j, pool, hits, ctx, embedders, cache, settings, faq=False)
 

@@ -159,9 +159,9 @@ class _Plan:
     rows: np.ndarray | None
     head_rows: np.ndarray | None
     texts: list[str]
-    n_passages: int  # texts: n_passages passages, then n_heads headings, then sentences
+    n_passages: int  # texts: n_passages passages, then n_heads headings, then the scale sample, then sentences
     n_heads: int = 0
-    n_sample: int = 0  # ...then n_sample passages it does not hold, for its score scale (rows `sample_rows`)
+    n_sample: int = 0  # the scale sample: passages an embedder of the non-English passages does not hold, for its score scale
     spans: dict[str, list[tuple[int, int]]] | None = None  # passage text -> its sentences' places, pooled from its run
     pooled: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...] = ()  # sentence text, its places (passage, start, end)
 
@@ -185,10 +185,10 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
     covered = rows.tolist() if rows is not None else range(len(chunks))
     head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64) if rows is not None else None
     head_texts = [heads[h] for h in head_rows] if head_rows is not None else heads
-    # An embedder that holds only the non-English passages still scales its scores (Retriever:
-    # z-scores) by the similarities of a sample spread over the whole collection, as the other
-    # embedders do: its own passages alone, a few on one topic, made every score of a small
-    # Indonesian leaflet inside MedQuAD look ordinary, and its vote for them vanished
+    # An embedder that holds only the non-English passages scales its scores (Retriever: z-scores)
+    # against its own passages and SCALE_SAMPLE English ones spread over the collection: its own
+    # passages alone, a few on one topic, made every score of a small Indonesian leaflet inside
+    # MedQuAD look ordinary, and its vote for them vanished
     skipped = np.flatnonzero([c.language == "en" for c in chunks]) if rows is not None and len(rows) else np.zeros(0, np.int64)
     sample = [embedding_text(chunks[i]) for i in spread(skipped, SCALE_SAMPLE)]
     sentences = list(dict.fromkeys(t for i in covered for t in sentence_texts(chunks[i], split[i])))

@@ -29,7 +29,7 @@ class Lanes:
     def __init__(self, index, rows_by_language: dict[str, np.ndarray], sample_size: int, per_language: bool = True,
                  scale_sample: np.ndarray | None = None) -> None:
         """`scale_sample`: vectors of passages the index does not hold (an embedder that holds only
-        the non-English passages), added to the shared sample so that it spans the collection."""
+        the non-English passages), added to the shared sample so that it is not all of one language."""
         self.index = index
         total = sum(len(r) for r in rows_by_language.values())
         every = np.sort(np.concatenate(list(rows_by_language.values()))) if rows_by_language else np.zeros(0, np.int64)
