@@ -223,9 +223,9 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
     h = s + plan.n_sample
     fresh = done.fresh_rows
     new_passages, new_heads, new_sample = int((fresh < p).sum()), int(((fresh >= p) & (fresh < s)).sum()), int(((fresh >= s) & (fresh < h)).sum())
-    progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings, "
-             + (f"{new_sample} new passages for its score scale, " if plan.n_sample else "")
-             + f"{len(fresh) - new_passages - new_heads - new_sample} new sentences ({len(plan.texts) - len(fresh)} "
+    progress(f"{emb.id}: embedded {new_passages} new passages, {new_heads} new headings"
+             + (f", {new_sample} new passages for its score scale" if plan.n_sample else "")
+             + f" and {len(fresh) - new_passages - new_heads - new_sample} new sentences ({len(plan.texts) - len(fresh)} "
              f"from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
     heads, head_kind = make_index(done.vectors[p:s], 1 << 62, plan.head_rows)
