@@ -72,6 +72,24 @@ def test_compose_cites_positions_and_notes_other_language():
     assert not grounding_violations(answer)
 
 
+def test_two_passages_of_one_leaflet_are_two_sources_a_reader_can_tell_apart():
+    from chatbot.records import Chunk
+
+    def hit(section: str, text_: str, n: int, title: str = "Penatalaksanaan CMV") -> Hit:
+        return Hit(chunk=Chunk(id=f"d#{n}", doc_id="d", title=title, section=section, text=text_, language="id", start=0,
+                               end=len(text_), position=n), score=1.0)
+
+    hits = [hit("Terapi Suportif", "Transfusi darah mungkin diperlukan.", 0),
+            hit("Pendekatan Pengobatan › Pengobatan Antivirus", "Ganciclovir diberikan.", 1),
+            hit("", "Sebuah rekaman tanpa bagian.", 2, title="Apa itu CMV?")]
+    answer = compose("q", "id", hits, [Quote(n, h.chunk.text) for n, h in enumerate(hits)], urgent=False)
+    lines = answer.text.split("\n")
+    assert "[1] Penatalaksanaan CMV › Terapi Suportif (Indonesia)" in lines
+    assert "[2] Penatalaksanaan CMV › Pengobatan Antivirus (Indonesia)" in lines  # the section's last heading
+    assert "[3] Apa itu CMV? (Indonesia)" in lines  # no section: the title alone
+    assert not grounding_violations(answer)
+
+
 def test_urgent_message_comes_first_and_abstention_presents_no_passages():
     answer = no_answer("my baby is not breathing", "en", urgent=True)
     assert answer.text.startswith(text("urgent", "en"))

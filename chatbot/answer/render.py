@@ -44,10 +44,16 @@ def original_line(quote: Quote) -> str:
 
 
 def source_lines(answer: Answer) -> list[str]:
-    """"[n] Title (Language)" for every cited passage."""
+    """"[n] Title › Section (Language)" for every cited passage (the section as the source boxes show
+    it: two passages of one leaflet are then two sources a reader can tell apart)."""
     lang = answer.language
-    return [text("source_line", lang, n=n + 1, title=answer.hits[n].chunk.title,
+    return [text("source_line", lang, n=n + 1, title=_titled(answer.hits[n].chunk),
                  language=language_name(answer.hits[n].chunk.language, lang)) for n in answer.sources]
+
+
+def _titled(chunk) -> str:
+    section = chunk.section.split(" › ")[-1].strip()
+    return f"{chunk.title} › {section}" if section and section != chunk.title.strip() else chunk.title
 
 
 def plain_text(answer: Answer) -> str:
