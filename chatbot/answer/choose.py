@@ -265,8 +265,8 @@ def _from_top_passage(scores: np.ndarray, best: int, pool: list[Sentence], chose
     comes from that passage and it scores within `top_quote` of the best: retrieval weighed the
     passage's title, stored question and words, which a sentence alone does not carry, so its best
     passage is quoted first (MedQuAD consumer rewrites, development half, whole-message search:
-    the first quote came from the question's own record for 123 questions instead of 114, as many
-    as had it ranked first). It comes on top of `max_sentences`. Else [], also when that sentence
+    the first quote came from the question's own record for 122 questions instead of 114, of 123
+    that had it ranked first). It comes on top of `max_sentences`. Else [], also when that sentence
     repeats one already chosen (MedQuAD asks one question of several sources)."""
     top = min(s.n for s in pool)
     mine = [j for j, s in enumerate(pool) if s.n == top and np.isfinite(scores[j])]
