@@ -152,8 +152,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     for i in np.argsort(-scores):
         if len(chosen) >= settings.max_sentences or scores[i] < scores[best] - settings.margin:
             break
-        said = [t for c in chosen for t in (pool[c].text, *pool[c].items)]
-        if i not in chosen and all(_overlap(pool[i].text, t) < settings.duplicate for t in said):
+        if i not in chosen and not _repeats(int(i), chosen, pool, settings):
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
     picked = [i for k, i in enumerate(picked) if not asks[i]
@@ -273,10 +272,14 @@ def _from_top_passage(scores: np.ndarray, best: int, pool: list[Sentence], chose
     if not mine or any(pool[c].n == top for c in chosen):
         return []
     j = max(mine, key=lambda j: scores[j])
-    said = [t for c in chosen for t in (pool[c].text, *pool[c].items)]
-    if scores[j] < scores[best] - settings.top_quote or any(_overlap(pool[j].text, t) >= settings.duplicate for t in said):
+    if scores[j] < scores[best] - settings.top_quote or _repeats(j, chosen, pool, settings):
         return []
     return _around(j, pool, hits, ctx, embedders, cache, settings, faq=False)
+
+
+def _repeats(i: int, chosen: list[int], pool: list[Sentence], settings: ChooseSettings) -> bool:
+    """Does sentence `i` repeat (word overlap) a chosen sentence or one of its list items?"""
+    return any(_overlap(pool[i].text, t) >= settings.duplicate for c in chosen for t in (pool[c].text, *pool[c].items))
 
 
 def _asks(s: Sentence) -> bool:

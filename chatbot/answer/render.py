@@ -47,13 +47,20 @@ def source_lines(answer: Answer) -> list[str]:
     """"[n] Title › Section (Language)" for every cited passage (the section as the source boxes show
     it: two passages of one leaflet are then two sources a reader can tell apart)."""
     lang = answer.language
-    return [text("source_line", lang, n=n + 1, title=_titled(answer.hits[n].chunk),
-                 language=language_name(answer.hits[n].chunk.language, lang)) for n in answer.sources]
+    out = []
+    for n in answer.sources:
+        chunk = answer.hits[n].chunk
+        section = shown_section(chunk)
+        out.append(text("source_line", lang, n=n + 1, title=f"{chunk.title} › {section}" if section else chunk.title,
+                        language=language_name(chunk.language, lang)))
+    return out
 
 
-def _titled(chunk) -> str:
+def shown_section(chunk) -> str:
+    """The section a patient sees beside a passage's title: its last heading, "" when there is none
+    or it only repeats the title."""
     section = chunk.section.split(" › ")[-1].strip()
-    return f"{chunk.title} › {section}" if section and section != chunk.title.strip() else chunk.title
+    return section if section != chunk.title.strip() else ""
 
 
 def plain_text(answer: Answer) -> str:

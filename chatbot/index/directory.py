@@ -189,7 +189,7 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
     # against its own passages and SCALE_SAMPLE English ones spread over the collection: its own
     # passages alone, a few on one topic, made every score of a small Indonesian leaflet inside
     # MedQuAD look ordinary, and its vote for them vanished
-    skipped = np.flatnonzero([c.language == "en" for c in chunks]) if rows is not None and len(rows) else np.zeros(0, np.int64)
+    skipped = np.setdiff1d(np.arange(len(chunks)), rows) if rows is not None and len(rows) else np.zeros(0, np.int64)
     sample = [embedding_text(chunks[i]) for i in spread(skipped, SCALE_SAMPLE)]
     sentences = list(dict.fromkeys(t for i in covered for t in sentence_texts(chunks[i], split[i])))
     passages = [embedding_text(chunks[i]) for i in covered]

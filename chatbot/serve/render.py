@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import Answer, Hit, Quote
-from ..answer.render import language_note, original_line, source_lines, translation_label
+from ..answer.render import language_note, original_line, shown_section, source_lines, translation_label
 from ..answer.texts import language_name, text
 
 # the renderer turns bare addresses into links: break "scheme://" and "www." with entities (they display the same)
@@ -95,8 +95,8 @@ def escape_html(value: str) -> str:
 def source_title(n: int, hit: Hit, lang: str, escape: Callable[[str], str] = escape_md) -> str:
     """Title of a patient's source box: number, document title, section and passage language
     (a raw relevance score means nothing to a patient: it is in the staff view)."""
-    section = hit.chunk.section.split(" › ")[-1].strip()
-    key = "source_title" if section and section != hit.chunk.title.strip() else "source_title_no_section"
+    section = shown_section(hit.chunk)
+    key = "source_title" if section else "source_title_no_section"
     return ui_text(key, lang, n=n, title=escape(hit.chunk.title), section=escape(section),
                    language=language_name(hit.chunk.language, lang))
 
