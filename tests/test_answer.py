@@ -348,7 +348,7 @@ def test_a_sentence_the_build_did_not_read_is_embedded_while_the_patient_waits_o
     length; a sentence past it is embedded when an answer needs it, read up to its opening words,
     and only when it shares a word with the question (the others count as average): on MedQuAD
     that halved the time spent embedding while the patient waits, with the same answers on the
-    tuning sets."""
+    tuning sets. A sentence the build read is compared whatever its words."""
     import faiss
     import numpy as np
     from dataclasses import replace
@@ -357,28 +357,41 @@ def test_a_sentence_the_build_did_not_read_is_embedded_while_the_patient_waits_o
     from chatbot.index.vectors import text_key
     from chatbot.search.glossary import Glossary
 
-    read, near, unrelated = ("CMV spreads through saliva and urine.", "Babies catch it before birth from their mothers.",
+    read, near, unrelated = ("Most recover fully within weeks.", "Babies catch CMV before birth from their mothers.",
                              "The weather was fine that year in the town.")
-    long_ = "Babies who catch it " + " ".join(f"word{i}" for i in range(40)) + "."
-    sims = {read: 0.5, near: 0.6, unrelated: 0.95, " ".join(long_.split()[:ANSWER_TIME_WORDS]): 0.1}
-    model = _Scripted("english", False, sims).embedder
-    asked: list[str] = []
-    encode = model._encode
-    model._encode = lambda texts, is_query: (asked.extend(texts), encode(texts, is_query))[1]
-    built = faiss.IndexFlatIP(2)
-    built.add(model.encode_passages([read]))
-    store = SentenceVectors({model.id: ({text_key(read): 0}, built)})
+    long_ = "Babies who catch CMV " + " ".join(f"word{i}" for i in range(40)) + "."
+    opening = " ".join(long_.split()[:ANSWER_TIME_WORDS])
+    assert opening != long_
     question = "How do babies get CMV?"
     views = {"en": Glossary.load().view(question, "en", "en")}
     hits = [_hit(" ".join((read, near, unrelated, long_)))]
     q = [np.array([1.0, 0.0], dtype=np.float32)]
-    settings = ChooseSettings(topic_weight=0.0, kind_weight=0.0, rank_step=0.0, max_sentences=1, follow=0, faq_lead=0.0)
+    settings = ChooseSettings(topic_weight=0.0, kind_weight=0.0, lexical_weight=0.0, rank_step=0.0, max_sentences=1,
+                              follow=0, faq_lead=0.0, top_quote=0.0)
 
-    asked.clear()
-    assert choose(question, "en", hits, (model,), q, views, settings, store)[0].text == near
-    assert sorted(asked) == sorted([near, " ".join(long_.split()[:ANSWER_TIME_WORDS])])  # its opening only
-    assert long_ not in asked and ANSWER_TIME_WORDS < len(long_.split())
-    asked.clear()
-    assert choose(question, "en", hits, (model,), q, views, replace(settings, unread_unshared=True),
-                  SentenceVectors(store.stored))[0].text == unrelated  # embedded too, it would have won
-    assert unrelated in asked
+    def answer(sims: dict[str, float], stored: tuple[str, ...], settings: ChooseSettings = settings) -> tuple[str, list[str]]:
+        """The first quote, and the texts embedded while answering."""
+        model = _Scripted("english", False, sims).embedder
+        asked: list[str] = []
+        encode = model._encode
+
+        def recording(texts, is_query):
+            asked.extend(texts)
+            return encode(texts, is_query)
+
+        built = faiss.IndexFlatIP(2)
+        if stored:
+            built.add(model.encode_passages(list(stored)))
+        store = SentenceVectors({model.id: ({text_key(t): n for n, t in enumerate(stored)}, built)})
+        model._encode = recording
+        return choose(question, "en", hits, (model,), q, views, settings, store)[0].text, asked
+
+    sims = {read: 0.7, near: 0.6, unrelated: 0.95, opening: 0.1}
+    quoted, asked = answer(sims, (read,))
+    assert quoted == read  # read at build time: compared although it has none of the question's words
+    assert sorted(asked) == sorted([near, opening]) and long_ not in asked  # the long one: its opening only
+    assert answer(sims | {read: 0.3}, (read,))[0] == near
+    quoted, asked = answer(sims, (read,), replace(settings, embed_unread=True))
+    assert quoted == unrelated and unrelated in asked  # embedded too, it would have won
+    quoted, asked = answer(sims | {long_: 0.1}, ())  # an index that stores no sentences embeds every one, whole
+    assert quoted == unrelated and long_ in asked and opening not in asked

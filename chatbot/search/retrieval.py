@@ -35,6 +35,7 @@ from .glossary import Glossary, View
 from .vectors import Lanes
 
 
+_WORD_CHAR = re.compile(r"[^\W_]")  # what text.words keeps together (letters and digits)
 NAME_RARITY = 6.0  # text.rarity of a word in no everyday word list: most names of diseases and medicines
 
 
@@ -185,7 +186,7 @@ class Retriever:
         # a name that every language writes alike ("cmv", "ganciclovir": unknown to the word lists)
         judged = {lang: {t: r for t, r in anchors.items() if lang == language or phrases[lang][t] or r >= NAME_RARITY}
                   for lang in self.languages}
-        wanted = {lang: {t for t in judged[lang]} | {w for t in judged[lang] for p in phrases[lang][t] for w in p}
+        wanted = {lang: set(judged[lang]) | {w for t in judged[lang] for p in phrases[lang][t] for w in p}
                   for lang in self.languages}
         for j, i in enumerate(ids.tolist()):
             chunk = self.chunks[i]
@@ -327,7 +328,7 @@ def _helper() -> ThreadPoolExecutor:
 def _found(wanted: set[str], text: str) -> frozenset[str]:
     """The words of `wanted` that are whole word tokens of the lower-cased `text` (as text.words
     cuts it), found without cutting the whole text into words: a few words looked for in a
-    hundred passages per question."""
+    hundred passages per question. Each wanted word must be a token itself (from text.words)."""
     return frozenset(w for w in wanted if _has_word(text, w))
 
 
@@ -339,9 +340,6 @@ def _has_word(text: str, word: str) -> bool:
             return True
         at = text.find(word, at + 1)
     return False
-
-
-_WORD_CHAR = re.compile(r"[^\W_]")  # what text.words keeps together
 
 
 def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:
