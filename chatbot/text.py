@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; hyphens, slashes and apostrophes cut
+_TOKEN_CHAR = re.compile(r"[^\W_]", re.UNICODE)  # what a token is made of
 BULLET = re.compile(r"^\s*(?:[•\-*–·▪◦]|\d{1,2}[.)])\s+")
 # a sentence ends at . ! ? … (closing quotes or brackets may follow) before a capital or digit
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
@@ -30,6 +31,23 @@ STOPWORDS = frozenset(
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, stopwords included (a hyphenated word gives its parts)."""
     return _TOKEN.findall(text.lower())
+
+
+def words_among(text: str, wanted: set[str]) -> frozenset[str]:
+    """The words of `wanted` (each a token itself) that are tokens of `text`: `wanted & set(words(text))`,
+    without cutting the whole text into words (a few words looked for in a hundred passages)."""
+    text = text.lower()
+    return frozenset(w for w in wanted if _has_token(text, w))
+
+
+def _has_token(text: str, word: str) -> bool:
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not _TOKEN_CHAR.match(text, at - 1)) and (end == len(text) or not _TOKEN_CHAR.match(text, end)):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def tokenize(text: str) -> list[str]:

@@ -229,11 +229,10 @@ def test_the_words_a_question_looks_for_are_found_as_the_toolkit_cuts_words():
     """The topic check looks for a few words in each candidate without cutting its whole text into
     words; it finds exactly the words text.words would give (hyphens, slashes, apostrophes and
     underscores cut; letters and digits run together)."""
-    from chatbot.search.retrieval import _found
-    from chatbot.text import words
+    from chatbot.text import words, words_among
 
     texts = ["Anti-CMV IgG: positive/negative.", "CMV's spread; cmvs are not cmv_x or 2cmv or cmv2.",
              "Naïve T-cells — sitomegalovirus (CMV) pada bayi", "cmv", "", "xcmv cmvx ccmv", "demam-berdarah DBD"]
     wanted = {"cmv", "anti", "igg", "cells", "naïve", "t", "x", "2cmv", "bayi", "demam", "berdarah", "dbd", "spread", "s"}
     for text_ in texts:
-        assert _found(wanted, text_.lower()) == wanted & set(words(text_)), text_
+        assert words_among(text_, wanted) == wanted & set(words(text_)), text_

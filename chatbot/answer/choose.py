@@ -72,14 +72,13 @@ class SentenceVectors:
     embedders that hold only non-English passages."""
 
     def __init__(self, stored: dict | None = None, partial: frozenset[str] = frozenset(), max_items: int = 50_000,
-                 heads: dict | None = None, answer_words: int = ANSWER_TIME_WORDS) -> None:
+                 heads: dict | None = None) -> None:
         self.stored = stored or {}  # embedder id -> (text key -> row, faiss index)
         self.heads = heads or {}  # the same for heading texts
         self.partial = partial
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
         self.max_items = max_items
-        self.answer_words = answer_words  # a text embedded while the patient waits is read up to this many words
 
     @classmethod
     def of_index(cls, index, embedders: tuple[Embedder, ...]) -> "SentenceVectors":
@@ -104,7 +103,7 @@ class SentenceVectors:
                 vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
                 found.update(zip((t for t, _ in hits), vecs))
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
-        words = self.answer_words if self.stores_sentences(emb) else 0  # what its build did not read: the opening
+        words = ANSWER_TIME_WORDS if self.stores_sentences(emb) else 0  # what its build did not read: the opening
         if missing:
             fresh = dict(zip(missing, emb.encode_passages([_opening(t, words) for t in missing])))
             with self._lock:

@@ -18,7 +18,6 @@ close (`_reserve`), one more for a language with few passages.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -29,13 +28,12 @@ from ..embeddings import Embedder
 from ..index.directory import LoadedIndex
 from ..ingest.chunking import embedding_text, topic_text
 from ..records import Hit
-from ..text import STOPWORDS, rarity, stems, terms, tokenize
+from ..text import STOPWORDS, rarity, stems, terms, tokenize, words_among
 from .bm25 import BM25
 from .glossary import Glossary, View
 from .vectors import Lanes
 
 
-_WORD_CHAR = re.compile(r"[^\W_]")  # what text.words keeps together (letters and digits)
 NAME_RARITY = 6.0  # text.rarity of a word in no everyday word list: most names of diseases and medicines
 
 
@@ -192,7 +190,7 @@ class Retriever:
             chunk = self.chunks[i]
             if not judged[chunk.language]:
                 continue
-            there = _found(wanted[chunk.language], topic_text(chunk).lower())  # only the words looked for
+            there = words_among(topic_text(chunk), wanted[chunk.language])  # only the words looked for
             missing = sum(r for t, r in judged[chunk.language].items()
                           if t not in there and not any(p and there.issuperset(p) for p in phrases[chunk.language][t]))
             out[j] = missing / sum(judged[chunk.language].values())
@@ -323,23 +321,6 @@ def _helper() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 8)), thread_name_prefix="query")
         return _pool
-
-
-def _found(wanted: set[str], text: str) -> frozenset[str]:
-    """The words of `wanted` that are whole word tokens of the lower-cased `text` (as text.words
-    cuts it), found without cutting the whole text into words: a few words looked for in a
-    hundred passages per question. Each wanted word must be a token itself (from text.words)."""
-    return frozenset(w for w in wanted if _has_word(text, w))
-
-
-def _has_word(text: str, word: str) -> bool:
-    at = text.find(word)
-    while at >= 0:
-        end = at + len(word)
-        if (at == 0 or not _WORD_CHAR.match(text, at - 1)) and (end == len(text) or not _WORD_CHAR.match(text, end)):
-            return True
-        at = text.find(word, at + 1)
-    return False
 
 
 def _chunks_by_head(chunk_head: np.ndarray) -> dict[int, list[int]]:
