@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,16 +78,19 @@ def ask(c, question: str, api: ChatApi = PRODUCT) -> tuple[str, float]:
 
 
 def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int, time_limit: float,
-                       api: ChatApi = PRODUCT) -> dict:
-    """`n_clients` threads, own client each, `per_client` questions each; stops at `time_limit`."""
+                       api: ChatApi = PRODUCT, browser: bool = True) -> dict:
+    """`n_clients` threads, own session each, `per_client` questions each; stops at `time_limit`.
+    Each reads the event stream as a browser does (StreamChat), or, with `browser=False`, is a
+    gradio_client session."""
     deadline = time.monotonic() + time_limit
     latencies: list[float] = []
     outcomes: Counter = Counter()
     lock = threading.Lock()
+    described = StreamChat(url, api) if browser else None
 
     def worker(i: int) -> None:
         try:
-            c = client(url)
+            c = StreamChat(url, api, like=described) if described else client(url)
         except Exception as exc:  # counted, like any other failure
             with lock:
                 outcomes[f"could not connect: {type(exc).__name__}"] += per_client
@@ -97,12 +101,13 @@ def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int,
                     with lock:
                         outcomes["not asked: time limit"] += per_client - j
                     return
-                outcome, seconds = ask(c, qs[(i * per_client + j) % len(qs)], api)
+                question = qs[(i * per_client + j) % len(qs)]
+                outcome, seconds = c.ask(question) if described else ask(c, question, api)
                 with lock:
                     outcomes[outcome] += 1
                     latencies.append(seconds)
         finally:
-            close_all([c])
+            c.close() if described else close_all([c])
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n_clients)]
@@ -110,6 +115,8 @@ def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int,
         t.start()
     for t in threads:
         t.join(timeout=max(1.0, deadline - time.monotonic() + REQUEST_TIMEOUT))
+    if described:
+        described.close()
     return {"latencies": latencies, "outcomes": outcomes, "seconds": time.perf_counter() - started}
 
 
@@ -130,55 +137,76 @@ def round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
     return {"latencies": latencies, "outcomes": outcomes}
 
 
-def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
-    """`round_trip` read the way a browser reads it: join the queue, then read the event stream
+class StreamChat:
+    """A chat endpoint read the way a browser reads it: join the queue, then read the event stream
     until the answer is complete. gradio_client instead looks at its message queue every 50 ms
-    (gradio_client/utils.py, stream_sse_v1plus), which rounds every answer up to its next 50 ms.
-    Same questions, same warm-up question; latencies and outcomes."""
-    import json
-    import uuid
+    (gradio_client/utils.py, stream_sse_v1plus), which rounds every answer up to its next 50 ms,
+    and keeps heartbeat and polling threads per session: 20 of them in one process took more of
+    this machine's two cores than the server they measure. `ask` has `ask`'s contract."""
 
-    import httpx
+    def __init__(self, url: str, api: ChatApi = PRODUCT, like: StreamChat | None = None) -> None:
+        """Reads the endpoint's description through gradio_client, or takes `like`'s (one browser
+        tab each, one description for all)."""
+        import httpx
 
-    c = client(url)
-    try:
-        fn_index = c._infer_fn_index(api.api_name, None)
-        endpoint = c.endpoints[fn_index]
-        payload = endpoint.insert_empty_state  # state inputs as the browser sends them: empty
-        shown = endpoint.remove_skipped_components  # state outputs (None on the wire) dropped, as gradio_client does
-        join, stream = c.sse_data_url, c.sse_url  # gradio_client's names: "data" is the POST that joins
-    finally:
-        close_all([c])
+        if like is None:
+            c = client(url)
+            try:
+                self.fn_index = c._infer_fn_index(api.api_name, None)
+                endpoint = c.endpoints[self.fn_index]
+                self.payload = endpoint.insert_empty_state  # state inputs as the browser sends them: empty
+                self.shown = endpoint.remove_skipped_components  # state outputs (None on the wire) dropped, as gradio_client does
+                self.join, self.stream = c.sse_data_url, c.sse_url  # gradio_client's names: "data" is the POST that joins
+            finally:
+                close_all([c])
+        else:
+            self.fn_index, self.payload, self.shown, self.join, self.stream = like.fn_index, like.payload, like.shown, like.join, like.stream
+        self.api = api
+        self.http = httpx.Client(timeout=REQUEST_TIMEOUT)
+        self.session = uuid.uuid4().hex  # one browser tab: every question of this client in one session
+
+    def close(self) -> None:
+        self.http.close()
+
+    def ask(self, question: str) -> tuple[str, float]:
+        import json
+
+        api, session, started = self.api, self.session, time.perf_counter()
+        try:
+            joined = self.http.post(self.join, json={"data": list(self.payload(*api.args(question))), "fn_index": self.fn_index,
+                                                     "session_hash": session, "event_data": None, "trigger_id": None})
+            joined.raise_for_status()
+            with self.http.stream("GET", self.stream, params={"session_hash": session}) as events:
+                for line in events.iter_lines():  # heartbeats keep a stuck answer's stream alive: a deadline of our own
+                    if time.perf_counter() - started > REQUEST_TIMEOUT:
+                        return "timed out", time.perf_counter() - started
+                    message = json.loads(line[5:]) if line.startswith("data:") else {}
+                    if message.get("msg") == "process_completed":
+                        seconds, data = time.perf_counter() - started, (message.get("output") or {}).get("data")
+                        if not message.get("success") or not data:
+                            return f"failed: {str((message.get('output') or {}).get('error'))[:120]}", seconds
+                        data = self.shown(*data)
+                        reply = api.reply(data[0] if len(data) == 1 else data)  # as gradio_client hands it over
+                        return (api.failure(reply) or "ok") if reply else "empty reply", seconds
+        except Exception as exc:  # a load test counts every failure, whatever its kind (as `ask` does)
+            return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
+        return "stream ended without an answer", time.perf_counter() - started
+
+
+def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
+    """`round_trip` read the way a browser reads it (StreamChat): same questions, same warm-up
+    question; latencies and outcomes."""
+    reader = StreamChat(url, api)
     latencies: list[float] = []
     outcomes: Counter = Counter()
-    with httpx.Client(timeout=REQUEST_TIMEOUT) as http:
-        def one(question: str) -> tuple[str, float]:
-            session, started = uuid.uuid4().hex, time.perf_counter()
-            try:
-                joined = http.post(join, json={"data": list(payload(*api.args(question))), "fn_index": fn_index, "session_hash": session,
-                                               "event_data": None, "trigger_id": None})
-                joined.raise_for_status()
-                with http.stream("GET", stream, params={"session_hash": session}) as events:
-                    for line in events.iter_lines():  # heartbeats keep a stuck answer's stream alive: a deadline of our own
-                        if time.perf_counter() - started > REQUEST_TIMEOUT:
-                            return "timed out", time.perf_counter() - started
-                        message = json.loads(line[5:]) if line.startswith("data:") else {}
-                        if message.get("msg") == "process_completed":
-                            seconds, data = time.perf_counter() - started, (message.get("output") or {}).get("data")
-                            if not message.get("success") or not data:
-                                return f"failed: {str((message.get('output') or {}).get('error'))[:120]}", seconds
-                            data = shown(*data)
-                            reply = api.reply(data[0] if len(data) == 1 else data)  # as gradio_client hands it over
-                            return (api.failure(reply) or "ok") if reply else "empty reply", seconds
-            except Exception as exc:  # a load test counts every failure, whatever its kind (as `ask` does)
-                return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
-            return "stream ended without an answer", time.perf_counter() - started
-
-        one(qs[-1])
+    try:
+        reader.ask(qs[-1])
         for question in (qs[i % len(qs)] for i in range(n)):
-            outcome, seconds = one(question)
+            outcome, seconds = reader.ask(question)
             outcomes[outcome] += 1
             latencies.append(seconds)
+    finally:
+        reader.close()
     return {"latencies": latencies, "outcomes": outcomes}
 
 

@@ -15,12 +15,14 @@ def rows(figures: dict) -> list[tuple[str, str, str, str]]:
     pa, ta, pc, tc = p["a"], t["a"], p["chat"], t["chat"]
     return [
         ("questions answered at once", f"{p['concurrency']} (cores)", "", f"{t['concurrency']} (Gradio's default)"),
-        (f"(a) {s['clients']} clients x {s['per_client']} questions: errors", f"{pa['errors']} of {pa['requests']}",
-         target("load_errors", pa["errors"]), f"{ta['errors']} of {ta['requests']}"),
+        (f"(a) {s['clients']} clients x {s['per_client']} questions, read as browsers read: errors",
+         f"{pa['errors']} of {pa['requests']}", target("load_errors", pa["errors"]), f"{ta['errors']} of {ta['requests']}"),
         ("- answers/s", f"{pa['answers_per_s']:.1f}", target("load_rate", pa["answers_per_s"]), f"{ta['answers_per_s']:.1f}"),
         ("- latency p50", _ms(pa["p50_ms"]), "", _ms(ta["p50_ms"])),
         ("- latency p95", _ms(pa["p95_ms"]), target("load_p95", pa["p95_ms"]), _ms(ta["p95_ms"])),
         ("- latency max", _ms(pa["max_ms"]), "", _ms(ta["max_ms"])),
+        ("- CPU per answer: server / clients", _cpu(pa), "", _cpu(ta)),
+        *_gradio_client_rows(p, t, s),
         (f"chat round trip, {s['chat_questions']} questions one after another: p50", _ms(pc["p50_ms"]), "", _ms(tc["p50_ms"])),
         ("- p95", _ms(pc["p95_ms"]), target("chat_p95", pc["p95_ms"]), _ms(tc["p95_ms"])),
         ("- errors", str(pc["errors"]), "", str(tc["errors"])),
@@ -31,6 +33,24 @@ def rows(figures: dict) -> list[tuple[str, str, str, str]]:
         ("server peak RSS after (a) and the round trip", _mib(p["peak_rss_mib"]), target("rss", p["peak_rss_mib"]),
          _mib(t["peak_rss_mib"])),
     ]
+
+
+def _gradio_client_rows(p: dict, t: dict, s: dict) -> list[tuple[str, str, str, str]]:
+    """(a') the same clients as gradio_client sessions (absent from reports written before it was measured)."""
+    pg, tg = p.get("a_gradio_client"), t.get("a_gradio_client")
+    if not pg or not tg:
+        return []
+    return [(f"(a') the same through gradio_client sessions: errors", f"{pg['errors']} of {pg['requests']}", "",
+             f"{tg['errors']} of {tg['requests']}"),
+            ("- answers/s", f"{pg['answers_per_s']:.1f}", "", f"{tg['answers_per_s']:.1f}"),
+            ("- latency p50 / p95", f"{_ms(pg['p50_ms'])} / {_ms(pg['p95_ms'])}", "", f"{_ms(tg['p50_ms'])} / {_ms(tg['p95_ms'])}"),
+            ("- CPU per answer: server / clients", _cpu(pg), "", _cpu(tg))]
+
+
+def _cpu(a: dict) -> str:
+    if a.get("server_cpu_ms") is None:
+        return "-"
+    return f"{a['server_cpu_ms']:.0f} / {a['clients_cpu_ms']:.0f} ms"
 
 
 def _stream(chat: dict, key: str) -> float | None:
@@ -56,7 +76,7 @@ def product_only(figures: dict) -> list[str]:
             f"(c) {c['asked']} sequential questions: VmRSS {c['rows'][0][1]:.1f} -> {c['rows'][-1][1]:.1f} MiB "
             f"({c['growth']:+.1f} MiB), peak {c['rows'][-1][2]:.1f} MiB (target {target('rss', c['rows'][-1][2])}); "
             f"non-ok answers: {c['non_ok']}",
-            f"store ({s['database']}): (a) {p['a']['store']}; (c) {c['store']}",
+            f"store ({s['database']}): (a) {p['a']['store']}; (a') {p['a_gradio_client']['store']}; (c) {c['store']}",
             f"servers still running at the end: product {p['alive']}, tutorial {figures['tutorial']['alive']}"]
 
 
@@ -73,9 +93,13 @@ def markdown(figures: dict) -> str:
             f"`{figures['settings']['model']}`. Product: `chatbot serve`, its chat API `/chat`. Tutorial baseline: "
             "`python -m evaluation.tutorial serve`, a `gr.ChatInterface` whose function returns the top passage with its "
             "title, launched as a tutorial launches it (`launch(share=False)`, no `queue()` call: Gradio's "
-            "`default_concurrency_limit` of 1). Each server runs alone, one after the other; clients are gradio_client "
-            "sessions in threads of this process. gradio_client looks for new messages every 50 ms "
-            "(gradio_client/utils.py, `stream_sse_v1plus`), which rounds each of its round trips up to the next 50 ms; "
-            "the event-stream rows read the same answers the way a browser does. Peak RSS: the server process's VmHWM.\n\n"
+            "`default_concurrency_limit` of 1). Each server runs alone, one after the other, on the same two cores as "
+            "its clients (threads of the measuring process). In (a) each client joins the queue and reads the answer's "
+            "event stream as a browser does; (a') repeats (a) with a gradio_client session per client, whose heartbeat and "
+            "polling threads cost this process more CPU per answer than the server spends answering (row \"CPU per "
+            "answer\"): on a clinic's server the patients' browsers run elsewhere. The chat round trip goes through one "
+            "gradio_client, which looks for new messages every 50 ms (gradio_client/utils.py, `stream_sse_v1plus`) and so "
+            "rounds each round trip up to the next 50 ms; the event-stream rows read the same answers the way a browser "
+            "does. Peak RSS: the server process's VmHWM.\n\n"
             f"{table(HEADER, rows(figures))}\nProduct only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
             + f"\n{machine_line(figures['meta'])}\n")

@@ -8,8 +8,11 @@ over time.
 Builds temporary indexes of the repository corpus, starts each server on 127.0.0.1 (free port,
 data folder in the temporary folder), one after the other, and measures:
 
-  (a) --clients threads, each with its own gradio_client, ask --per-client questions through the
-      chat API: errors, answers/s, per-request latency (p50 / p95 / max), the server's peak RSS;
+  (a) --clients threads, each its own session, ask --per-client questions through the chat API,
+      reading the answer's event stream as a browser does: errors, answers/s, per-request latency
+      (p50 / p95 / max), CPU per answer of the server and of the clients;
+  (a') the same with a gradio_client each: its heartbeat and polling threads, 20 of them in this
+      process, use more CPU than the server they measure, on the same cores;
   chat round trip: --chat-questions questions one after another through one gradio_client
       (evaluation/bench_chat.py's measure): p50 / p95; and the same read as a browser reads it
       (join the queue, read the event stream), without gradio_client's 50 ms polling;
@@ -199,19 +202,39 @@ def warm_up(url: str, pid: int, qs: list[str], api: ChatApi) -> None:
     print(f"  warm-up question: {outcome} in {seconds * 1000:.0f} ms; VmRSS {rss_mib(pid)[0]:.1f} MiB", flush=True)
 
 
-def phase_a(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi = PRODUCT, data_dir: Path | None = None) -> dict:
-    """(a) the concurrent clients; with `data_dir`, also what the product's store gained."""
-    print(f"\n  (a) {args.clients} clients x {args.per_client} questions, at the same time", flush=True)
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def phase_a(url: str, pid: int, qs: list[str], args: argparse.Namespace, api: ChatApi = PRODUCT, data_dir: Path | None = None,
+            browser: bool = True) -> dict:
+    """(a) the concurrent clients, reading the event stream as browsers do or (`browser=False`) as
+    gradio_client sessions; the CPU the server and the clients (this process) used per answer;
+    with `data_dir`, also what the product's store gained."""
+    how = "reading the event stream as a browser does" if browser else "gradio_client sessions"
+    label = "(a)" if browser else "(a')"
+    print(f"\n  {label} {args.clients} clients x {args.per_client} questions, at the same time, {how}", flush=True)
     before = stored_questions(data_dir) if data_dir else 0
-    a = concurrent_clients(url, qs, args.clients, args.per_client, args.time_limit, api)
+    server_cpu, clients_cpu = cpu_seconds(pid), own_cpu_seconds()
+    a = concurrent_clients(url, qs, args.clients, args.per_client, args.time_limit, api, browser=browser)
+    server_cpu, clients_cpu = cpu_seconds(pid) - server_cpu, own_cpu_seconds() - clients_cpu
     answered, errors = a["outcomes"]["ok"], _errors(a["outcomes"])
     figures = {"requests": sum(a["outcomes"].values()), "answered": answered, "errors": errors, "outcomes": dict(a["outcomes"]),
                "seconds": round(a["seconds"], 2), "answers_per_s": round(answered / max(a["seconds"], 1e-9), 1),
-               **latency_figures(a["latencies"])}
+               "server_cpu_ms": round(server_cpu / max(answered, 1) * 1000, 1),
+               "clients_cpu_ms": round(clients_cpu / max(answered, 1) * 1000, 1), **latency_figures(a["latencies"])}
     print(f"  {figures['requests']} requests in {a['seconds']:.1f} s ({figures['answers_per_s']:.1f} answers/s); errors: {errors}")
     for outcome, count in a["outcomes"].most_common():
         print(f"    {count:>5}  {outcome}")
-    print(f"  latency: {latency_line(a['latencies'])}")
+    print(f"  latency: {latency_line(a['latencies'])}; CPU per answer: server {figures['server_cpu_ms']:.0f} ms, "
+          f"clients {figures['clients_cpu_ms']:.0f} ms")
     if data_dir:
         figures["store"], figures["lost"] = store_line(before, stored_questions(data_dir), answered)
         print(f"  {figures['store']}")
@@ -272,15 +295,16 @@ def product_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict
     print(f"  built in {built:.1f} s", flush=True)
     with server(index, args.model, workdir, "main") as (url, proc):
         warm_up(url, proc.pid, qs, PRODUCT)
-        a = phase_a(url, qs, args, PRODUCT, workdir / "data-main")
+        a = phase_a(url, proc.pid, qs, args, PRODUCT, workdir / "data-main")
+        a_gc = phase_a(url, proc.pid, qs, args, PRODUCT, workdir / "data-main", browser=False)
         chat = phase_chat(url, qs, args, PRODUCT)
         peak = rss_mib(proc.pid)[1]
         print(f"\n  server peak RSS (VmHWM) after (a) and the round trip: {peak:.1f} MiB", flush=True)
         b = phase_b(index, args, workdir, qs)
         c = phase_c(url, proc.pid, qs, args, workdir / "data-main")
         alive = proc.poll() is None
-    return {"build_s": round(built, 2), "concurrency": ENGINE_CONCURRENCY, "a": a, "chat": chat, "peak_rss_mib": round(peak, 1),
-            "b": b, "c": c, "alive": alive}
+    return {"build_s": round(built, 2), "concurrency": ENGINE_CONCURRENCY, "a": a, "a_gradio_client": a_gc, "chat": chat,
+            "peak_rss_mib": round(peak, 1), "b": b, "c": c, "alive": alive}
 
 
 def tutorial_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
@@ -292,12 +316,14 @@ def tutorial_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dic
     print(f"  built in {built:.1f} s", flush=True)
     with tutorial_server(index, workdir) as (url, proc):
         warm_up(url, proc.pid, qs, TUTORIAL)
-        a = phase_a(url, qs, args, TUTORIAL)
+        a = phase_a(url, proc.pid, qs, args, TUTORIAL)
+        a_gc = phase_a(url, proc.pid, qs, args, TUTORIAL, browser=False)
         chat = phase_chat(url, qs, args, TUTORIAL)
         peak = rss_mib(proc.pid)[1]
         print(f"\n  server peak RSS (VmHWM) after (a) and the round trip: {peak:.1f} MiB", flush=True)
         alive = proc.poll() is None
-    return {"build_s": round(built, 2), "concurrency": 1, "a": a, "chat": chat, "peak_rss_mib": round(peak, 1), "alive": alive}
+    return {"build_s": round(built, 2), "concurrency": 1, "a": a, "a_gradio_client": a_gc, "chat": chat, "peak_rss_mib": round(peak, 1),
+            "alive": alive}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,8 +366,9 @@ def run(args: argparse.Namespace, workdir: Path, meta: dict) -> int:
     summary(figures)
     md, js = write_section("load", markdown(figures), figures, args.out)
     print(f"written: {md} (section \"Load test\"), {js} (key \"load\")")
-    a, b, c = product["a"], product["b"], product["c"]
-    ok = a["errors"] == 0 and b["polite"] and b["recovered"] and product["alive"] and a["lost"] == c["lost"] == 0
+    a, a_gc, b, c = product["a"], product["a_gradio_client"], product["b"], product["c"]
+    ok = (a["errors"] == a_gc["errors"] == 0 and b["polite"] and b["recovered"] and product["alive"]
+          and a["lost"] == a_gc["lost"] == c["lost"] == 0)
     return 0 if ok and tutorial["alive"] else 1
 
 

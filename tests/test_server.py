@@ -132,3 +132,17 @@ def test_gradio_keeps_a_short_record_of_past_events(monkeypatch):
     app = create_app(FakeBot())
     queues = [r.app.blocks._queue for r in app.routes if getattr(getattr(r, "app", None), "blocks", None) is not None]
     assert queues and all(q.ANALYTICS_MAX_EVENTS == 100 and q.ANAYLTICS_CACHE_FREQUENCY == 100 for q in queues)
+
+
+def test_the_chat_keeps_the_state_of_a_bounded_number_of_browser_tabs():
+    """Every visit is a Gradio session with a copy of the page's configuration: the oldest are
+    forgotten beyond CHAT_SESSIONS, so that memory stops growing with the number of visitors."""
+    from chatbot.serve.server import CHAT_SESSIONS, create_app
+
+    app = create_app(FakeBot())
+    holders = [r.app.state_holder for r in app.routes if getattr(getattr(r, "app", None), "blocks", None) is not None]
+    assert holders and all(h.capacity == CHAT_SESSIONS for h in holders)
+    holder = holders[0]
+    for n in range(CHAT_SESSIONS + 5):
+        holder[f"tab-{n}"]  # a visit opens its session
+    assert len(holder.session_data) == CHAT_SESSIONS and "tab-0" not in holder and f"tab-{CHAT_SESSIONS + 4}" in holder

@@ -100,6 +100,25 @@ def test_chat_turn_shows_progress_then_answer():
                       "chunk_ids": ["doc-1#0001-abcd"], "answer": FakeBot().ask("How is CMV transmitted?").text}]
 
 
+def test_the_answer_is_worked_out_while_the_progress_box_is_on_its_way():
+    import threading
+
+    class WaitingBot(FakeBot):
+        started = threading.Event()
+
+        def ask(self, question, lang="auto", k=None, history=()):
+            self.started.set()
+            return super().ask(question, lang=lang, k=k, history=history)
+
+    bot = WaitingBot()
+    steps = ui.Handlers(bot).respond("How is CMV transmitted?", "auto", [], [])
+    progress = next(steps)[0]
+    assert progress[-1]["metadata"]["status"] == "pending"
+    assert bot.started.wait(timeout=10)  # asked before the window took the progress box back
+    chat, _, turns = next(steps)
+    assert "[1]" in chat[1]["content"] and turns[0]["answer"] == bot.ask("How is CMV transmitted?").text
+
+
 def test_follow_up_passes_previous_questions_as_history():
     bot = FakeBot()
     h = ui.Handlers(bot)

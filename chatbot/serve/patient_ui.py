@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ..ingest import langid
@@ -61,6 +63,19 @@ class Engine(Protocol):
     def ask(self, question: str, lang: str = "auto", k: int | None = None, history: Sequence[str] = ()) -> Answer: ...
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _answering() -> ThreadPoolExecutor:
+    """The threads that work out chat answers (ENGINE_CONCURRENCY: the chat event's own limit)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=ENGINE_CONCURRENCY, thread_name_prefix="answer")
+        return _pool
+
+
 class Handlers:
     """The app's event handlers, apart from the layout so that tests can call them directly."""
 
@@ -101,8 +116,11 @@ class Handlers:
             answer = message_only(question[:200], reply, "too_long", length=len(question), limit=self.max_chars)
         else:
             title = ui_text("thinking", self.reply_language(question, lang))
+            # the answer is worked out while Gradio sends the progress box (about 5 ms sooner); the
+            # event's concurrency limit still bounds how many are worked out at once
+            answering = _answering().submit(self.ask, question, lang, [t["question"] for t in turns if not t["notice"]])
             yield chat + [user, {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}], "", turns
-            answer = self.ask(question, lang, history=[t["question"] for t in turns if not t["notice"]])
+            answer = answering.result()
             self._log(answer)
         turns.append({"index": len(chat) + 1, "question": answer.question, "language": answer.language, "notice": answer.notice,
                       "chunk_ids": [answer.hits[n - 1].chunk.id for n in cited(answer)], "answer": answer.text})

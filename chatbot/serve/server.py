@@ -12,6 +12,12 @@ from ..settings import Settings
 from ..store import Store, open_store
 
 log = logging.getLogger("chatbot")
+# Chat sessions (browser tabs) whose state the server keeps, the least recently used forgotten
+# first. Gradio keeps 10,000, each with its own copy of the page's configuration (57 KB here):
+# 560 MiB once that many people have visited; 500 cost 30 MiB at most. A forgotten tab still gets
+# answers; it loses only the earlier questions a short follow-up is read with, and the thumbs on
+# its earlier answers.
+CHAT_SESSIONS = 500
 
 
 def _offline() -> None:
@@ -80,6 +86,7 @@ def create_app(bot: Any, store: Store | None = None, queue_size: int = 64, store
                             max_file_size=MAX_FILE_BYTES, **(common | {"css": CSS + STAFF_CSS}))
     patient = build_app(bot, store=store.feedback if store is not None else None, retention_days=days)
     patient.queue(max_size=queue_size, default_concurrency_limit=1)
+    patient.state_session_capacity = CHAT_SESSIONS  # read when the app is mounted
     return gr.mount_gradio_app(app, patient, path="/", **common)
 
 
