@@ -39,13 +39,15 @@ class ChatApi:
     """How one app's chat endpoint is called, its reply read, and a wrong reply recognised."""
 
     api_name: str
-    args: Callable[[str], tuple]
+    args: Callable[[str, Any], tuple]  # the question and the conversation so far (None: a new one) -> the inputs
     reply: Callable[[Any], str]
     failure: Callable[[str], str] = lambda reply: ""  # what is wrong with a non-empty reply ("" = nothing)
+    carry: Callable[[Any], Any] = lambda result: None  # the conversation after an answer, for the next question
 
 
-PRODUCT = ChatApi("/chat", lambda q: (q, "auto", []), _product_reply, _product_failure)  # question, language, chat so far
-TUTORIAL = ChatApi("/respond", lambda q: (q,), lambda result: str(result or ""))  # gr.ChatInterface: the message
+PRODUCT = ChatApi("/chat", lambda q, chat: (q, "auto", chat or []), _product_reply, _product_failure,
+                  lambda result: result[0])  # question, language, chat so far; the first output is the chat
+TUTORIAL = ChatApi("/respond", lambda q, chat: (q,), lambda result: str(result or ""))  # gr.ChatInterface: the message
 
 
 def client(url: str):
@@ -67,7 +69,7 @@ def ask(c, question: str, api: ChatApi = PRODUCT) -> tuple[str, float]:
     """One chat turn: ("ok" or what went wrong, seconds)."""
     started = time.perf_counter()
     try:
-        result = c.submit(*api.args(question), api_name=api.api_name).result(timeout=REQUEST_TIMEOUT)
+        result = c.submit(*api.args(question, None), api_name=api.api_name).result(timeout=REQUEST_TIMEOUT)
     except Exception as exc:  # a load test counts every failure, whatever its kind
         return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
     seconds = time.perf_counter() - started
@@ -86,7 +88,11 @@ def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int,
     latencies: list[float] = []
     outcomes: Counter = Counter()
     lock = threading.Lock()
-    described = StreamChat(url, api) if browser else None
+    try:
+        described = StreamChat(url, api) if browser else None
+    except Exception as exc:  # counted, like any other failure
+        return {"latencies": latencies, "outcomes": Counter({f"could not connect: {type(exc).__name__}": n_clients * per_client}),
+                "seconds": 0.0}
 
     def worker(i: int) -> None:
         try:
@@ -164,33 +170,54 @@ class StreamChat:
         self.api = api
         self.http = httpx.Client(timeout=REQUEST_TIMEOUT)
         self.session = uuid.uuid4().hex  # one browser tab: every question of this client in one session
+        self.chat: Any = None  # the conversation so far, sent with the next question
 
     def close(self) -> None:
         self.http.close()
 
     def ask(self, question: str) -> tuple[str, float]:
+        """One chat turn, timed from joining the queue to the answer's `process_completed`; the
+        stream is then read to its `close_stream`, as Gradio's own clients do. The chat so far goes
+        with the question, as a browser sends it; after a failure the tab starts afresh (a new
+        session), so that the server's clean-up of the old one cannot take the next question."""
+        outcome, seconds, data = self._turn(question)
+        if outcome == "ok":
+            self.chat = self.api.carry(data)
+        else:
+            self.session, self.chat = uuid.uuid4().hex, None
+        return outcome, seconds
+
+    def _turn(self, question: str) -> tuple[str, float, Any]:
         import json
 
         api, session, started = self.api, self.session, time.perf_counter()
+        outcome, seconds, data = "stream ended without an answer", None, None
         try:
-            joined = self.http.post(self.join, json={"data": list(self.payload(*api.args(question))), "fn_index": self.fn_index,
-                                                     "session_hash": session, "event_data": None, "trigger_id": None})
+            joined = self.http.post(self.join, json={"data": list(self.payload(*api.args(question, self.chat))),
+                                                     "fn_index": self.fn_index, "session_hash": session,
+                                                     "event_data": None, "trigger_id": None})
             joined.raise_for_status()
+            event = joined.json().get("event_id")
             with self.http.stream("GET", self.stream, params={"session_hash": session}) as events:
                 for line in events.iter_lines():  # heartbeats keep a stuck answer's stream alive: a deadline of our own
                     if time.perf_counter() - started > REQUEST_TIMEOUT:
-                        return "timed out", time.perf_counter() - started
+                        return "timed out", time.perf_counter() - started, None
                     message = json.loads(line[5:]) if line.startswith("data:") else {}
-                    if message.get("msg") == "process_completed":
-                        seconds, data = time.perf_counter() - started, (message.get("output") or {}).get("data")
-                        if not message.get("success") or not data:
-                            return f"failed: {str((message.get('output') or {}).get('error'))[:120]}", seconds
-                        data = self.shown(*data)
-                        reply = api.reply(data[0] if len(data) == 1 else data)  # as gradio_client hands it over
-                        return (api.failure(reply) or "ok") if reply else "empty reply", seconds
+                    if message.get("msg") == "close_stream":
+                        break
+                    if message.get("msg") != "process_completed" or message.get("event_id") not in (event, None):
+                        continue
+                    seconds, output = time.perf_counter() - started, message.get("output") or {}
+                    if not message.get("success") or not output.get("data"):
+                        outcome = f"failed: {str(output.get('error'))[:120]}"
+                        continue
+                    data = self.shown(*output["data"])
+                    data = data[0] if len(data) == 1 else data  # as gradio_client hands it over
+                    reply = api.reply(data)
+                    outcome = (api.failure(reply) or "ok") if reply else "empty reply"
         except Exception as exc:  # a load test counts every failure, whatever its kind (as `ask` does)
-            return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started
-        return "stream ended without an answer", time.perf_counter() - started
+            return f"{type(exc).__name__}: {str(exc)[:120]}", time.perf_counter() - started, None
+        return outcome, seconds if seconds is not None else time.perf_counter() - started, data
 
 
 def stream_round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:

@@ -76,7 +76,8 @@ def product_only(figures: dict) -> list[str]:
             f"(c) {c['asked']} sequential questions: VmRSS {c['rows'][0][1]:.1f} -> {c['rows'][-1][1]:.1f} MiB "
             f"({c['growth']:+.1f} MiB), peak {c['rows'][-1][2]:.1f} MiB (target {target('rss', c['rows'][-1][2])}); "
             f"non-ok answers: {c['non_ok']}",
-            f"store ({s['database']}): (a) {p['a']['store']}; (a') {p['a_gradio_client']['store']}; (c) {c['store']}",
+            f"store ({s['database']}): (a) {p['a']['store']}; "
+            + (f"(a') {p['a_gradio_client']['store']}; " if p.get("a_gradio_client") else "") + f"(c) {c['store']}",
             f"servers still running at the end: product {p['alive']}, tutorial {figures['tutorial']['alive']}"]
 
 
@@ -94,12 +95,14 @@ def markdown(figures: dict) -> str:
             "`python -m evaluation.tutorial serve`, a `gr.ChatInterface` whose function returns the top passage with its "
             "title, launched as a tutorial launches it (`launch(share=False)`, no `queue()` call: Gradio's "
             "`default_concurrency_limit` of 1). Each server runs alone, one after the other, on the same two cores as "
-            "its clients (threads of the measuring process). In (a) each client joins the queue and reads the answer's "
-            "event stream as a browser does; (a') repeats (a) with a gradio_client session per client, whose heartbeat and "
-            "polling threads cost this process more CPU per answer than the server spends answering (row \"CPU per "
-            "answer\"): on a clinic's server the patients' browsers run elsewhere. The chat round trip goes through one "
-            "gradio_client, which looks for new messages every 50 ms (gradio_client/utils.py, `stream_sse_v1plus`) and so "
-            "rounds each round trip up to the next 50 ms; the event-stream rows read the same answers the way a browser "
-            "does. Peak RSS: the server process's VmHWM.\n\n"
+            "its clients (threads of the measuring process). In (a) each client is one browser tab: one session, joining "
+            "the queue and reading the answer's event stream as a browser does, sending the conversation so far with each "
+            "question (it does not send the privacy-note update a browser asks for after each answer, a small event outside "
+            "the queue). (a') repeats (a) with a gradio_client session per client, which sends no conversation and costs "
+            "the measuring process more CPU per answer than the server spends answering (row \"CPU per answer\"; which "
+            "part of gradio_client was not profiled): on a clinic's server the patients' browsers run elsewhere. The chat "
+            "round trip goes through one gradio_client, which looks for new messages every 50 ms (gradio_client/utils.py, "
+            "`stream_sse_v1plus`) and so rounds each round trip up to the next 50 ms; the event-stream rows read the same "
+            "answers the way a browser does. Peak RSS: the server process's VmHWM.\n\n"
             f"{table(HEADER, rows(figures))}\nProduct only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
             + f"\n{machine_line(figures['meta'])}\n")

@@ -156,7 +156,8 @@ def test_load_test_tiny_run_writes_its_section_and_keeps_bench_clis(tmp_path, ca
     for system in ("product", "tutorial"):
         for phase in ("a", "a_gradio_client"):  # browser-style clients, then gradio_client sessions
             assert load[system][phase]["errors"] == 0 and load[system][phase]["answered"] == 4
-            assert load[system][phase]["server_cpu_ms"] > 0 and load[system][phase]["clients_cpu_ms"] >= 0
+            assert load[system][phase]["server_cpu_ms"] > 0
+        assert load[system]["a_gradio_client"]["clients_cpu_ms"] > 0  # gradio_client's own work, in this process
         assert load[system]["chat"]["n"] == 2 and load[system]["peak_rss_mib"] > 0
     assert load["tutorial"]["concurrency"] == 1 and load["product"]["c"]["asked"] == 3
     assert "≥ 15 answers/s" in text and "≤ 150 ms" in text and "Product only" in text

@@ -102,21 +102,41 @@ def test_chat_turn_shows_progress_then_answer():
 
 def test_the_answer_is_worked_out_while_the_progress_box_is_on_its_way():
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     class WaitingBot(FakeBot):
-        started = threading.Event()
+        def __init__(self):
+            super().__init__()
+            self.started, self.release = threading.Event(), threading.Event()
 
         def ask(self, question, lang="auto", k=None, history=()):
             self.started.set()
+            assert self.release.wait(timeout=10)
             return super().ask(question, lang=lang, k=k, history=history)
 
     bot = WaitingBot()
     steps = ui.Handlers(bot).respond("How is CMV transmitted?", "auto", [], [])
-    progress = next(steps)[0]
-    assert progress[-1]["metadata"]["status"] == "pending"
-    assert bot.started.wait(timeout=10)  # asked before the window took the progress box back
-    chat, _, turns = next(steps)
-    assert "[1]" in chat[1]["content"] and turns[0]["answer"] == bot.ask("How is CMV transmitted?").text
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(next, steps).result(timeout=5)  # the progress box comes while the answer is still being worked out
+        assert first[0][-1]["metadata"]["status"] == "pending"
+        assert bot.started.wait(timeout=5)  # ... and the answer was begun before the window took the box back
+        bot.release.set()
+        chat, _, turns = pool.submit(next, steps).result(timeout=10)
+    assert "[1]" in chat[1]["content"] and turns[0]["answer"] == FakeBot().ask("How is CMV transmitted?").text
+
+
+def test_a_chat_closed_while_the_progress_box_shows_does_not_begin_an_answer_nobody_reads(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    bot = FakeBot()
+    monkeypatch.setattr(ui, "_pool", ThreadPoolExecutor(1))
+    blocker = ui._answering().submit(lambda: __import__("time").sleep(0.5))  # the only answering thread is busy
+    steps = ui.Handlers(bot).respond("How is CMV transmitted?", "auto", [], [])
+    next(steps)
+    steps.close()  # the patient left: Gradio closes the turn
+    blocker.result(timeout=5)
+    ui._answering().submit(lambda: None).result(timeout=5)  # anything still queued has run by now
+    assert bot.calls == []
 
 
 def test_follow_up_passes_previous_questions_as_history():

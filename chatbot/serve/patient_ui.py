@@ -119,7 +119,11 @@ class Handlers:
             # the answer is worked out while Gradio sends the progress box (about 5 ms sooner); the
             # event's concurrency limit still bounds how many are worked out at once
             answering = _answering().submit(self.ask, question, lang, [t["question"] for t in turns if not t["notice"]])
-            yield chat + [user, {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}], "", turns
+            try:
+                yield chat + [user, {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}], "", turns
+            except GeneratorExit:  # chat closed or cancelled meanwhile: an answer nobody will read is not begun
+                answering.cancel()
+                raise
             answer = answering.result()
             self._log(answer)
         turns.append({"index": len(chat) + 1, "question": answer.question, "language": answer.language, "notice": answer.notice,

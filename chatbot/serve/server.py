@@ -15,8 +15,9 @@ log = logging.getLogger("chatbot")
 # Chat sessions (browser tabs) whose state the server keeps, the least recently used forgotten
 # first. Gradio keeps 10,000, each with its own copy of the page's configuration (57 KB here):
 # 560 MiB once that many people have visited; 500 cost 30 MiB at most. A forgotten tab still gets
-# answers; it loses only the earlier questions a short follow-up is read with, and the thumbs on
-# its earlier answers.
+# answers; it loses the earlier questions a short follow-up is read with, and the thumbs (and a
+# thumbs-down's pending reason) on its earlier answers, which then say "not saved". Every page load
+# opens a session: 500 visits in the time a patient reads an answer make that patient's tab forgotten.
 CHAT_SESSIONS = 500
 
 
