@@ -30,12 +30,16 @@ def _version(package: str) -> str:
 
 
 def commit() -> str:
-    """Short hash of the checked-out commit (the working tree may hold changes on top)."""
+    """Short hash of the checked-out commit, "with uncommitted changes" when the program or the
+    evaluation code differs from it (reports aside): a figure then belongs to no commit."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent, capture_output=True, text=True, timeout=10)
+        changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "chatbot", "evaluation", ":(exclude)evaluation/reports"],
+                                 cwd=HERE.parent, capture_output=True, timeout=10).returncode == 1
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    short = out.stdout.strip() or "unknown"
+    return f"{short} with uncommitted changes" if changed and short != "unknown" else short
 
 
 def describe(command: str) -> dict:
