@@ -89,14 +89,14 @@ def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int,
     outcomes: Counter = Counter()
     lock = threading.Lock()
     try:
-        described = StreamChat(url, api) if browser else None
+        described = Endpoint.read(url, api) if browser else None
     except Exception as exc:  # counted, like any other failure
         return {"latencies": latencies, "outcomes": Counter({f"could not connect: {type(exc).__name__}": n_clients * per_client}),
                 "seconds": 0.0}
 
     def worker(i: int) -> None:
         try:
-            c = StreamChat(url, api, like=described) if described else client(url)
+            c = StreamChat(url, api, described) if described else client(url)
         except Exception as exc:  # counted, like any other failure
             with lock:
                 outcomes[f"could not connect: {type(exc).__name__}"] += per_client
@@ -121,8 +121,6 @@ def concurrent_clients(url: str, qs: list[str], n_clients: int, per_client: int,
         t.start()
     for t in threads:
         t.join(timeout=max(1.0, deadline - time.monotonic() + REQUEST_TIMEOUT))
-    if described:
-        described.close()
     return {"latencies": latencies, "outcomes": outcomes, "seconds": time.perf_counter() - started}
 
 
@@ -143,30 +141,39 @@ def round_trip(url: str, qs: list[str], n: int, api: ChatApi = PRODUCT) -> dict:
     return {"latencies": latencies, "outcomes": outcomes}
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """What a browser needs to call a chat endpoint, read once through gradio_client."""
+
+    fn_index: int
+    payload: Callable[..., Any]  # inputs -> the data sent, state inputs empty as a browser sends them
+    shown: Callable[..., Any]  # outputs -> those a client sees (state outputs, None on the wire, dropped)
+    join: str  # the POST that joins the queue (gradio_client's `sse_data_url`)
+    stream: str  # the event stream (`sse_url`)
+
+    @classmethod
+    def read(cls, url: str, api: ChatApi) -> Endpoint:
+        c = client(url)
+        try:
+            fn_index = c._infer_fn_index(api.api_name, None)
+            endpoint = c.endpoints[fn_index]
+            return cls(fn_index, endpoint.insert_empty_state, endpoint.remove_skipped_components, c.sse_data_url, c.sse_url)
+        finally:
+            close_all([c])
+
+
 class StreamChat:
     """A chat endpoint read the way a browser reads it: join the queue, then read the event stream
     until the answer is complete. gradio_client instead looks at its message queue every 50 ms
-    (gradio_client/utils.py, stream_sse_v1plus), which rounds every answer up to its next 50 ms,
-    and keeps heartbeat and polling threads per session: 20 of them in one process took more of
-    this machine's two cores than the server they measure. `ask` has `ask`'s contract."""
+    (gradio_client/utils.py, stream_sse_v1plus), which rounds every answer up to its next 50 ms;
+    20 gradio_client sessions in one process also used more CPU per answer than the server they
+    measure, on the same two cores. `ask` has `ask`'s contract."""
 
-    def __init__(self, url: str, api: ChatApi = PRODUCT, like: StreamChat | None = None) -> None:
-        """Reads the endpoint's description through gradio_client, or takes `like`'s (one browser
-        tab each, one description for all)."""
+    def __init__(self, url: str, api: ChatApi = PRODUCT, endpoint: Endpoint | None = None) -> None:
+        """One browser tab; `endpoint`: the endpoint's description when it was read already."""
         import httpx
 
-        if like is None:
-            c = client(url)
-            try:
-                self.fn_index = c._infer_fn_index(api.api_name, None)
-                endpoint = c.endpoints[self.fn_index]
-                self.payload = endpoint.insert_empty_state  # state inputs as the browser sends them: empty
-                self.shown = endpoint.remove_skipped_components  # state outputs (None on the wire) dropped, as gradio_client does
-                self.join, self.stream = c.sse_data_url, c.sse_url  # gradio_client's names: "data" is the POST that joins
-            finally:
-                close_all([c])
-        else:
-            self.fn_index, self.payload, self.shown, self.join, self.stream = like.fn_index, like.payload, like.shown, like.join, like.stream
+        self.endpoint = endpoint or Endpoint.read(url, api)
         self.api = api
         self.http = httpx.Client(timeout=REQUEST_TIMEOUT)
         self.session = uuid.uuid4().hex  # one browser tab: every question of this client in one session
@@ -190,15 +197,15 @@ class StreamChat:
     def _turn(self, question: str) -> tuple[str, float, Any]:
         import json
 
-        api, session, started = self.api, self.session, time.perf_counter()
+        api, endpoint, session, started = self.api, self.endpoint, self.session, time.perf_counter()
         outcome, seconds, data = "stream ended without an answer", None, None
         try:
-            joined = self.http.post(self.join, json={"data": list(self.payload(*api.args(question, self.chat))),
-                                                     "fn_index": self.fn_index, "session_hash": session,
-                                                     "event_data": None, "trigger_id": None})
+            joined = self.http.post(endpoint.join, json={"data": list(endpoint.payload(*api.args(question, self.chat))),
+                                                         "fn_index": endpoint.fn_index, "session_hash": session,
+                                                         "event_data": None, "trigger_id": None})
             joined.raise_for_status()
             event = joined.json().get("event_id")
-            with self.http.stream("GET", self.stream, params={"session_hash": session}) as events:
+            with self.http.stream("GET", endpoint.stream, params={"session_hash": session}) as events:
                 for line in events.iter_lines():  # heartbeats keep a stuck answer's stream alive: a deadline of our own
                     if time.perf_counter() - started > REQUEST_TIMEOUT:
                         return "timed out", time.perf_counter() - started, None
@@ -211,7 +218,7 @@ class StreamChat:
                     if not message.get("success") or not output.get("data"):
                         outcome = f"failed: {str(output.get('error'))[:120]}"
                         continue
-                    data = self.shown(*output["data"])
+                    data = endpoint.shown(*output["data"])
                     data = data[0] if len(data) == 1 else data  # as gradio_client hands it over
                     reply = api.reply(data)
                     outcome = (api.failure(reply) or "ok") if reply else "empty reply"

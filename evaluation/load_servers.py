@@ -1,9 +1,10 @@
 """The server side of the load test: a server process on 127.0.0.1 and a free port, waited for
-until it answers, always stopped; its memory read from /proc."""
+until it answers, always stopped; its memory and CPU time read from /proc."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -63,6 +64,12 @@ def status(url: str) -> int:
         return exc.code
     except OSError:
         return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> tuple[float, float]:

@@ -11,8 +11,8 @@ data folder in the temporary folder), one after the other, and measures:
   (a) --clients threads, each its own session, ask --per-client questions through the chat API,
       reading the answer's event stream as a browser does: errors, answers/s, per-request latency
       (p50 / p95 / max), CPU per answer of the server and of the clients;
-  (a') the same with a gradio_client each: its heartbeat and polling threads, 20 of them in this
-      process, use more CPU than the server they measure, on the same cores;
+  (a') the same with a gradio_client each: 20 of them in this process used more CPU per answer
+      than the server they measure, on the same cores (which part of gradio_client: not profiled);
   chat round trip: --chat-questions questions one after another through one gradio_client
       (evaluation/bench_chat.py's measure): p50 / p95; and the same read as a browser reads it
       (join the queue, read the event stream), without gradio_client's 50 ms polling;
@@ -55,7 +55,7 @@ from . import machine
 from .bench_chat import percentile
 from .load_clients import (PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, round_trip,
                            stream_round_trip)
-from .load_servers import free_port, rss_mib, running, status
+from .load_servers import cpu_seconds, free_port, rss_mib, running, status
 from .load_report import markdown, summary
 from .speed_report import REPORTS, write_section
 
@@ -200,12 +200,6 @@ def warm_up(url: str, pid: int, qs: list[str], api: ChatApi) -> None:
     outcome, seconds = ask(c, qs[0], api)
     close_all([c])
     print(f"  warm-up question: {outcome} in {seconds * 1000:.0f} ms; VmRSS {rss_mib(pid)[0]:.1f} MiB", flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (from /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
