@@ -106,7 +106,10 @@ class SentenceVectors:
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
         words = ANSWER_TIME_WORDS if self.stores_sentences(emb) else 0  # what its build did not read: the opening
         if missing:
-            fresh = dict(zip(missing, emb.encode_passages([_opening(t, words) for t in missing])))
+            # one text a call: ONNX Runtime's int8 MiniLM scales each call's activations, so a vector
+            # made beside others depends on them, and an answer would depend on the questions asked
+            # before it (what the cache already held); one at a time, a question gets the same answer
+            fresh = {t: emb.encode_passages([_opening(t, words)])[0] for t in missing}
             with self._lock:
                 if len(self._cache) + len(fresh) > self.max_items:
                     self._cache.clear()
