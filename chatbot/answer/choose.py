@@ -262,7 +262,6 @@ def _unread(pool: list[Sentence], emb: Embedder, cache: SentenceVectors, compara
     worth = shares > 0
     unread = np.flatnonzero(comparable & ~read & worth)
     if cap and len(unread) > cap:
-        worth = worth.copy()
         worth[sorted(unread, key=lambda i: (-shares[i], i))[cap:]] = False
     with_items = [s.full if w or s.full == s.text or cache.built(emb, s.full) else s.text for s, w in zip(pool, worth)]
     return comparable & (read | worth), with_items
