@@ -367,7 +367,7 @@ def test_a_sentence_the_build_did_not_read_is_embedded_while_the_patient_waits_o
     hits = [_hit(" ".join((read, near, unrelated, long_)))]
     q = [np.array([1.0, 0.0], dtype=np.float32)]
     settings = ChooseSettings(topic_weight=0.0, kind_weight=0.0, lexical_weight=0.0, rank_step=0.0, max_sentences=1,
-                              follow=0, faq_lead=0.0, top_quote=0.0)
+                              follow=0, faq_lead=0.0, top_quote=0.0, unread_cap=0)  # no cap: the next test has it
 
     def answer(sims: dict[str, float], stored: tuple[str, ...], settings: ChooseSettings = settings) -> tuple[str, list[str]]:
         """The first quote, and the texts embedded while answering."""
