@@ -6,8 +6,9 @@
 
 gradio_client looks for new messages every 50 ms (gradio_client/utils.py, `stream_sse_v1plus`),
 so its round trips come in steps of 50 ms; for the product's `/chat` the same questions are also
-read the way the chat window reads them (join the queue, read the event stream to the answer:
-evaluation/load_clients.py, StreamChat), which is what a patient waits for.
+read the way the chat window reads them (one tab: join the queue with the conversation so far,
+read the event stream to the answer: evaluation/load_clients.py, StreamChat), which is what a
+patient waits for.
 """
 
 from __future__ import annotations
