@@ -26,6 +26,7 @@ def rows(figures: dict) -> list[tuple[str, str, str, str]]:
         (f"chat round trip, {s['chat_questions']} questions one after another: p50", _ms(pc["p50_ms"]), "", _ms(tc["p50_ms"])),
         ("- p95", _ms(pc["p95_ms"]), target("chat_p95", pc["p95_ms"]), _ms(tc["p95_ms"])),
         ("- errors", str(pc["errors"]), "", str(tc["errors"])),
+        *_no_ca_rows(pc, tc),
         ("the same, read as a browser reads the event stream: p50", _ms(_stream(pc, "p50_ms")), "", _ms(_stream(tc, "p50_ms"))),
         ("- p95", _ms(_stream(pc, "p95_ms")), "", _ms(_stream(tc, "p95_ms"))),
         ("- errors", str(_stream(pc, "errors") if _stream(pc, "errors") is not None else "-"), "",
@@ -45,6 +46,18 @@ def _gradio_client_rows(p: dict, t: dict, s: dict) -> list[tuple[str, str, str, 
             ("- answers/s", f"{pg['answers_per_s']:.1f}", "", f"{tg['answers_per_s']:.1f}"),
             ("- latency p50 / p95", f"{_ms(pg['p50_ms'])} / {_ms(pg['p95_ms'])}", "", f"{_ms(tg['p50_ms'])} / {_ms(tg['p95_ms'])}"),
             ("- CPU per answer: server / clients", _cpu(pg), "", _cpu(tg))]
+
+
+def _no_ca_rows(pc: dict, tc: dict) -> list[tuple[str, str, str, str]]:
+    """The round trip through a gradio_client that does not load the certificate bundle (absent
+    from reports written before it was measured)."""
+    pn, tn = pc.get("no_ca"), tc.get("no_ca")
+    if not pn or not tn:
+        return []
+    return [("the same, gradio_client not loading the certificate bundle (plain http): p50", _ms(pn["p50_ms"]), "",
+             _ms(tn["p50_ms"])),
+            ("- p95", _ms(pn["p95_ms"]), target("chat_p95", pn["p95_ms"]), _ms(tn["p95_ms"])),
+            ("- errors", str(pn["errors"]), "", str(tn["errors"]))]
 
 
 def _cpu(a: dict) -> str:
@@ -99,10 +112,13 @@ def markdown(figures: dict) -> str:
             "the queue and reading the answer's event stream as a browser does, sending the conversation so far with each "
             "question (it does not send the privacy-note update a browser asks for after each answer, a small event outside "
             "the queue). (a') repeats (a) with a gradio_client session per client, which sends no conversation and costs "
-            "the measuring process more CPU per answer than the server spends answering (row \"CPU per answer\"; which "
-            "part of gradio_client was not profiled): on a clinic's server the patients' browsers run elsewhere. The chat "
-            "round trip goes through one gradio_client, which looks for new messages every 50 ms (gradio_client/utils.py, "
-            "`stream_sse_v1plus`) and so rounds each round trip up to the next 50 ms; the event-stream rows read the same "
-            "answers the way a browser does. Peak RSS: the server process's VmHWM.\n\n"
+            "the measuring process more CPU per answer than the server spends answering (row \"CPU per answer\"): "
+            "gradio_client makes a new httpx client for each request, and httpx loads the certificate bundle into each, "
+            "even for an http:// address (about 25 ms of CPU each, two a question); on a clinic's server the patients' "
+            "browsers run elsewhere. The chat round trip goes through one gradio_client, which looks for new messages every "
+            "50 ms (gradio_client/utils.py, `stream_sse_v1plus`) and so rounds each round trip up to the next 50 ms; it is "
+            "measured as installed and again with `ssl_verify=False` (plain http: no TLS, nothing to verify), which "
+            "leaves out the certificate bundle and nothing else; the event-stream rows read the same answers the way a "
+            "browser does. Peak RSS: the server process's VmHWM.\n\n"
             f"{table(HEADER, rows(figures))}\nProduct only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
             + f"\n{machine_line(figures['meta'])}\n")

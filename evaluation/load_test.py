@@ -12,9 +12,12 @@ data folder in the temporary folder), one after the other, and measures:
       reading the answer's event stream as a browser does: errors, answers/s, per-request latency
       (p50 / p95 / max), CPU per answer of the server and of the clients;
   (a') the same with a gradio_client each: 20 of them in this process used more CPU per answer
-      than the server they measure, on the same cores (which part of gradio_client: not profiled);
+      than the server they measure, on the same cores (mostly httpx loading the certificate bundle
+      twice a question: load_clients.client);
   chat round trip: --chat-questions questions one after another through one gradio_client
-      (evaluation/bench_chat.py's measure): p50 / p95; and the same read as a browser reads it
+      (evaluation/bench_chat.py's measure): p50 / p95; the same through a gradio_client that does
+      not load the certificate bundle for each request on the plain-http address (see
+      load_clients.client); and the same read as a browser reads it
       (join the queue, read the event stream), without gradio_client's 50 ms polling;
   (b) product only: a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions:
       what the clients beyond the limit receive, and whether it answers normally afterwards;
@@ -241,6 +244,11 @@ def phase_chat(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi =
     r = round_trip(url, qs, args.chat_questions, api)
     figures = {"errors": _errors(r["outcomes"]), "outcomes": dict(r["outcomes"]), **latency_figures(r["latencies"])}
     print(f"  latency: {latency_line(r['latencies'])}; errors: {figures['errors']}")
+    if url.startswith("http://"):
+        n = round_trip(url, qs, args.chat_questions, api, ca_bundle=False)
+        figures["no_ca"] = {"errors": _errors(n["outcomes"]), "outcomes": dict(n["outcomes"]), **latency_figures(n["latencies"])}
+        print(f"  the same, gradio_client not loading the certificate bundle (plain http): {latency_line(n['latencies'])}; "
+              f"errors: {figures['no_ca']['errors']}")
     s = stream_round_trip(url, qs, args.chat_questions, api)
     figures["stream"] = {"errors": _errors(s["outcomes"]), "outcomes": dict(s["outcomes"]), **latency_figures(s["latencies"])}
     print(f"  the same, read as a browser reads the event stream: {latency_line(s['latencies'])}; "

@@ -106,6 +106,13 @@ def test_tutorial_chat_replies_with_the_top_passage_under_its_title():
         app.close()
 
 
+def test_the_certificate_bundle_is_left_out_only_for_plain_http():
+    from evaluation.load_clients import client
+
+    with pytest.raises(ValueError, match="only left out for plain http"):
+        client("https://clinic.example/", ca_bundle=False)  # refused before any connection
+
+
 @pytest.mark.models
 def test_tutorial_serve_answers_through_gradio_client(tmp_path, corpus_dir):
     from evaluation.load_clients import client, close_all
@@ -159,7 +166,9 @@ def test_load_test_tiny_run_writes_its_section_and_keeps_bench_clis(tmp_path, ca
             assert load[system][phase]["server_cpu_ms"] > 0
         assert load[system]["a_gradio_client"]["clients_cpu_ms"] > 0  # gradio_client's own work, in this process
         assert load[system]["chat"]["n"] == 2 and load[system]["peak_rss_mib"] > 0
+        assert load[system]["chat"]["no_ca"]["n"] == 2 and load[system]["chat"]["no_ca"]["errors"] == 0
     assert load["tutorial"]["concurrency"] == 1 and load["product"]["c"]["asked"] == 3
     assert "≥ 15 answers/s" in text and "≤ 150 ms" in text and "Product only" in text
     assert "read as browsers read" in text and "(a') the same through gradio_client sessions" in text
+    assert "gradio_client not loading the certificate bundle (plain http): p50" in text
     assert "tutorial baseline" in capsys.readouterr().out

