@@ -9,9 +9,9 @@ so its round trips come in steps of 50 ms. It also makes two new httpx clients a
 loads the certificate bundle into each, even for an http:// address (about 25 ms of CPU each
 here): on a plain-http address the same questions are asked again through a gradio_client with
 `ssl_verify=False` (no TLS, so nothing to verify; evaluation/load_clients.py, `client`). For the
-product's `/chat` the same questions are also read the way the chat window reads them (one tab: join the queue with the conversation so far,
-read the event stream to the answer: evaluation/load_clients.py, StreamChat), which is what a
-patient waits for.
+product's `/chat` the same questions are also read the way the chat window reads them (one tab:
+join the queue with the conversation so far, read the event stream to the answer:
+evaluation/load_clients.py, StreamChat), which is what a patient waits for.
 """
 
 from __future__ import annotations

