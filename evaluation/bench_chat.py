@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before importing gradio_client
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from evaluation.load_clients import PRODUCT, client, stream_round_trip
+    from evaluation.load_clients import PRODUCT, client, plain_http, stream_round_trip
 
     questions = load_questions(args.questions, args.n)
     ways = [("through gradio_client", True)]
-    if args.url.startswith("http://"):
+    if plain_http(args.url):
         ways.append(("through gradio_client, certificate bundle not loaded (plain http)", False))
     for how, ca_bundle in ways:
         c = client(args.url, ca_bundle)

@@ -50,6 +50,11 @@ PRODUCT = ChatApi("/chat", lambda q, chat: (q, "auto", chat or []), _product_rep
 TUTORIAL = ChatApi("/respond", lambda q, chat: (q,), lambda result: str(result or ""))  # gr.ChatInterface: the message
 
 
+def plain_http(url: str) -> bool:
+    """An address without TLS, where gradio_client may be told not to load the certificate bundle."""
+    return url.startswith("http://")
+
+
 def client(url: str, ca_bundle: bool = True):
     """A gradio_client session. gradio_client makes a new httpx client for each request (the POST
     that joins the queue, and the event stream), and httpx loads the certificate bundle into a new
@@ -58,7 +63,7 @@ def client(url: str, ca_bundle: bool = True):
     certificate to verify without TLS); the server does the same work either way."""
     from gradio_client import Client
 
-    if not ca_bundle and not url.startswith("http://"):
+    if not ca_bundle and not plain_http(url):
         raise ValueError(f"the certificate bundle is only left out for plain http, not for {url}")
     return Client(url, verbose=False, ssl_verify=ca_bundle)
 

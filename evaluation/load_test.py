@@ -56,8 +56,8 @@ from pathlib import Path
 
 from . import machine
 from .bench_chat import percentile
-from .load_clients import (PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, round_trip,
-                           stream_round_trip)
+from .load_clients import (PRODUCT, TUTORIAL, ChatApi, ask, burst, client, close_all, concurrent_clients, plain_http,
+                           round_trip, stream_round_trip)
 from .load_servers import cpu_seconds, free_port, rss_mib, running, status
 from .load_report import markdown, summary
 from .speed_report import REPORTS, write_section
@@ -242,18 +242,23 @@ def phase_chat(url: str, qs: list[str], args: argparse.Namespace, api: ChatApi =
     """The chat round trip: one client, one question after another."""
     print(f"\n  chat round trip: {args.chat_questions} questions one after another, one client", flush=True)
     r = round_trip(url, qs, args.chat_questions, api)
-    figures = {"errors": _errors(r["outcomes"]), "outcomes": dict(r["outcomes"]), **latency_figures(r["latencies"])}
+    figures = _trip_figures(r)
     print(f"  latency: {latency_line(r['latencies'])}; errors: {figures['errors']}")
-    if url.startswith("http://"):
+    if plain_http(url):
         n = round_trip(url, qs, args.chat_questions, api, ca_bundle=False)
-        figures["no_ca"] = {"errors": _errors(n["outcomes"]), "outcomes": dict(n["outcomes"]), **latency_figures(n["latencies"])}
+        figures["no_ca"] = _trip_figures(n)
         print(f"  the same, gradio_client not loading the certificate bundle (plain http): {latency_line(n['latencies'])}; "
               f"errors: {figures['no_ca']['errors']}")
     s = stream_round_trip(url, qs, args.chat_questions, api)
-    figures["stream"] = {"errors": _errors(s["outcomes"]), "outcomes": dict(s["outcomes"]), **latency_figures(s["latencies"])}
+    figures["stream"] = _trip_figures(s)
     print(f"  the same, read as a browser reads the event stream: {latency_line(s['latencies'])}; "
           f"errors: {figures['stream']['errors']}")
     return figures
+
+
+def _trip_figures(trip: dict) -> dict:
+    """Errors, outcomes and latency figures of one round-trip run."""
+    return {"errors": _errors(trip["outcomes"]), "outcomes": dict(trip["outcomes"]), **latency_figures(trip["latencies"])}
 
 
 def phase_b(index: Path, args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
