@@ -429,3 +429,21 @@ def test_while_the_patient_waits_at_most_unread_cap_sentences_are_embedded_those
     quoted, asked = embedded(2)  # "CMV is common." has the fewest of the question's words: not embedded, not quoted
     assert sorted(asked) == sorted([most, fewer]) and quoted == fewer
     assert embedded(1)[1] == [most]
+
+
+def test_a_misspelt_word_is_found_as_difflib_finds_it(corpus_dir):
+    import difflib
+    import random
+
+    from chatbot.answer.topic import _misspelt
+    from chatbot.text import words
+
+    there = frozenset(w for p in sorted(corpus_dir.glob("*.md")) for w in words(p.read_text(encoding="utf-8")))
+    rng = random.Random(3)
+    terms = ["anemai", "trombositopenai", "ganciclovr", "cytomegalovirus", "preeclampsia", "kehamilan", "xyzzyq"]
+    for word in rng.sample(sorted(w for w in there if len(w) >= 5), 60):  # and words with one letter changed
+        i = rng.randrange(len(word))
+        terms.append(word[:i] + rng.choice("aeiouklmnrst") + word[i + 1:])
+    found = [_misspelt(t, there) for t in terms]
+    assert found == [bool(difflib.get_close_matches(t, there, n=1, cutoff=0.85)) for t in terms]
+    assert any(found) and not all(found)

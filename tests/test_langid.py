@@ -155,3 +155,37 @@ def test_probabilities_are_langdetects_own(repo_root, corpus_dir):
         else:
             assert [lang for lang, _ in ours] == [lang for lang, _ in theirs], text
             assert all(abs(p - q) < 1e-6 for (_, p), (_, q) in zip(ours, theirs)), text
+
+
+def _labelled_questions() -> list[str]:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "evaluation"
+    return [json.loads(line)["question"] for name in ("questions", "dev", "heldout", "independent", "offtopic", "urgent")
+            for line in (folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+OTHER_LANGUAGES = ["Qu'est-ce que le cytomégalovirus et comment se transmet-il?", "¿Cómo se contagia el CMV a un bebé?",
+                   "Wie wird das Zytomegalievirus übertragen?", "Bagaimanakah jangkitan CMV merebak kepada bayi?"]
+
+
+def test_a_questions_language_is_detect_s_with_or_without_langdetect():
+    for question in [*ENGLISH, *INDONESIAN, *OTHER_LANGUAGES, *_labelled_questions()]:
+        quick, full = langid.detect_question(question), langid.detect(question)
+        assert (quick.language, quick.detected) == (full.language, full.detected), question
+
+
+def test_langdetect_is_asked_only_when_it_could_change_the_language(monkeypatch):
+    asked = []
+    real = langid._langdetect_probs
+
+    def probs(text):
+        asked.append(text)
+        return real(text)
+
+    monkeypatch.setattr(langid, "_langdetect_probs", probs)
+    assert langid.detect_question("What are the symptoms of CMV in a baby?").language == "en"
+    assert langid.detect_question("Apakah bayi saya bisa tertular CMV dari ASI?").language == "id"
+    assert asked == []  # the lexicon alone decided both
+    assert langid.detect_question("ganciclovir dose").language == "en"
+    assert asked == ["ganciclovir dose"]

@@ -236,3 +236,62 @@ def test_the_words_a_question_looks_for_are_found_as_the_toolkit_cuts_words():
     wanted = {"cmv", "anti", "igg", "cells", "naïve", "t", "x", "2cmv", "bayi", "demam", "berdarah", "dbd", "spread", "s"}
     for text_ in texts:
         assert words_among(text_, wanted) == wanted & set(words(text_)), text_
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("question, language", [("How is CMV passed on to a baby?", "en"),
+                                                ("Berapa dosis ganciclovir intravena?", "id")])
+def test_pending_vectors_give_the_same_hits_as_finished_ones(real_retriever, question, language):
+    views = real_retriever.views(question, language)
+    bridged = real_retriever.bridged_vectors(views, language)
+    done = real_retriever.search(question, language, k=5, qvecs=real_retriever.query_vectors(question), views=views, bridged=bridged)
+    pending = real_retriever.search(question, language, k=5, qvecs=real_retriever.start_query_vectors(question),
+                                    views=views, bridged=bridged)
+    assert [(h.chunk.id, h.score, h.components) for h in pending] == [(h.chunk.id, h.score, h.components) for h in done]
+
+
+@pytest.mark.models
+def test_the_ready_embedders_search_while_a_slow_one_still_embeds(real_retriever, monkeypatch):
+    import threading
+    from concurrent.futures import Future
+
+    from chatbot.search.retrieval import PendingVectors
+
+    question = "Is there a vaccine for CMV?"
+    vectors = real_retriever.query_vectors(question)
+    slow = next(n for n, e in enumerate(real_retriever.embedders) if e.slow_queries)
+    late, release, order = Future(), threading.Event(), []
+    searched = real_retriever._candidates
+
+    def candidates(per_lang, n_cand, seen=None, cand=None, only=None):
+        order.append(sorted(n for n, by_lang in enumerate(per_lang) if any(q is not None for q in by_lang.values())
+                            and (only is None or n in only)))
+        if only is None:
+            release.set()  # the slow vector arrives only once the others have searched
+        return searched(per_lang, n_cand, seen, cand, only)
+
+    monkeypatch.setattr(real_retriever, "_candidates", candidates)
+    threading.Thread(target=lambda: (release.wait(10), late.set_result(vectors[slow][None, :]))).start()
+    pending = PendingVectors(real_retriever.embedders, question, {slow: late})
+    hits = real_retriever.search(question, "en", k=3, qvecs=pending)
+    others = [n for n in range(len(vectors)) if n != slow]
+    assert order == [others, [slow]]
+    assert VACCINE_ANSWER in hits[0].chunk.text
+
+
+@pytest.mark.parametrize("question, language", [("Is there a vaccine for CMV?", "en"), ("Apakah ada vaksin untuk CMV?", "id")])
+def test_each_passages_bm25_part_is_its_score_against_its_languages_best(hashing_retriever, question, language):
+    from chatbot.text import STOPWORDS, stems
+
+    r = hashing_retriever
+    hits = r.search(question, language, k=20)
+    views = r.views(question, language)
+    scale = r.settings.bm25_max_scale
+    for h in hits:
+        lang = h.chunk.language
+        scores = r._bm25[lang].scores(stems([t for t in views[lang].terms if t not in STOPWORDS], lang))
+        row = int(np.flatnonzero(r._rows[lang] == r.chunks.index(h.chunk))[0])
+        if scores.any():
+            assert h.components["bm25_z"] == round(scale * float(scores[row]) / float(scores.max()), 3)
+        else:
+            assert "bm25_z" not in h.components

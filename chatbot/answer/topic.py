@@ -69,9 +69,21 @@ def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], s
     for lang, (words_there, lines) in passages.items():
         if term in words_there or any(_said(phrase, words_there, lines) for phrase in glossary.synonyms(term, language, lang)):
             return True
-        if len(term) >= 5 and difflib.get_close_matches(term, words_there, n=1, cutoff=0.85):
+        if len(term) >= 5 and _misspelt(term, words_there):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _misspelt(term: str, words_there: frozenset[str]) -> bool:
+    """Is a word of the passages close to `term` (difflib ratio >= 0.85: "anemai", "trombosit")?
+    Kept per (term, passages): one answer asks it of the same passages several times. Only words
+    of a length that can reach the cutoff are compared (difflib's real_quick_ratio, done first)."""
+    near = [w for w in words_there if 2.0 * min(len(w), len(term)) / (len(w) + len(term)) >= _CLOSE]
+    return bool(near and difflib.get_close_matches(term, near, n=1, cutoff=_CLOSE))
+
+
+_CLOSE = 0.85
 
 
 def _said(phrase: tuple[str, ...], words_there: frozenset[str], lines: str) -> bool:

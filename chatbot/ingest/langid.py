@@ -72,6 +72,21 @@ def detect(text: str, default: str = "en") -> LanguageGuess:
     return LanguageGuess(best, best, score[best] / total)
 
 
+def detect_question(text: str, default: str = "en") -> LanguageGuess:
+    """`detect` for a patient's question, without langdetect's random walk (4-6 ms of a core, a
+    tenth of an answer) when it could not change the outcome: the lexicon's part of the score
+    favours one language by more than 1.0, the most langdetect's part can move (its probabilities
+    lie in 0..1), and so many words are known that no other language is called. The reply language
+    and `detected` are then exactly `detect`'s; `confidence` is the lexicon's share alone."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if words:
+        counts = {lang: sum(w in lex for w in words) for lang, lex in _LEXICON.items()}
+        best, other = sorted(SUPPORTED, key=counts.get, reverse=True)
+        if 2.0 * (counts[best] - counts[other]) / len(words) > 1.0:  # implies a lexicon share over 0.5 (>= 0.3)
+            return LanguageGuess(best, best, counts[best] / (counts[best] + counts[other]))
+    return detect(text, default)
+
+
 def detect_passage(text: str, default: str = "en", declared: str = "") -> LanguageGuess:
     """Language of a document passage: the lexicon decides long, clearly one-language text (most
     passages, and 100x faster than langdetect), and confirms the document's `declared` language

@@ -129,39 +129,51 @@ class Retriever:
         """The question as seen from each passage language."""
         return {lang: self.glossary.view(question, language, lang) for lang in self.languages}
 
-    def search(self, question: str, language: str, k: int = 5, qvecs: list[np.ndarray] | None = None,
+    def search(self, question: str, language: str, k: int = 5, qvecs: "list[np.ndarray] | PendingVectors | None" = None,
                views: dict[str, View] | None = None, bridged: dict[int, dict[str, np.ndarray | None]] | None = None,
                seen: dict | None = None) -> list[Hit]:
         """Best `k` passages for `question`, asked in `language` (`qvecs`, `views`, `bridged`: from
-        `query_vectors`, `views` and `bridged_vectors`, when the caller has them already; `seen`:
-        an empty dict that keeps this question's FAISS searches for `best_similarity`)."""
+        `query_vectors` (or `start_query_vectors`), `views` and `bridged_vectors`, when the caller
+        has them already; `seen`: an empty dict that keeps this question's FAISS searches for
+        `best_similarity`). With pending vectors, the embedders that are ready search and BM25
+        scores while a slow one (e5) still embeds the question."""
         if not self.chunks:
             return []
         views = views if views is not None else self.views(question, language)
-        qvecs = qvecs if qvecs is not None else self.query_vectors(question)
+        pending = qvecs if isinstance(qvecs, PendingVectors) else None
+        if pending is None:
+            qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
         bridged = bridged if bridged is not None else self.bridged_vectors(views, language)
-        per_lang = [{lang: q if emb.cross_lingual or lang == language else bridged[n].get(lang) for lang in self.languages}
-                    for n, (emb, q) in enumerate(zip(self.embedders, qvecs))]  # the query vector each passage language sees
-        cand = self._candidates(per_lang, n_cand, seen)
+        cand: set[int] = set()
+        ready = pending.ready() if pending is not None else qvecs
+        self._candidates(self._per_lang(ready, bridged, language), n_cand, seen, cand)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
+        if pending is not None:  # now the slow ones (a set of candidates: the order they are added in changes nothing)
+            qvecs = pending()
+            self._candidates(self._per_lang(qvecs, bridged, language), n_cand, seen, cand,
+                             only=[n for n, q in enumerate(ready) if q is None])
+        per_lang = self._per_lang(qvecs, bridged, language)
         ids = np.array(sorted(cand), dtype=np.int64)
         num, den, parts = self._dense(ids, per_lang, language)
         langs = self.chunk_lang[ids]
-        for j, i in enumerate(ids):
-            found = bm25.get(langs[j])
-            if found is not None:
-                scores, mu, sd = found
-                if self.settings.bm25_max_scale > 0:
-                    z = self.settings.bm25_max_scale * float(scores[self._local[i]]) / max(float(scores.max()), 1e-9)
-                else:
-                    z = (float(scores[self._local[i]]) - mu) / sd
-                if self.settings.bm25_clip > 0:
-                    z = min(z, self.settings.bm25_clip)
-                w = self.settings.bm25_weight * (1.0 if langs[j] == language else self.settings.bridge_weight)
-                num[j] += w * z
-                den[j] += w
-                parts[j]["bm25_z"] = round(z, 3)
+        for lang, found in bm25.items():  # each language's candidates at once, in float64 as Python floats would be
+            rows = np.flatnonzero(langs == lang)
+            if found is None or not len(rows):
+                continue
+            scores, mu, sd = found
+            mine = scores[self._local[ids[rows]]].astype(np.float64)
+            if self.settings.bm25_max_scale > 0:
+                z = self.settings.bm25_max_scale * mine / max(float(scores.max()), 1e-9)
+            else:
+                z = (mine - mu) / sd
+            if self.settings.bm25_clip > 0:
+                z = np.minimum(z, self.settings.bm25_clip)
+            w = self.settings.bm25_weight * (1.0 if lang == language else self.settings.bridge_weight)
+            num[rows] += w * z
+            den[rows] += w
+            for j, v in zip(rows.tolist(), z.tolist()):
+                parts[j]["bm25_z"] = round(v, 3)
         fused = num / np.maximum(den, 1e-9)
         fused += self.settings.same_language_bonus * (langs == language)
         if self.settings.anchor_weight > 0:
@@ -218,10 +230,19 @@ class Retriever:
         keep = keep[: max(0, k - len(missing))]
         return sorted(keep + missing, key=lambda j: -fused[j])[:k]
 
-    def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int, seen: dict | None = None) -> set[int]:
-        """Nearest passages, and passages under the nearest headings, of every language, per embedder."""
-        cand: set[int] = set()
-        for passages, heads, by_lang in zip(self._passages, self._heads, per_lang):
+    def _per_lang(self, qvecs: list, bridged: dict[int, dict[str, np.ndarray | None]], language: str) -> list[dict[str, np.ndarray | None]]:
+        """The query vector each passage language sees, per embedder (None where none is made yet)."""
+        return [{lang: None if q is None else q if emb.cross_lingual or lang == language else bridged[n].get(lang)
+                 for lang in self.languages} for n, (emb, q) in enumerate(zip(self.embedders, qvecs))]
+
+    def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int, seen: dict | None = None,
+                    cand: set[int] | None = None, only: list[int] | None = None) -> set[int]:
+        """Nearest passages, and passages under the nearest headings, of every language, per embedder
+        (`only`: of these embedders), added to `cand`."""
+        cand = set() if cand is None else cand
+        for n, (passages, heads, by_lang) in enumerate(zip(self._passages, self._heads, per_lang)):
+            if only is not None and n not in only:
+                continue
             for lang, q in by_lang.items():
                 if q is None:
                     continue
@@ -254,8 +275,8 @@ class Retriever:
                 mu, sd = passages.stats(q, lang)
                 num[rows] += w * (raw - mu) / sd
                 den[rows] += w
-                for j, r in zip(rows, raw):
-                    parts[j][emb.id] = round(float(r), 4)
+                for j, r in zip(rows.tolist(), raw.tolist()):  # Python floats: a numpy scalar each took longer
+                    parts[j][emb.id] = round(r, 4)
                 titled = rows[self._titled[ids[rows]]]
                 if heads is not None and self.settings.head_weight > 0 and lang in heads.langs and len(titled):
                     rows = titled
@@ -264,8 +285,8 @@ class Retriever:
                     mu_h, sd_h = heads.stats(q, lang)
                     num[rows] += w * self.settings.head_weight * (raw_h - mu_h) / sd_h
                     den[rows] += w * self.settings.head_weight
-                    for j, r in zip(rows, raw_h):
-                        parts[j][f"head:{emb.id}"] = round(float(r), 4)
+                    for j, r in zip(rows.tolist(), raw_h.tolist()):
+                        parts[j][f"head:{emb.id}"] = round(r, 4)
         return num, den, parts
 
     def bridged_vectors(self, views: dict[str, View], language: str, embed: bool = True) -> dict[int, dict[str, np.ndarray | None]]:
@@ -298,10 +319,21 @@ class PendingVectors:
     later: dict[int, Future]
     idle: frozenset[int] = frozenset()  # embedders that hold no passage: a zero vector, never compared
 
+    made: dict[int, np.ndarray] = field(default_factory=dict)  # the vectors made on the calling thread, kept
+
+    def ready(self) -> list[np.ndarray | None]:
+        """The vectors made on the calling thread (made now when not yet), None for those still on a helper thread."""
+        return [self.later[n].result()[0] if n in self.later and self.later[n].done()
+                else None if n in self.later else self._made(n) for n in range(len(self.embedders))]
+
     def __call__(self) -> list[np.ndarray]:
-        return [self.later[n].result()[0] if n in self.later
-                else np.zeros(e.dim, dtype=np.float32) if n in self.idle else e.encode_queries([self.question])[0]
-                for n, e in enumerate(self.embedders)]
+        return [self.later[n].result()[0] if n in self.later else self._made(n) for n in range(len(self.embedders))]
+
+    def _made(self, n: int) -> np.ndarray:
+        if n not in self.made:
+            e = self.embedders[n]
+            self.made[n] = np.zeros(e.dim, dtype=np.float32) if n in self.idle else e.encode_queries([self.question])[0]
+        return self.made[n]
 
     def drop(self) -> None:
         """Not needed after all (the caller failed): cancel what has not started, wait for the rest."""

@@ -73,7 +73,7 @@ class Bot:
             raise
 
     def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors: PendingVectors | None) -> Answer:
-        guess = langid.detect(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
+        guess = langid.detect_question(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:
             return message_only(question, language, "unreadable" if raw.strip() else "empty_question")
@@ -89,8 +89,10 @@ class Bot:
             # focus alone (its whole glossary view changed no answer on the tuning sets and took a
             # second long embedding)
             bridged = self.retriever.bridged_vectors(views, language, embed=not asked)
-            qvecs, seen = vectors(), {}  # `seen`: the FAISS searches made for this answer, for relatedness
-            hits = self.retriever.search(query, language, k=k, qvecs=qvecs, views=views, bridged=bridged, seen=seen)
+            seen: dict = {}  # the FAISS searches made for this answer, for relatedness
+            # the vectors still pending: retrieval begins with those made, while e5 finishes
+            hits = self.retriever.search(query, language, k=k, qvecs=vectors, views=views, bridged=bridged, seen=seen)
+            qvecs = vectors()
             related = self.relatedness(qvecs, language, seen)
             if focused is not None:
                 fvecs, fviews = focused(), self.retriever.views(asked, language)

@@ -85,7 +85,7 @@ class LiveEngine:
         self.refresh()
         current = self._current
         if current is None:
-            language = lang if lang in langid.SUPPORTED else langid.detect(clean_question(question)).language
+            language = lang if lang in langid.SUPPORTED else langid.detect_question(clean_question(question)).language
             return message_only(clean_question(question)[:200], language, "busy")
         answer = current.bot.ask(question, lang=lang, k=k, history=history)
         return self.finish(answer, current.extra) if self.finish is not None else answer

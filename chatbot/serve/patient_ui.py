@@ -90,7 +90,7 @@ class Handlers:
         if lang in langid.SUPPORTED:
             return lang
         try:
-            return langid.detect(question).language
+            return langid.detect_question(question).language
         except Exception:  # language detection must never block an answer
             return "en"
 
