@@ -295,3 +295,14 @@ def test_each_passages_bm25_part_is_its_score_against_its_languages_best(hashing
             assert h.components["bm25_z"] == round(scale * float(scores[row]) / float(scores.max()), 3)
         else:
             assert "bm25_z" not in h.components
+
+
+def test_a_languages_rows_are_told_apart_as_isin_tells_them():
+    from chatbot.search.vectors import LanguageRows
+
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(5000, 700, replace=False))
+    lane = LanguageRows(rows, None, np.zeros((0, 4), dtype=np.float32))
+    ids = rng.integers(0, 6000, 2000)  # some beyond its last row
+    assert np.array_equal(lane.holds(ids), np.isin(ids, rows))
+    assert not LanguageRows(np.zeros(0, dtype=np.int64), None, np.zeros((0, 4))).holds(np.array([0, 3])).any()

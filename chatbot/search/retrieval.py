@@ -265,7 +265,7 @@ class Retriever:
                 lane = passages.langs.get(lang)
                 if q is None or not len(rows) or lane is None:
                     continue
-                rows = rows[np.isin(ids[rows], lane.rows)]  # an embedder that holds some passages scores those
+                rows = rows[lane.holds(ids[rows])]  # an embedder that holds some passages scores those
                 if not len(rows):
                     continue
                 w = self.settings.weight(emb.id) * (self.settings.bridge_weight if lang != language else 1.0)

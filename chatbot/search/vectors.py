@@ -22,6 +22,18 @@ class LanguageRows:
     matrix: np.ndarray | None  # the rows' vectors, when the language is small: searched exactly
     sample: np.ndarray  # vectors of a spread sample of the rows, for the score's mean and spread
 
+    def __post_init__(self) -> None:
+        self._mask = np.zeros(int(self.rows.max()) + 1 if len(self.rows) else 0, dtype=bool)
+        self._mask[self.rows] = True
+
+    def holds(self, ids: np.ndarray) -> np.ndarray:
+        """Which of `ids` (non-negative) are rows of this language: `np.isin(ids, rows)`, without
+        sorting the rows again for every question (34,000 English ones in MedQuAD)."""
+        inside = ids < len(self._mask)
+        out = np.zeros(len(ids), dtype=bool)
+        out[inside] = self._mask[ids[inside]]
+        return out
+
 
 class Lanes:
     """Search one FAISS index (ids = rows) language by language."""
@@ -78,7 +90,7 @@ class Lanes:
             return lane.rows[top]
         _, found = self._search(q, min(self.index.ntotal, 3 * k), seen)
         found = found[found >= 0]
-        return found[np.isin(found, lane.rows, assume_unique=False)][:k]
+        return found[lane.holds(found)][:k]
 
     def similarity(self, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Raw similarities of `q` to the given rows (all held by this index)."""
