@@ -447,3 +447,6 @@ def test_a_misspelt_word_is_found_as_difflib_finds_it(corpus_dir):
     found = [_misspelt(t, there) for t in terms]
     assert found == [bool(difflib.get_close_matches(t, there, n=1, cutoff=0.85)) for t in terms]
     assert any(found) and not all(found)
+    at_the_cutoff = frozenset({"abcdefghijklmnopqrstuvw"})  # 17 letters of 23 in common: ratio 34/40, exactly 0.85
+    assert _misspelt("abcdefghijklmnopq", at_the_cutoff) is bool(difflib.get_close_matches("abcdefghijklmnopq", at_the_cutoff, cutoff=0.85))
+    assert _misspelt("abcdefghijklmnopq", at_the_cutoff)

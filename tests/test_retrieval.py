@@ -242,12 +242,35 @@ def test_the_words_a_question_looks_for_are_found_as_the_toolkit_cuts_words():
 @pytest.mark.parametrize("question, language", [("How is CMV passed on to a baby?", "en"),
                                                 ("Berapa dosis ganciclovir intravena?", "id")])
 def test_pending_vectors_give_the_same_hits_as_finished_ones(real_retriever, question, language):
-    views = real_retriever.views(question, language)
-    bridged = real_retriever.bridged_vectors(views, language)
-    done = real_retriever.search(question, language, k=5, qvecs=real_retriever.query_vectors(question), views=views, bridged=bridged)
-    pending = real_retriever.search(question, language, k=5, qvecs=real_retriever.start_query_vectors(question),
-                                    views=views, bridged=bridged)
-    assert [(h.chunk.id, h.score, h.components) for h in pending] == [(h.chunk.id, h.score, h.components) for h in done]
+    from concurrent.futures import Future
+
+    from chatbot.search.retrieval import PendingVectors
+
+    class Late(PendingVectors):  # the slow vector is never ready before the others have searched
+        def ready(self):
+            return [None if n in self.later else self._made(n) for n in range(len(self.embedders))]
+
+    # few candidates per embedder (the seed index has 38 passages), so that e5 brings some of its own
+    r = Retriever(real_retriever.index, real_retriever.embedders, replace(real_retriever.settings, candidates=5),
+                  real_retriever.glossary)
+    views = r.views(question, language)
+    bridged = r.bridged_vectors(views, language)
+    vectors = r.query_vectors(question)
+    slow = [n for n, e in enumerate(r.embedders) if e.slow_queries]
+    found = r._candidates(r._per_lang(vectors, bridged, language), 5)
+    before_e5 = r._candidates(r._per_lang([None if n in slow else q for n, q in enumerate(vectors)], bridged, language), 5)
+    assert before_e5 < found  # e5 brings candidates of its own, which the pending search adds after the others
+    later = {}
+    for n in slow:
+        later[n] = Future()
+        later[n].set_result(vectors[n][None, :])
+    scored, dense = [], r._dense
+    r._dense = lambda ids, *rest: scored.append(ids.tolist()) or dense(ids, *rest)
+    done = r.search(question, language, k=1, qvecs=vectors, views=views, bridged=bridged)
+    pending = r.search(question, language, k=1, qvecs=Late(r.embedders, question, later), views=views, bridged=bridged)
+    assert scored[0] == scored[1] == sorted(found | set(scored[0]))  # the same candidates, e5's among them
+    assert [(h.chunk.id, h.score, list(h.components.items())) for h in pending] == \
+        [(h.chunk.id, h.score, list(h.components.items())) for h in done]
 
 
 @pytest.mark.models
@@ -295,6 +318,17 @@ def test_each_passages_bm25_part_is_its_score_against_its_languages_best(hashing
             assert h.components["bm25_z"] == round(scale * float(scores[row]) / float(scores.max()), 3)
         else:
             assert "bm25_z" not in h.components
+    # as a z-score against the language's passages, capped
+    z_scored = Retriever(r.index, r.embedders, replace(r.settings, bm25_max_scale=0.0, bm25_clip=1.5), r.glossary)
+    capped = 0
+    for h in z_scored.search(question, language, k=20):
+        lang = h.chunk.language
+        scores = r._bm25[lang].scores(stems([t for t in views[lang].terms if t not in STOPWORDS], lang))
+        row = int(np.flatnonzero(r._rows[lang] == r.chunks.index(h.chunk))[0])
+        z = (float(scores[row]) - float(scores.mean())) / (float(scores.std()) or 1.0)
+        assert h.components["bm25_z"] == round(min(z, 1.5), 3)
+        capped += z > 1.5
+    assert capped  # the cap was reached
 
 
 def test_a_languages_rows_are_told_apart_as_isin_tells_them():
@@ -303,6 +337,6 @@ def test_a_languages_rows_are_told_apart_as_isin_tells_them():
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(5000, 700, replace=False))
     lane = LanguageRows(rows, None, np.zeros((0, 4), dtype=np.float32))
-    ids = rng.integers(0, 6000, 2000)  # some beyond its last row
+    ids = rng.integers(-20, 6000, 2000)  # some beyond its last row, some negative (FAISS's "none")
     assert np.array_equal(lane.holds(ids), np.isin(ids, rows))
     assert not LanguageRows(np.zeros(0, dtype=np.int64), None, np.zeros((0, 4))).holds(np.array([0, 3])).any()

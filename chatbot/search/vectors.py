@@ -27,9 +27,9 @@ class LanguageRows:
         self._mask[self.rows] = True
 
     def holds(self, ids: np.ndarray) -> np.ndarray:
-        """Which of `ids` (non-negative) are rows of this language: `np.isin(ids, rows)`, without
-        sorting the rows again for every question (34,000 English ones in MedQuAD)."""
-        inside = ids < len(self._mask)
+        """Which of `ids` are rows of this language: `np.isin(ids, rows)`, without sorting the rows
+        again for every question (34,000 English ones in MedQuAD)."""
+        inside = (ids >= 0) & (ids < len(self._mask))
         out = np.zeros(len(ids), dtype=bool)
         out[inside] = self._mask[ids[inside]]
         return out
