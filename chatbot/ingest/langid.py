@@ -73,8 +73,8 @@ def detect(text: str, default: str = "en") -> LanguageGuess:
 
 
 def detect_question(text: str, default: str = "en") -> LanguageGuess:
-    """`detect` for a patient's question, without langdetect's random walk (4-6 ms of a core, a
-    tenth of an answer) when it could not change the outcome: the lexicon's part of the score
+    """`detect` for a patient's question, without langdetect's random walk (1.5 ms of a core alone,
+    about 4 ms in an answer beside e5's thread) when it could not change the outcome: the lexicon's part of the score
     favours one language by more than 1.0, the most langdetect's part can move (its probabilities
     lie in 0..1), and so many words are known that no other language is called. The reply language
     and `detected` are then exactly `detect`'s; `confidence` is the lexicon's share alone."""

@@ -318,7 +318,6 @@ class PendingVectors:
     question: str
     later: dict[int, Future]
     idle: frozenset[int] = frozenset()  # embedders that hold no passage: a zero vector, never compared
-
     made: dict[int, np.ndarray] = field(default_factory=dict)  # the vectors made on the calling thread, kept
 
     def ready(self) -> list[np.ndarray | None]:
