@@ -74,6 +74,9 @@ def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], s
     return False
 
 
+_CLOSE = 0.85  # difflib ratio from which a word of the passages counts as the question's word misspelt
+
+
 @lru_cache(maxsize=4096)
 def _misspelt(term: str, words_there: frozenset[str]) -> bool:
     """Is a word of the passages close to `term` (difflib ratio >= 0.85: "anemai", "trombosit")?
@@ -81,9 +84,6 @@ def _misspelt(term: str, words_there: frozenset[str]) -> bool:
     of a length that can reach the cutoff are compared (difflib's real_quick_ratio, done first)."""
     near = [w for w in words_there if 2.0 * min(len(w), len(term)) / (len(w) + len(term)) >= _CLOSE]
     return bool(near and difflib.get_close_matches(term, near, n=1, cutoff=_CLOSE))
-
-
-_CLOSE = 0.85
 
 
 def _said(phrase: tuple[str, ...], words_there: frozenset[str], lines: str) -> bool:

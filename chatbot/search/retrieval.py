@@ -145,15 +145,14 @@ class Retriever:
             qvecs = qvecs if qvecs is not None else self.query_vectors(question)
         n_cand = min(len(self.chunks), max(self.settings.candidates, 4 * k))
         bridged = bridged if bridged is not None else self.bridged_vectors(views, language)
-        cand: set[int] = set()
         ready = pending.ready() if pending is not None else qvecs
-        self._candidates(self._per_lang(ready, bridged, language), n_cand, seen, cand)
+        per_lang = self._per_lang(ready, bridged, language)
+        cand = self._candidates(per_lang, n_cand, seen)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         if pending is not None:  # now the slow ones (a set of candidates: the order they are added in changes nothing)
             qvecs = pending()
-            self._candidates(self._per_lang(qvecs, bridged, language), n_cand, seen, cand,
-                             only=[n for n, q in enumerate(ready) if q is None])
-        per_lang = self._per_lang(qvecs, bridged, language)
+            per_lang = self._per_lang(qvecs, bridged, language)
+            self._candidates(per_lang, n_cand, seen, cand, only=[n for n, q in enumerate(ready) if q is None])
         ids = np.array(sorted(cand), dtype=np.int64)
         num, den, parts = self._dense(ids, per_lang, language)
         langs = self.chunk_lang[ids]
