@@ -94,10 +94,23 @@ def product_only(figures: dict) -> list[str]:
             f"servers still running at the end: product {p['alive']}, tutorial {figures['tutorial']['alive']}"]
 
 
+def floor_lines(figures: dict) -> list[str]:
+    """The chat round trips against the echo server (absent from reports written before it was measured)."""
+    floor = (figures.get("floor") or {}).get("chat")
+    if not floor:
+        return []
+    ways = [("gradio_client as installed", floor), ("gradio_client not loading the certificate bundle", floor.get("no_ca")),
+            ("read as a browser reads the event stream", floor.get("stream"))]
+    said = "; ".join(f"{name} p50 {_ms(f['p50_ms'])}, p95 {_ms(f['p95_ms'])}, errors {f['errors']}" for name, f in ways if f)
+    return [f"Floor, the same {figures['settings']['chat_questions']} questions against the same chat app replying \"ok\" "
+            f"with no work (`python -m evaluation.tutorial serve --echo`), same run: {said}. No server brings a round "
+            "trip of the same client on this machine below these."]
+
+
 def summary(figures: dict) -> None:
     meta = figures["meta"]
     print("\n=== summary ===\n" + plain(HEADER, rows(figures)) + "\n")
-    print("\n".join(product_only(figures)))
+    print("\n".join(floor_lines(figures) + product_only(figures)))
     print(f"load average at start {meta['load_average_at_start']}, at end {meta['load_average_at_end']} ({meta['cores']} cores)")
 
 
@@ -120,5 +133,5 @@ def markdown(figures: dict) -> str:
             "measured as installed and again with `ssl_verify=False` (plain http: no TLS, nothing to verify), which "
             "leaves out the certificate bundle and nothing else; the event-stream rows read the same answers the way a "
             "browser does. Peak RSS: the server process's VmHWM.\n\n"
-            f"{table(HEADER, rows(figures))}\nProduct only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
+            f"{table(HEADER, rows(figures))}\n" + "".join(f"{line}\n\n" for line in floor_lines(figures)) + "Product only:\n\n" + "".join(f"- {line}\n" for line in product_only(figures))
             + f"\n{machine_line(figures['meta'])}\n")

@@ -19,6 +19,9 @@ data folder in the temporary folder), one after the other, and measures:
       not load the certificate bundle for each request on the plain-http address (see
       load_clients.client); and the same read as a browser reads it
       (join the queue, read the event stream), without gradio_client's 50 ms polling;
+  floor: the chat round trips again against the same chat app replying "ok" with no work
+      (`python -m evaluation.tutorial serve --echo`): what the clients spend of their own, the
+      floor below which no server can bring a round trip on this machine;
   (b) product only: a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions:
       what the clients beyond the limit receive, and whether it answers normally afterwards;
   (c) product only: the server's resident memory (VmRSS) over --rss-questions sequential questions.
@@ -149,6 +152,15 @@ def tutorial_server(index: Path, workdir: Path) -> Iterator[tuple[str, subproces
     port = free_port()
     cmd = [*TUTORIAL_CMD, "serve", "--index", str(index), "--port", str(port)]
     with running(cmd, tutorial_env(workdir / "data-tutorial"), workdir, "tutorial", port, "") as up:
+        yield up
+
+
+@contextlib.contextmanager
+def echo_server(workdir: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m evaluation.tutorial serve --echo`: the tutorial's chat app replying "ok" with no work."""
+    port = free_port()
+    cmd = [*TUTORIAL_CMD, "serve", "--echo", "--port", str(port)]
+    with running(cmd, tutorial_env(workdir / "data-echo"), workdir, "echo", port, "") as up:
         yield up
 
 
@@ -333,6 +345,16 @@ def tutorial_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dic
             "alive": alive}
 
 
+def floor_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
+    """The chat round trip against a server that does no work (`tutorial serve --echo`): what the
+    clients spend of their own, below which no server brings a round trip on this machine."""
+    print("\nfloor: the same chat app replying \"ok\" with no work (`python -m evaluation.tutorial serve --echo`)", flush=True)
+    with echo_server(workdir) as (url, proc):
+        warm_up(url, proc.pid, qs, TUTORIAL)
+        chat = phase_chat(url, qs, args, TUTORIAL)
+    return {"chat": chat}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evaluation.load_test", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -366,17 +388,18 @@ def run(args: argparse.Namespace, workdir: Path, meta: dict) -> int:
           f"{meta['load_average_at_start']}", flush=True)
     product = product_part(args, workdir, qs)
     tutorial = tutorial_part(args, workdir, qs)
+    floor = floor_part(args, workdir, qs)
     meta["load_average_at_end"] = machine.load_average()
     settings = {k: getattr(args, k) for k in ("clients", "per_client", "chat_questions", "burst", "rss_questions", "model")}
     figures = {"meta": meta, "settings": settings | {"database": "PostgreSQL" if DATABASE_URL else "SQLite"},
-               "product": product, "tutorial": tutorial}
+               "product": product, "tutorial": tutorial, "floor": floor}
     summary(figures)
     md, js = write_section("load", markdown(figures), figures, args.out)
     print(f"written: {md} (section \"Load test\"), {js} (key \"load\")")
     a, a_gc, b, c = product["a"], product["a_gradio_client"], product["b"], product["c"]
     ok = (a["errors"] == a_gc["errors"] == 0 and b["polite"] and b["recovered"] and product["alive"]
           and a["lost"] == a_gc["lost"] == c["lost"] == 0)
-    return 0 if ok and tutorial["alive"] else 1
+    return 0 if ok and tutorial["alive"] and floor["chat"]["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ launched with Gradio's defaults (one request at a time: `default_concurrency_lim
     python -m evaluation.tutorial search --index DIR "How is CMV transmitted?"
     python -m evaluation.tutorial search --index DIR --batch questions.jsonl   # one JSON line each
     python -m evaluation.tutorial serve --index DIR [--port 7861]             # chat on 127.0.0.1
+    python -m evaluation.tutorial serve --echo [--port 7861]                  # the same app replying "ok", no work
 """
 
 from __future__ import annotations
@@ -139,12 +140,28 @@ def build_app(index: TutorialIndex):
     return gr.ChatInterface(respond, title="Medical FAQ (tutorial baseline)")
 
 
-def serve(folder: Path, port: int, host: str = "127.0.0.1") -> None:
+ECHO_REPLY = "ok"
+
+
+def build_echo_app():
+    """The same chat app with a function that does no work (it replies "ok"): what a chat client
+    spends on a round trip of its own, the floor below which no server can bring it."""
+    import gradio as gr
+
+    def respond(message: str, history: list) -> str:  # the name gives the API name, as the tutorial's: /respond
+        return ECHO_REPLY
+
+    return gr.ChatInterface(respond, title="Echo (no work)")
+
+
+def serve(folder: Path | None, port: int, host: str = "127.0.0.1") -> None:
     """Serve the chat app until stopped, as a tutorial launches it: no `queue()` call, so Gradio's
-    default queue answers one request at a time; no public share link, no analytics."""
+    default queue answers one request at a time; no public share link, no analytics. Without an
+    index folder, the echo app (`build_echo_app`)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
     os.environ["HF_HUB_OFFLINE"] = "1"
-    build_app(TutorialIndex.load(folder)).launch(server_name=host, server_port=port, share=False, quiet=True)
+    app = build_app(TutorialIndex.load(folder)) if folder is not None else build_echo_app()
+    app.launch(server_name=host, server_port=port, share=False, quiet=True)
 
 
 def corpus_fingerprint(corpus: tuple[Path, ...]) -> tuple[list[Document], dict]:
@@ -187,11 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--index", type=Path, required=True, help="folder of a built tutorial index")
     s.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     v = sub.add_parser("serve", help="serve a chat window that replies with the top passage (127.0.0.1)")
-    v.add_argument("--index", type=Path, required=True, help="folder of a built tutorial index")
+    served = v.add_mutually_exclusive_group(required=True)
+    served.add_argument("--index", type=Path, help="folder of a built tutorial index")
+    served.add_argument("--echo", action="store_true", help="reply \"ok\" without any work instead: what the chat "
+                                                            "client alone spends on a round trip (the load test's floor)")
     v.add_argument("--port", type=int, default=7861, help="port on 127.0.0.1 (default 7861)")
     args = p.parse_args(argv)
     if args.command == "serve":
-        serve(args.index, args.port)
+        serve(None if args.echo else args.index, args.port)
         return 0
     if args.command == "build":
         meta = build(tuple(args.corpus), args.index)

@@ -61,6 +61,27 @@ def test_a_list_intro_carries_its_short_items():
     assert quotes[0].text == "There are other risk factors:" and quotes[0].items == ("Sepsis", "Heart defects", "Gut problems")
 
 
+def test_a_statement_ending_in_a_tag_such_as_you_know_is_not_a_question():
+    """A sentence that only ends with "you know?" or "kan?" states something and may be quoted; a
+    real question, a short exclamation with a tag ("Pretty grim, right?") and "The worst part?" are
+    not quoted as answers."""
+    from chatbot.answer.choose import _asks
+
+    hit = _hit("The worst part? Treatments haven’t really improved much in decades. Pretty grim, right? "
+               "Fingers crossed, but further research is needed to see if antiviral therapies could help, you know? "
+               "How is it inherited? Is it safe for a baby, right after birth? Obat ini aman untuk ibu hamil dan bayi, kan?")
+    asking = {s.text: _asks(s) for s in sentences(hit.chunk)}
+    assert asking == {
+        "The worst part?": True,
+        "Treatments haven’t really improved much in decades.": False,
+        "Pretty grim, right?": True,
+        "Fingers crossed, but further research is needed to see if antiviral therapies could help, you know?": False,
+        "How is it inherited?": True,
+        "Is it safe for a baby, right after birth?": True,  # "right after birth" is no tag
+        "Obat ini aman untuk ibu hamil dan bayi, kan?": False,
+    }
+
+
 def test_compose_cites_positions_and_notes_other_language():
     hits = [_hit("Currently, there is no commercially available vaccine for CMV.", "en")]
     answer = compose("Apakah ada vaksin?", "id", hits, [Quote(0, "Currently, there is no commercially available vaccine for CMV.")], urgent=False)

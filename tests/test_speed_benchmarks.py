@@ -106,6 +106,25 @@ def test_tutorial_chat_replies_with_the_top_passage_under_its_title():
         app.close()
 
 
+def test_the_echo_app_replies_ok_without_an_index():
+    from gradio_client import Client
+
+    from evaluation.load_clients import TUTORIAL, ask, close_all
+    from evaluation.load_servers import free_port
+    from evaluation.tutorial import ECHO_REPLY, build_echo_app
+
+    app = build_echo_app()
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, share=False, quiet=True, prevent_thread_lock=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        assert client.predict("How does CMV spread?", api_name=TUTORIAL.api_name) == ECHO_REPLY
+        assert ask(client, "anything", TUTORIAL)[0] == "ok"
+        close_all([client])
+    finally:
+        app.close()
+
+
 def test_the_certificate_bundle_is_left_out_only_for_plain_http():
     from evaluation.load_clients import client
 
@@ -171,4 +190,8 @@ def test_load_test_tiny_run_writes_its_section_and_keeps_bench_clis(tmp_path, ca
     assert "≥ 15 answers/s" in text and "≤ 150 ms" in text and "Product only" in text
     assert "read as browsers read" in text and "(a') the same through gradio_client sessions" in text
     assert "gradio_client not loading the certificate bundle (plain http): p50" in text
+    floor = load["floor"]["chat"]  # the same client against the echo app: what no server goes below
+    assert floor["n"] == floor["no_ca"]["n"] == floor["stream"]["n"] == 2
+    assert floor["errors"] == floor["no_ca"]["errors"] == floor["stream"]["errors"] == 0
+    assert "Floor, the same 2 questions against the same chat app replying" in text
     assert "tutorial baseline" in capsys.readouterr().out

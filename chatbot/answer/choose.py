@@ -346,8 +346,25 @@ def _repeats(i: int, chosen: list[int], pool: list[Sentence], settings: ChooseSe
     return any(_overlap(pool[i].text, t) >= settings.duplicate for c in chosen for t in (pool[c].text, *pool[c].items))
 
 
+# The short tags a writer puts after a statement ("..., you know?", "..., kan?"): such a sentence
+# ends with a question mark but states something ("further research is needed to see if antiviral
+# therapies could help, you know?"), and may be the answer, when the statement has at least
+# TAGGED_WORDS words ("Kind of depressing, isn't it?" and "Pretty grim, right?" say nothing).
+TAG_QUESTIONS = frozenset({"you know", "right", "isn't it", "aren't they", "don't you think", "huh", "maybe", "eh",
+                           "ya", "kan", "bukan", "bukan begitu", "kan ya", "lho", "sih"})
+TAGGED_WORDS = 6
+_TAG = re.compile(r",\s*([^\W\d_][^,?？]{0,20}?)\s*[?？]+\s*$")
+
+
 def _asks(s: Sentence) -> bool:
-    return s.text.rstrip().endswith(("?", "？"))
+    """Does the sentence ask something (ends with a question mark, and not after a tag such as
+    "you know?" that only ends a statement)?"""
+    text = s.text.rstrip()
+    if not text.endswith(("?", "？")):
+        return False
+    tag = _TAG.search(text)
+    return not (tag and tag.group(1).lower().replace("’", "'") in TAG_QUESTIONS
+                and len(text[: tag.start()].split()) >= TAGGED_WORDS)
 
 
 def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:
