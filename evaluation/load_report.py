@@ -103,8 +103,9 @@ def floor_lines(figures: dict) -> list[str]:
             ("read as a browser reads the event stream", floor.get("stream"))]
     said = "; ".join(f"{name} p50 {_ms(f['p50_ms'])}, p95 {_ms(f['p95_ms'])}, errors {f['errors']}" for name, f in ways if f)
     return [f"Floor, the same {figures['settings']['chat_questions']} questions against the same chat app replying \"ok\" "
-            f"with no work (`python -m evaluation.tutorial serve --echo`), same run: {said}. No server brings a round "
-            "trip of the same client on this machine below these."]
+            f"with no work (`python -m evaluation.tutorial serve --echo`), same run, measured last: {said}. This is "
+            "what the client spends of its own (it sends only the question, where the product's chat also sends the "
+            "conversation so far): a server that answers adds to it."]
 
 
 def summary(figures: dict) -> None:

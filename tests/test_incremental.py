@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -288,3 +289,24 @@ def test_the_error_of_one_embedder_is_what_the_build_raises_and_the_others_keep_
         vectors.embed_all([Failing(), Recording(thread_safe=True, pause=0.0)], texts, tmp_path, workers=2)
     assert len(vectors.EmbeddingCache(tmp_path, Recording(thread_safe=True))) == len(texts)  # its batches were saved
     assert vectors.embed_all([], texts, tmp_path) == []
+
+
+def test_a_rebuild_with_another_model_drops_the_old_models_cached_vectors(tmp_path, make_settings, corpus_dir):
+    """An index's own cache keeps the vectors of the models it uses: after a switch (an earlier
+    MiniLM replaced) the old model's folder goes; a cache shared by several indexes
+    (CHATBOT_EMBEDDING_CACHE) is never pruned."""
+    from chatbot.index.build import build, cache_dir
+
+    first = make_settings(index_dir=tmp_path / "indexes" / "idx", corpus=(corpus_dir,), model="hashing-64")
+    build(first, progress=lambda _: None)
+    own = cache_dir(first)
+    assert sorted(p.name for p in own.iterdir()) == ["hashing-64"]
+    said = []
+    build(replace(first, model="hashing-32"), progress=said.append)
+    assert sorted(p.name for p in own.iterdir()) == ["hashing-32"]
+    assert any("no longer uses: hashing-64" in line for line in said)
+
+    shared = tmp_path / "shared"
+    build(replace(first, index_dir=tmp_path / "other", embedding_cache=shared), progress=lambda _: None)
+    build(replace(first, index_dir=tmp_path / "other", embedding_cache=shared, model="hashing-32"), progress=lambda _: None)
+    assert sorted(p.name for p in shared.iterdir()) == ["hashing-32", "hashing-64"]

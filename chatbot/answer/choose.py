@@ -106,9 +106,9 @@ class SentenceVectors:
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
         words = ANSWER_TIME_WORDS if self.stores_sentences(emb) else 0  # what its build did not read: the opening
         if missing:
-            # one text a call: ONNX Runtime's int8 MiniLM scales each call's activations, so a vector
-            # made beside others depends on them, and an answer would depend on the questions asked
-            # before it (what the cache already held); one at a time, a question gets the same answer
+            # one text a call: an int8 model scales each call's activations, so a vector made beside
+            # others may depend on them, and an answer would depend on the questions asked before it
+            # (what the cache already held); one at a time, a question gets the same answer
             fresh = {t: emb.encode_passages([_opening(t, words)])[0] for t in missing}
             with self._lock:
                 if len(self._cache) + len(fresh) > self.max_items:
@@ -349,22 +349,28 @@ def _repeats(i: int, chosen: list[int], pool: list[Sentence], settings: ChooseSe
 # The short tags a writer puts after a statement ("..., you know?", "..., kan?"): such a sentence
 # ends with a question mark but states something ("further research is needed to see if antiviral
 # therapies could help, you know?"), and may be the answer, when the statement has at least
-# TAGGED_WORDS words ("Kind of depressing, isn't it?" and "Pretty grim, right?" say nothing).
-TAG_QUESTIONS = frozenset({"you know", "right", "isn't it", "aren't they", "don't you think", "huh", "maybe", "eh",
-                           "ya", "kan", "bukan", "bukan begitu", "kan ya", "lho", "sih"})
+# TAGGED_WORDS words ("Kind of depressing, isn't it?" and "Pretty grim, right?" say nothing) and
+# does not itself ask ("Is it safe during pregnancy, right?", "Apakah obat ini aman, kan?").
+TAG_QUESTIONS = frozenset({"you know", "right", "isn't it", "aren't they", "don't you think", "kan", "bukan"})
 TAGGED_WORDS = 6
-_TAG = re.compile(r",\s*([^\W\d_][^,?？]{0,20}?)\s*[?？]+\s*$")
+ASKING_WORDS = frozenset("""what which who whom whose when where why how is are was were am do does did can could will would
+shall should may might must have has had apa apakah siapa kapan dimana mengapa kenapa bagaimana gimana berapa
+bisakah bolehkah""".split())
+_TAG = re.compile(r"[,，]\s*([^\W\d_][^,，?？]{0,20}?)\s*[?？]+\s*$")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
 
 
 def _asks(s: Sentence) -> bool:
-    """Does the sentence ask something (ends with a question mark, and not after a tag such as
-    "you know?" that only ends a statement)?"""
+    """Does the sentence ask something (ends with a question mark, and is not a statement that
+    only ends with a tag such as "you know?")?"""
     text = s.text.rstrip()
     if not text.endswith(("?", "？")):
         return False
     tag = _TAG.search(text)
-    return not (tag and tag.group(1).lower().replace("’", "'") in TAG_QUESTIONS
-                and len(text[: tag.start()].split()) >= TAGGED_WORDS)
+    if not tag or " ".join(tag.group(1).lower().translate(_APOSTROPHES).split()) not in TAG_QUESTIONS:
+        return True
+    before = re.findall(r"\w+", text[: tag.start()].lower())
+    return len(before) < TAGGED_WORDS or before[0] in ASKING_WORDS or before[0].endswith("kah")
 
 
 def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:

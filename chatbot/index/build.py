@@ -15,6 +15,7 @@ from ..embeddings.registry import normalise_spec
 from ..errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .calibrate import offtopic_questions, questions_hash
 from .directory import LoadedIndex, build_index, fingerprint, is_current, load_index, read_manifest
+from .vectors import prune_other_embedders
 from ..records import Document, content_hash
 from ..settings import Settings
 
@@ -76,6 +77,10 @@ def build(settings: Settings, force: bool = False, embedders: tuple[Embedder, ..
                            corpus=_corpus_key(settings.corpus), progress=progress, ann_threshold=settings.ann_threshold,
                            cache_dir=cache_dir(settings), prune_cache=not settings.embedding_cache, bar=bar, partial=part,
                            offtopic=offtopic)
+    if not settings.embedding_cache:  # the index's own cache: vectors of models it no longer uses go
+        removed = prune_other_embedders(cache_dir(settings), [e.id for e in embedders])
+        if removed:
+            progress(f"removed the cached vectors of models this index no longer uses: {', '.join(removed)}")
     return BuildResult(manifest, built=True)
 
 

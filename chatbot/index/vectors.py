@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -49,11 +50,30 @@ def span_key(passage_key: bytes, start: int, end: int) -> bytes:
     return text_key(f"in-passage:{passage_key.decode('ascii')}:{start}:{end}")
 
 
+def cache_folder(cache_dir: Path, embedder_id: str) -> Path:
+    """The folder of one embedder's vectors in an embedding cache."""
+    return Path(cache_dir) / re.sub(r"[^\w.+-]+", "_", embedder_id)
+
+
+def prune_other_embedders(cache_dir: Path, embedder_ids: Sequence[str]) -> list[str]:
+    """Remove the vectors of embedders other than these from an index's own cache (a model
+    replaced, such as an earlier MiniLM: its vectors will never be read again); returns the
+    folders removed."""
+    keep = {cache_folder(cache_dir, i).name for i in embedder_ids}
+    try:
+        stale = [p for p in Path(cache_dir).iterdir() if p.is_dir() and p.name not in keep]
+    except OSError:  # no cache yet, or unreadable: nothing to remove
+        return []
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [p.name for p in stale]
+
+
 class EmbeddingCache:
     """The vectors one embedder has made, by text key. Shards are only ever added or replaced whole."""
 
     def __init__(self, folder: Path, embedder: Embedder) -> None:
-        self.folder = Path(folder) / re.sub(r"[^\w.+-]+", "_", embedder.id)
+        self.folder = cache_folder(folder, embedder.id)
         self.dim = embedder.dim
         self._vectors: dict[bytes, np.ndarray] = {}
         self._shards: list[Path] = []
