@@ -20,8 +20,9 @@ data folder in the temporary folder), one after the other, and measures:
       load_clients.client); and the same read as a browser reads it
       (join the queue, read the event stream), without gradio_client's 50 ms polling;
   floor: the chat round trips again against the same chat app replying "ok" with no work
-      (`python -m evaluation.tutorial serve --echo`): what the clients spend of their own, the
-      floor below which no server can bring a round trip on this machine;
+      (`python -m evaluation.tutorial serve --echo`): what the clients spend of their own on the
+      tutorial's API (the question alone; the product's chat also sends the conversation), to which
+      a server that answers adds its time;
   (b) product only: a second server with CHATBOT_QUEUE_SIZE=2 gets --burst simultaneous questions:
       what the clients beyond the limit receive, and whether it answers normally afterwards;
   (c) product only: the server's resident memory (VmRSS) over --rss-questions sequential questions.
@@ -347,7 +348,7 @@ def tutorial_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dic
 
 def floor_part(args: argparse.Namespace, workdir: Path, qs: list[str]) -> dict:
     """The chat round trip against a server that does no work (`tutorial serve --echo`): what the
-    clients spend of their own, below which no server brings a round trip on this machine."""
+    clients spend of their own, which moves with the machine's speed."""
     print("\nfloor: the same chat app replying \"ok\" with no work (`python -m evaluation.tutorial serve --echo`)", flush=True)
     with echo_server(workdir) as (url, proc):
         warm_up(url, proc.pid, qs, TUTORIAL)
