@@ -400,8 +400,8 @@ def run(args: argparse.Namespace, workdir: Path, meta: dict) -> int:
     a, a_gc, b, c = product["a"], product["a_gradio_client"], product["b"], product["c"]
     ok = (a["errors"] == a_gc["errors"] == 0 and b["polite"] and b["recovered"] and product["alive"]
           and a["lost"] == a_gc["lost"] == c["lost"] == 0)
-    floor_ok = all(trip["errors"] == 0 for trip in (floor["chat"], floor["chat"].get("no_ca", floor["chat"]), floor["chat"]["stream"]))
-    return 0 if ok and tutorial["alive"] and floor_ok else 1
+    floor_trips = [floor["chat"], floor["chat"]["stream"], *([floor["chat"]["no_ca"]] if "no_ca" in floor["chat"] else [])]
+    return 0 if ok and tutorial["alive"] and all(trip["errors"] == 0 for trip in floor_trips) else 1
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from ..embeddings import Embedder
 from ..index.vectors import text_key
 from ..records import Hit, Quote
 from ..search.glossary import Glossary, View
-from ..text import STOPWORDS, stems, terms, tokenize
+from ..text import STOPWORDS, stems, terms, tokenize, words
 from .kinds import Kind, asked, gives
 from .topic import coverage
 from ..ingest.sentences import Sentence, passage_sentences, stored_question
@@ -104,12 +104,12 @@ class SentenceVectors:
                 vecs = index.reconstruct_batch(np.array([r for _, r in hits], dtype=np.int64))
                 found.update(zip((t for t, _ in hits), vecs))
         missing = [t for t in dict.fromkeys(texts) if t not in found and (emb.id, t) not in self._cache]
-        words = ANSWER_TIME_WORDS if self.stores_sentences(emb) else 0  # what its build did not read: the opening
+        opening = ANSWER_TIME_WORDS if self.stores_sentences(emb) else 0  # what its build did not read: the opening
         if missing:
             # one text a call: an int8 model scales each call's activations, so a vector made beside
             # others may depend on them, and an answer would depend on the questions asked before it
             # (what the cache already held); one at a time, a question gets the same answer
-            fresh = {t: emb.encode_passages([_opening(t, words)])[0] for t in missing}
+            fresh = {t: emb.encode_passages([_opening(t, opening)])[0] for t in missing}
             with self._lock:
                 if len(self._cache) + len(fresh) > self.max_items:
                     self._cache.clear()
@@ -119,7 +119,7 @@ class SentenceVectors:
             if t not in found:
                 found[t] = self._cache.get((emb.id, t))
                 if found[t] is None:  # cleared by another thread meanwhile
-                    found[t] = emb.encode_passages([_opening(t, words)])[0]
+                    found[t] = emb.encode_passages([_opening(t, opening)])[0]
         return np.stack([found[t] for t in texts])
 
     def stores_sentences(self, emb: Embedder) -> bool:
@@ -369,7 +369,7 @@ def _asks(s: Sentence) -> bool:
     tag = _TAG.search(text)
     if not tag or " ".join(tag.group(1).lower().translate(_APOSTROPHES).split()) not in TAG_QUESTIONS:
         return True
-    before = re.findall(r"\w+", text[: tag.start()].lower())
+    before = words(text[: tag.start()])
     return len(before) < TAGGED_WORDS or before[0] in ASKING_WORDS or before[0].endswith("kah")
 
 
