@@ -60,7 +60,8 @@ class System:
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     glossary: bool = True
-    anchors: bool = True  # the topic anchors (a lexical signal): off for a model or BM25 measured alone
+    anchors: bool = True  # the topic anchors and the stored question's kind (lexical signals): off for a model or BM25
+    # measured alone
 
 
 def index_dir_for(system: System | str, settings: Settings) -> Path:
@@ -79,7 +80,8 @@ def retriever_for(system: System, settings: Settings | None = None) -> Retriever
     manifest = build(settings, progress=lambda m: None).manifest
     embedders = load_embedders(manifest.get("model") or system.model, settings.model_cache)
     fusion = FusionSettings(bm25_weight=system.bm25_weight, dense_weight=system.dense_weight,
-                            anchor_weight=FusionSettings.anchor_weight if system.anchors else 0.0)
+                            anchor_weight=FusionSettings.anchor_weight if system.anchors else 0.0,
+                            asks_otherwise_weight=FusionSettings.asks_otherwise_weight if system.anchors else 0.0)
     glossary = Glossary.load() if system.glossary else Glossary(entries=(), index={})
     return Retriever(load_index(settings.index_dir, embedders), embedders, fusion, glossary=glossary)
 

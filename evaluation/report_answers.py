@@ -78,15 +78,19 @@ def consumer(r: dict) -> str:
         return ""
     parts = ["## MedQuAD as the public writes it\n\n340 MedQuAD questions rewritten by a helper as patients write to a "
              "clinic (context first, lay words, typos); the index holds the seeds and every MedQuAD answer with its stored "
-             "question as title. A hit is the question's own record. The dev half was used for tuning; the test half only "
-             "measured.\n"]
+             "question as title. A hit is the question's own record; the last two columns also count a record that MedQuAD "
+             "asks the same question of (another source). The dev half was used for tuning; the test half only measured.\n"]
     for split, by_system in c["retrieval"].items():
-        rows = [[f"**{k}**", _f(v["hit1"]), _f(v["hit5"]), _f(v["hit10"]), _f(v["mrr10"])] for k, v in by_system.items()]
-        parts.append(f"### {split} half ({c['questions'][split]} questions)\n\n" + _table(["system", "hit@1", "hit@5", "hit@10", "MRR@10"], rows))
+        same = c.get("same_question", {}).get(split, {})
+        rows = [[f"**{k}**", _f(v["hit1"]), _f(v["hit5"]), _f(v["hit10"]), _f(v["mrr10"]),
+                 _f(same[k]["hit1"]) if k in same else "–", _f(same[k]["mrr10"]) if k in same else "–"] for k, v in by_system.items()]
+        parts.append(f"### {split} half ({c['questions'][split]} questions)\n\n" + _table(
+            ["system", "hit@1", "hit@5", "hit@10", "MRR@10", "same question hit@1", "same question MRR@10"], rows))
         b = c.get("bot", {}).get(split)
         if b:
+            same_first = f" (a record with the same question: {_f(b['first_quote_same_question'])})" if "first_quote_same_question" in b else ""
             parts.append(f"The bot's first quoted sentence comes from the own record for {_f(b['first_quote_own_record'])} of "
-                         f"the questions; it declines {_f(b['declined'])}.\n")
+                         f"the questions{same_first}; it declines {_f(b['declined'])}.\n")
     return "\n".join(parts)
 
 

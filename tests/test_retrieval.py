@@ -340,3 +340,27 @@ def test_a_languages_rows_are_told_apart_as_isin_tells_them():
     ids = rng.integers(-20, 6000, 2000)  # some beyond its last row, some negative (FAISS's "none")
     assert np.array_equal(lane.holds(ids), np.isin(ids, rows))
     assert not LanguageRows(np.zeros(0, dtype=np.int64), None, np.zeros((0, 4))).holds(np.array([0, 3])).any()
+
+
+def test_a_stored_question_that_asks_for_another_kind_of_answer_falls_behind(tmp_path, hashing):
+    """A record's answers to "What is X?" and "Is X inherited?" share their topic; a patient who
+    asks whether it passes to the children gets the second. Only the passage whose stored question
+    asks for other kinds loses, by the weight; prose without a stored question is untouched."""
+    index = _small_index(tmp_path, hashing, {
+        "what": ("What is Tietze syndrome?", "A swelling of the rib cartilage.", "en"),
+        "inherited": ("Is Tietze syndrome inherited?", "Most cases occur in people with no family history.", "en"),
+        "prose": ("Tietze syndrome", "Tietze syndrome causes chest pain.", "en")})
+    question = "Could I pass Tietze syndrome to my children?"
+    plain = Retriever(index, hashing, FusionSettings(asks_otherwise_weight=0.0)).search(question, "en", k=3)
+    kinded = Retriever(index, hashing).search(question, "en", k=3)
+    before = {h.chunk.doc_id: h.score for h in plain}
+    after = {h.chunk.doc_id: h.score for h in kinded}
+    assert before["what"] > before["inherited"]  # the words and titles alone favour the definition
+    assert before["what"] - after["what"] == pytest.approx(FusionSettings().asks_otherwise_weight)
+    assert after["inherited"] == pytest.approx(before["inherited"]) and after["prose"] == pytest.approx(before["prose"])
+    order = [h.chunk.doc_id for h in kinded]
+    assert order.index("inherited") < order.index("what")
+    unasked = Retriever(index, hashing).search("Tietze syndrome and my children", "en", k=3)
+    assert {h.chunk.doc_id: h.score for h in unasked} == pytest.approx(
+        {h.chunk.doc_id: h.score for h in Retriever(index, hashing, FusionSettings(asks_otherwise_weight=0.0))
+         .search("Tietze syndrome and my children", "en", k=3)})  # no kind asked: nothing moves

@@ -24,7 +24,7 @@ from ..index.vectors import text_key
 from ..records import Hit, Quote
 from ..search.glossary import Glossary, View
 from ..text import STOPWORDS, stems, terms, tokenize, words
-from .kinds import Kind, asked, gives
+from ..kinds import Kind, asked, gives
 from .topic import coverage
 from ..ingest.sentences import Sentence, passage_sentences, stored_question
 
@@ -159,7 +159,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
     if not pool:
         return []
-    wanted = [k for k in ctx.kinds if k.name not in ("yesno", "definition")]
+    wanted = [k for k in ctx.kinds if k.answer and k.name not in ("yesno", "definition")]  # kinds a sentence can give
     carries = np.array([sum(gives(s.full, k) for k in wanted) / len(wanted) if wanted else 0.0 for s in pool])
     near = [i for i, s in enumerate(pool) if s.n < settings.passages] or list(range(len(pool)))
     pool, carries = [pool[i] for i in near], carries[near]

@@ -11,8 +11,10 @@ question and passage are both English, the one case it was trained for (chosen o
 development sample, seed 7). An embedder that holds only some
 passages (e5 in a large collection holds the non-English ones) scores only those. A short
 question's rare words anchor its topic: a passage that names none of them loses ground
-(`_unanchored`). The best passages of each language keep places among the top k when they come
-close (`_reserve`), one more for a language with few passages.
+(`_unanchored`). A passage whose stored question (a FAQ heading, a MedQuAD record's title) asks
+for other kinds of answer than the patient does ("What is X?" for "Is it inherited?") loses ground
+(`_asks_otherwise`, kinds.py). The best passages of each language keep places among the top k when
+they come close (`_reserve`), one more for a language with few passages.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 
 from ..embeddings import Embedder
 from ..index.directory import LoadedIndex
-from ..ingest.chunking import embedding_text, topic_text
+from ..ingest.chunking import embedding_text, heading_text, topic_text
+from ..kinds import asks_otherwise, patient_asks
 from ..records import Hit
 from ..text import STOPWORDS, rarity, stems, terms, tokenize, words_among
 from .bm25 import BM25
@@ -58,6 +61,9 @@ class FusionSettings:
     anchor_weight: float = 2.0  # the fused score falls by this times the share of the question's rare words a passage lacks
     anchor_rarity: float = 2.5  # a word at least this rare (text.rarity: "cmv", "nec", "prednisone"; not "anemia") anchors the topic
     anchor_words: int = 12  # ...in a question of at most this many content words (a long story's rare words are incidental)
+    asks_otherwise_weight: float = 0.5  # the fused score falls by this when the passage's stored question asks only for other
+    # kinds of answer than the patient's (kinds.asks_otherwise; 0.5 chosen on the consumer rewrites' development half and
+    # the seed tuning sets; a bonus for the same kind instead lifted FAQ items over prose that answers as well)
     candidates: int = 60
     sample_size: int = 1024
     per_language_stats: bool = False  # z-scores against the passage language's own sample (True: measured worse)
@@ -175,10 +181,25 @@ class Retriever:
                 parts[j]["bm25_z"] = round(v, 3)
         fused = num / np.maximum(den, 1e-9)
         fused += self.settings.same_language_bonus * (langs == language)
+        if self.settings.asks_otherwise_weight > 0:
+            fused -= self.settings.asks_otherwise_weight * self._asks_otherwise(question, ids)
         if self.settings.anchor_weight > 0:
             fused -= self.settings.anchor_weight * self._unanchored(question, language, ids)
         order = self._reserve(np.argsort(-fused), fused, langs, language, k)
         return [Hit(chunk=self.chunks[ids[j]], score=float(fused[j]), components=parts[j]) for j in order]
+
+    def _asks_otherwise(self, question: str, ids: np.ndarray) -> np.ndarray:
+        """1 for each passage that answers a stored question (a FAQ item's heading, a MedQuAD
+        record's title) asking only for other kinds of answer than the patient asks for, else 0
+        (kinds.asks_otherwise): a record's answers to "Is it inherited?", "How many people are
+        affected?" and "What is it?" share their topic, and only this tells them apart."""
+        wanted = patient_asks(question)
+        out = np.zeros(len(ids))
+        if not wanted:
+            return out
+        for j, i in enumerate(ids.tolist()):
+            out[j] = asks_otherwise(wanted, heading_text(self.chunks[i]))
+        return out
 
     def _unanchored(self, question: str, language: str, ids: np.ndarray) -> np.ndarray:
         """For each passage, the share (by rarity) of the question's rare words ("cmv", "nec",

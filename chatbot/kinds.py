@@ -1,0 +1,77 @@
+"""What kind of answer a question asks for (a dose, a duration, a drug, a test, a reason, ...)
+and whether a sentence gives that kind of answer. The rules are data: data/answer_kinds.toml.
+
+The answer chooser prefers sentences that give the kind asked for. Retrieval compares the kinds
+a patient's question asks for with those its candidates' stored questions ask for (a FAQ item's
+question, a MedQuAD record's title): "Could my children get it from me?" is answered by "Is
+Tietze syndrome inherited?", not by "What is Tietze syndrome?" beside it (`asks_otherwise`)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .text import split_sentences
+
+KINDS_FILE = Path(__file__).resolve().parent / "data" / "answer_kinds.toml"
+NOT_COMPARED = frozenset({"yesno"})  # "Is it inherited?" and "Is it contagious?" ask different things
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of answer: patterns that mark a question asking for it and a sentence giving it
+    (none for a kind that only tells questions apart: "is it inherited", "how common")."""
+
+    name: str
+    question: tuple[re.Pattern, ...]
+    answer: tuple[re.Pattern, ...]
+
+
+@lru_cache(maxsize=4)
+def load_kinds(path: Path = KINDS_FILE) -> tuple[Kind, ...]:
+    """The kinds of answer defined in `path`, in file order."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    flags = re.IGNORECASE | re.UNICODE
+    return tuple(Kind(name, tuple(re.compile(p, flags) for p in spec.get("question", ())),
+                      tuple(re.compile(p, flags) for p in spec.get("answer", ())))
+                 for name, spec in data["kind"].items())
+
+
+def asked(question: str, kinds: tuple[Kind, ...] | None = None) -> tuple[Kind, ...]:
+    """The kinds of answer the question asks for (often none, sometimes several)."""
+    return tuple(k for k in kinds or load_kinds() if any(p.search(question) for p in k.question))
+
+
+def gives(sentence: str, kind: Kind) -> bool:
+    """True when the sentence carries the kind of answer (a dose with its unit, a duration, ...)."""
+    return any(p.search(sentence) for p in kind.answer)
+
+
+def patient_asks(message: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
+    """What a patient's message asks for, read from its sentences that end with a question mark
+    (the whole message when none does): the story before the question ("she was diagnosed with
+    ...") asks nothing."""
+    asking = [s for s in split_sentences(" ".join(message.split())) if s.endswith(("?", "？"))]
+    return frozenset(k.name for k in asked(" ".join(asking) or message, kinds)) - NOT_COMPARED
+
+
+@lru_cache(maxsize=65536)
+def stored_asks(stored_question: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
+    """What a stored question asks for. "What are the treatments for X?" and "What is the outlook
+    for X?" begin like a definition but ask for something else: a definition counts only when
+    nothing else is asked."""
+    found = frozenset(k.name for k in asked(stored_question, kinds)) - NOT_COMPARED
+    return found - {"definition"} if len(found) > 1 else found
+
+
+def asks_otherwise(patient: frozenset[str], heading: str) -> bool:
+    """True when `heading` is a stored question (it ends with a question mark) and it and the
+    patient both ask for kinds we know, none in common: that stored question's answer is not the
+    answer, however close its topic."""
+    if not patient or not heading.endswith("?"):
+        return False
+    stored = stored_asks(heading)
+    return bool(stored) and not patient & stored

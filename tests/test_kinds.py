@@ -1,0 +1,60 @@
+"""What a question asks for, on both sides of a FAQ match: the patient's message and a stored question."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.kinds import asks_otherwise, load_kinds, patient_asks, stored_asks
+
+
+@pytest.mark.parametrize("stored, kinds", [
+    ("Is Tietze syndrome inherited ?", {"inheritance"}),
+    ("What are the genetic changes related to von Willebrand disease ?", {"genes"}),
+    ("What is (are) Tietze syndrome ?", {"definition"}),
+    ("What are the treatments for Diabetes ?", {"treatment"}),  # begins like a definition, asks for treatments
+    ("What is the outlook for Orthostatic Hypotension ?", {"outlook"}),
+    ("How many people are affected by tyrosinemia ?", {"prevalence"}),
+    ("what research (or clinical trials) is being done for Tourette Syndrome ?", {"research"}),
+    ("How to diagnose Erythromelalgia ?", {"test"}),
+    ("What causes Cushing's syndrome ?", {"reason"}),
+    ("How is CMV transmitted?", {"spread"}),
+    ("Do you have information about Immunization", set()),
+])
+def test_a_stored_question_asks_for_one_kind_of_answer(stored, kinds):
+    assert stored_asks(stored) == kinds
+
+
+@pytest.mark.parametrize("message, kinds", [
+    ("Does it run in the family?", {"inheritance"}),
+    ("My sister has dystonia 6. Will my kids get it from me if I carry the gene?", {"inheritance"}),
+    ("how rare is proteus syndrome? nephew has overgrowth on one side", {"prevalence"}),
+    ("What is the prognosis for MLD, how long do children live with it?", {"definition", "outlook", "duration"}),
+    ("As a cancer survivor, what can I do about this?", {"action", "treatment"}),
+    ("Apa penyebab anemia pada bayi?", {"reason"}),
+    ("Apakah penyakit ini keturunan?", {"inheritance"}),
+    # the story before the question asks nothing: "diagnosed" there is not a question about tests
+    ("My daughter was diagnosed with Tietze syndrome last week. Is it inherited?", {"inheritance"}),
+    ("Is CMV dangerous?", set()),  # a yes/no question is not compared: "is it inherited" and "is it contagious" differ
+])
+def test_a_patients_message_asks_what_its_questions_ask(message, kinds):
+    assert patient_asks(message) == kinds
+
+
+def test_a_long_message_without_a_question_mark_is_read_whole():
+    assert patient_asks("cyclic vomiting syndrome what helps been sick for days") == {"treatment"}
+
+
+def test_a_stored_question_asks_otherwise_only_when_both_ask_and_nothing_matches():
+    assert asks_otherwise(frozenset({"inheritance"}), "What is (are) Tietze syndrome ?")
+    assert not asks_otherwise(frozenset({"inheritance", "genes"}), "What are the genetic changes related to dystonia 6 ?")
+    assert not asks_otherwise(frozenset(), "What is (are) Tietze syndrome ?")  # the patient asks for no kind we know
+    assert not asks_otherwise(frozenset({"reason"}), "Do you have information about Immunization")  # nor does it
+    assert not asks_otherwise(frozenset({"reason"}), "Tietze syndrome › Treatment")  # a heading that asks nothing
+
+
+def test_kinds_that_only_tell_questions_apart_give_no_sentence_a_bonus():
+    """The chooser prefers sentences that give the kind asked for; a kind without answer
+    patterns (is it inherited, how common) only compares questions."""
+    by_name = {k.name: k for k in load_kinds()}
+    for name in ("inheritance", "genes", "prevalence", "outlook", "research", "treatment"):
+        assert by_name[name].question and not by_name[name].answer
