@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .text import split_sentences
 
 KINDS_FILE = Path(__file__).resolve().parent / "data" / "answer_kinds.toml"
 NOT_COMPARED = frozenset({"yesno"})  # "Is it inherited?" and "Is it contagious?" ask different things
@@ -50,12 +49,15 @@ def gives(sentence: str, kind: Kind) -> bool:
     return any(p.search(sentence) for p in kind.answer)
 
 
+_ASKING = re.compile(r"[^.!?？\n]*[?？]")  # a clause that ends with a question mark, whatever its case
+
+
 def patient_asks(message: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
-    """What a patient's message asks for, read from its sentences that end with a question mark
+    """What a patient's message asks for, read from its clauses that end with a question mark
     (the whole message when none does): the story before the question ("she was diagnosed with
     ...") asks nothing."""
-    asking = [s for s in split_sentences(" ".join(message.split())) if s.endswith(("?", "？"))]
-    return frozenset(k.name for k in asked(" ".join(asking) or message, kinds)) - NOT_COMPARED
+    asking = " ".join(m.group(0).strip() for m in _ASKING.finditer(message))
+    return frozenset(k.name for k in asked(asking or message, kinds)) - NOT_COMPARED
 
 
 @lru_cache(maxsize=65536)
@@ -67,11 +69,11 @@ def stored_asks(stored_question: str, kinds: tuple[Kind, ...] | None = None) -> 
     return found - {"definition"} if len(found) > 1 else found
 
 
-def asks_otherwise(patient: frozenset[str], heading: str) -> bool:
+def asks_otherwise(patient: frozenset[str], heading: str, kinds: tuple[Kind, ...] | None = None) -> bool:
     """True when `heading` is a stored question (it ends with a question mark) and it and the
     patient both ask for kinds we know, none in common: that stored question's answer is not the
     answer, however close its topic."""
     if not patient or not heading.endswith("?"):
         return False
-    stored = stored_asks(heading)
+    stored = stored_asks(heading, kinds)
     return bool(stored) and not patient & stored

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import asdict, replace
@@ -38,7 +39,7 @@ def questions(split: str) -> list[dict]:
 
 
 def same_question_records() -> dict[str, frozenset[str]]:
-    """For each MedQuAD record id, the records whose stored question reads the same (itself included)."""
+    """For each MedQuAD record id, the records whose stored question has the same words (itself included)."""
     from .mixed import mixed_corpus
 
     by_question: dict[str, set[str]] = defaultdict(set)
@@ -46,7 +47,7 @@ def same_question_records() -> dict[str, frozenset[str]]:
     with open(mixed_corpus(), encoding="utf-8") as fh:
         for line in fh:
             record = json.loads(line)
-            asked[record["id"]] = " ".join(record["title"].lower().split())
+            asked[record["id"]] = " ".join(re.findall(r"\w+", record["title"].lower()))  # "alpha-thalassemia" = "alpha thalassemia"
             by_question[asked[record["id"]]].add(record["id"])
     return {i: frozenset(by_question[q]) for i, q in asked.items()}
 

@@ -35,9 +35,24 @@ def test_a_stored_question_asks_for_one_kind_of_answer(stored, kinds):
     # the story before the question asks nothing: "diagnosed" there is not a question about tests
     ("My daughter was diagnosed with Tietze syndrome last week. Is it inherited?", {"inheritance"}),
     ("Is CMV dangerous?", set()),  # a yes/no question is not compared: "is it inherited" and "is it contagious" differ
+    ("i was treated last year. is it inherited?", {"inheritance"}),  # the story is set apart in lower case too
+    ("What medicine should I take for CMV?", {"action", "drug", "treatment"}),  # "How is CMV treated?" answers it
+    ("Apa sih penyebabnya?", {"definition", "reason"}),
 ])
 def test_a_patients_message_asks_what_its_questions_ask(message, kinds):
     assert patient_asks(message) == kinds
+
+
+@pytest.mark.parametrize("message", [
+    "Is it safe to give my baby paracetamol?",  # giving a child medicine is not inheritance
+    "I have CMV. Can my baby get it from me?",  # nor is passing on an infection
+    "How many children can I have after this?",  # nor is how common a condition is
+    "Apakah saya masih bisa punya keturunan?",  # "can I still have children"
+    "Berat badan harus diturunkan?",  # "weight must be lowered"
+    "How do I manage to sleep with this?",
+])
+def test_everyday_phrases_ask_for_no_kind_they_only_resemble(message):
+    assert not patient_asks(message) & {"inheritance", "prevalence", "treatment"}
 
 
 def test_a_long_message_without_a_question_mark_is_read_whole():

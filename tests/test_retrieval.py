@@ -344,13 +344,13 @@ def test_a_languages_rows_are_told_apart_as_isin_tells_them():
 
 def test_a_stored_question_that_asks_for_another_kind_of_answer_falls_behind(tmp_path, hashing):
     """A record's answers to "What is X?" and "Is X inherited?" share their topic; a patient who
-    asks whether it passes to the children gets the second. Only the passage whose stored question
+    asks whether it runs in the family gets the second. Only the passage whose stored question
     asks for other kinds loses, by the weight; prose without a stored question is untouched."""
     index = _small_index(tmp_path, hashing, {
-        "what": ("What is Tietze syndrome?", "A swelling of the rib cartilage.", "en"),
+        "what": ("What is Tietze syndrome?", "A swelling of the rib cartilage that children can have.", "en"),
         "inherited": ("Is Tietze syndrome inherited?", "Most cases occur in people with no family history.", "en"),
         "prose": ("Tietze syndrome", "Tietze syndrome causes chest pain.", "en")})
-    question = "Could I pass Tietze syndrome to my children?"
+    question = "Does Tietze syndrome run in the family, could my children get it?"
     plain = Retriever(index, hashing, FusionSettings(asks_otherwise_weight=0.0)).search(question, "en", k=3)
     kinded = Retriever(index, hashing).search(question, "en", k=3)
     before = {h.chunk.doc_id: h.score for h in plain}

@@ -192,7 +192,7 @@ class Retriever:
         """1 for each passage that answers a stored question (a FAQ item's heading, a MedQuAD
         record's title) asking only for other kinds of answer than the patient asks for, else 0
         (kinds.asks_otherwise): a record's answers to "Is it inherited?", "How many people are
-        affected?" and "What is it?" share their topic, and only this tells them apart."""
+        affected?" and "What is it?" share their topic, which their embeddings and words weigh most."""
         wanted = patient_asks(question)
         out = np.zeros(len(ids))
         if not wanted:
