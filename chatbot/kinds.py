@@ -61,19 +61,18 @@ def patient_asks(message: str, kinds: tuple[Kind, ...] | None = None) -> frozens
 
 
 @lru_cache(maxsize=65536)
-def stored_asks(stored_question: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
-    """What a stored question asks for. "What are the treatments for X?" and "What is the outlook
-    for X?" begin like a definition but ask for something else: a definition counts only when
-    nothing else is asked."""
-    found = frozenset(k.name for k in asked(stored_question, kinds)) - NOT_COMPARED
+def stored_asks(heading: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
+    """What a stored question asks for (nothing when `heading` does not end with a question mark:
+    a heading that asks nothing). "What are the treatments for X?" and "What is the outlook for
+    X?" begin like a definition but ask for something else: a definition counts only when nothing
+    else is asked."""
+    if not heading.rstrip().endswith("?"):
+        return frozenset()
+    found = frozenset(k.name for k in asked(heading, kinds)) - NOT_COMPARED
     return found - {"definition"} if len(found) > 1 else found
 
 
-def asks_otherwise(patient: frozenset[str], heading: str, kinds: tuple[Kind, ...] | None = None) -> bool:
-    """True when `heading` is a stored question (it ends with a question mark) and it and the
-    patient both ask for kinds we know, none in common: that stored question's answer is not the
-    answer, however close its topic."""
-    if not patient or not heading.endswith("?"):
-        return False
-    stored = stored_asks(heading, kinds)
-    return bool(stored) and not patient & stored
+def asks_otherwise(patient: frozenset[str], stored: frozenset[str]) -> bool:
+    """True when the patient and a stored question both ask for kinds we know, none in common:
+    that stored question's answer is not the answer, however close its topic."""
+    return bool(patient and stored) and not patient & stored

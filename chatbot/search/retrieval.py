@@ -29,7 +29,7 @@ import numpy as np
 from ..embeddings import Embedder
 from ..index.directory import LoadedIndex
 from ..ingest.chunking import embedding_text, heading_text, topic_text
-from ..kinds import asks_otherwise, patient_asks
+from ..kinds import asks_otherwise, patient_asks, stored_asks
 from ..records import Hit
 from ..text import STOPWORDS, rarity, stems, terms, tokenize, words_among
 from .bm25 import BM25
@@ -108,6 +108,7 @@ class Retriever:
         # an embedder whose index holds no passage (e5 beside an all-English collection) compares nothing:
         # its question vector is never made (13 ms of a core per question on MedQuAD)
         self._idle = frozenset(n for n, vec in enumerate(index.vectors) if not vec.ntotal)
+        self._stored: dict[int, frozenset[str]] = {}  # passage row -> the kinds its stored question asks (_asks_otherwise)
         self._bm25 = {lang: BM25(terms(embedding_text(self.chunks[i]), lang) for i in rows) for lang, rows in self._rows.items()}
 
     def query_vectors(self, question: str) -> list[np.ndarray]:
@@ -198,7 +199,9 @@ class Retriever:
         if not wanted:
             return out
         for j, i in enumerate(ids.tolist()):
-            out[j] = asks_otherwise(wanted, heading_text(self.chunks[i]))
+            if (stored := self._stored.get(i)) is None:  # what each passage's stored question asks, read once
+                stored = self._stored[i] = stored_asks(heading_text(self.chunks[i]))
+            out[j] = asks_otherwise(wanted, stored)
         return out
 
     def _unanchored(self, question: str, language: str, ids: np.ndarray) -> np.ndarray:
