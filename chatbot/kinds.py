@@ -3,8 +3,8 @@ and whether a sentence gives that kind of answer. The rules are data: data/answe
 
 The answer chooser prefers sentences that give the kind asked for. Retrieval compares the kinds
 a patient's question asks for with those its candidates' stored questions ask for (a FAQ item's
-question, a MedQuAD record's title): "Could my children get it from me?" is answered by "Is
-Tietze syndrome inherited?", not by "What is Tietze syndrome?" beside it (`asks_otherwise`)."""
+question, a MedQuAD record's title): "Does it run in the family?" is answered by "Is Tietze
+syndrome inherited?", not by "What is Tietze syndrome?" beside it (`asks_otherwise`)."""
 
 from __future__ import annotations
 
