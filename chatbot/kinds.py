@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 KINDS_FILE = Path(__file__).resolve().parent / "data" / "answer_kinds.toml"
 NOT_COMPARED = frozenset({"yesno"})  # "Is it inherited?" and "Is it contagious?" ask different things
 
