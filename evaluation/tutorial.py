@@ -145,7 +145,7 @@ ECHO_REPLY = "ok"
 
 def build_echo_app():
     """The same chat app with a function that does no work (it replies "ok"): what a chat client
-    spends on a round trip of its own, the floor below which no server can bring it."""
+    spends on a round trip of its own, to which a server that answers adds its time."""
     import gradio as gr
 
     def respond(message: str, history: list) -> str:  # the name gives the API name, as the tutorial's: /respond
