@@ -123,8 +123,8 @@ class Bot:
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
         An emergency gets the urgent advice and loosely related quotes would only distract: its
         quotes must mention most of what it describes, or of a long message most of its focus (its
-        question and topic words: search/focus.py), since the story around them is in no source. A dose question is declined when the quoted
-        passages do not name the medicine it asks about."""
+        question and topic words: search/focus.py), since the story around them is in no source.
+        A dose question is declined when the quoted passages do not name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
