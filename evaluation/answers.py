@@ -64,11 +64,12 @@ OFF_TOPIC = ("offtopic", "offtopic_seeds")  # offtopic: used while choosing the 
 def measure(bot: Bot) -> dict:
     """All figures of this report, as a dict."""
     patterns = _fixed_patterns()
-    names = IN_SCOPE + OFF_TOPIC + ("urgent",)
+    names = IN_SCOPE + OFF_TOPIC + ("urgent", "urgent_fresh")
     sets = {name: load_set(name) for name in names}
     answers = {name: [bot.ask(r["question"]) for r in recs] for name, recs in sets.items()}
     urgent_truth = [r["urgent"] for r in sets["urgent"]] + [False] * len(sets["questions"])
     urgent_precision, urgent_recall = precision_recall(urgent_truth, [a.urgent for a in answers["urgent"] + answers["questions"]])
+    fresh_precision, fresh_recall = precision_recall([r["urgent"] for r in sets["urgent_fresh"]], [a.urgent for a in answers["urgent_fresh"]])
     declined = {name: [a.abstained for a in answers[name]] for name in sets}
     everything = [(r, a) for name in sets for r, a in zip(sets[name], answers[name])]
     figures = {f"in-scope declined ({name})": _rate(declined[name]) for name in IN_SCOPE}
@@ -81,6 +82,8 @@ def measure(bot: Bot) -> dict:
         "abstention recall (offtopic_seeds)": recall,
         "urgent precision": urgent_precision,
         "urgent recall": urgent_recall,
+        "urgent precision (urgent_fresh, only measured)": fresh_precision,
+        "urgent recall (urgent_fresh, only measured)": fresh_recall,
         "reply language right": _rate([a.language == r["lang"] for r, a in everything]),
         "answers checked for grounding": len(everything),
         "answers with an ungrounded line": sum(bool(grounding_violations(a, patterns)) for _, a in everything),

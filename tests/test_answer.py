@@ -153,7 +153,7 @@ def test_every_answer_over_every_set_is_grounded_and_safe(real_bot):
     floor on the sets nobody tuned on (so a broken chooser or abstention fails here)."""
     figures = measure(real_bot)
     assert figures["answers with an ungrounded line"] == 0
-    assert figures["answers checked for grounding"] == sum(len(load_set(n)) for n in (*IN_SCOPE, *OFF_TOPIC, "urgent"))
+    assert figures["answers checked for grounding"] == sum(len(load_set(n)) for n in (*IN_SCOPE, *OFF_TOPIC, "urgent", "urgent_fresh"))
     assert figures["urgent recall"] == 1.0
     assert figures["reply language right"] >= 0.97
     assert figures["in-scope declined (independent)"] <= 0.15

@@ -122,8 +122,8 @@ def test_curly_apostrophes_count_like_straight_ones():
 
 
 def test_every_sign_has_a_name_and_patterns():
-    signs, personal, general = load_signs()
-    assert len(signs) >= 8 and personal and general
+    signs, personal, general, calm = load_signs()
+    assert len(signs) >= 8 and personal and general and calm
     assert all(s.name and s.patterns for s in signs)
     assert len({s.name for s in signs}) == len(signs)
 
@@ -171,3 +171,51 @@ def test_a_baby_who_will_not_feed_or_drink_is_an_emergency(question):
 ])
 def test_questions_about_feeding_are_not_that_emergency(question):
     assert "a baby who will not feed or drink" not in danger_signs(question)
+
+
+PREGNANCY = [  # someone pregnant with one of WHO's danger signs in pregnancy, now
+    "My wife is 8 months pregnant and since this afternoon she has a terrible headache, blurry eyes and swollen feet",
+    "I'm 34 weeks pregnant and I have a really bad headache and I'm seeing spots",
+    "I think my water just broke?? clear fluid keeps trickling down my legs and i'm only 30 weeks",
+    "Haven't felt the baby move at all today. I'm 35 weeks. Tried cold water and lying on my left side, nothing.",
+    "Bleeding right now, bright red, soaked a whole pad in under an hour. 20 wks",
+    "quick q - had a big gush of fluid when i stood up and my pants are soaked. 37w. should i come in",
+    "pregnant 26 weeks. sharp pain in my belly on the right side under my ribs, so bad I cant stand up straight",
+    "Fever 39.8, shivering, so weak I can barely get out of bed. I'm about 5 months along.",
+    "Saya hamil 8 bulan, sejak tadi sakit kepala hebat dan pandangan kabur",
+    "dok sy hamil 8 bulan, dr tadi pagi kepala sakit bgt kyk mau pecah, udh minum obat ga mempan",
+    "sy keluar darah dr jalan lahir banyak bgt, udh ganti pembalut 2x dlm sejam. hamil 6 bulan",
+    "ketuban sy kayaknya pecah, air ngerembes terus ga berhenti, pdhl baru 7 bulan",
+    "Sejak kemarin sore dedek di perut ga gerak sama sekali. Usia kandungan 36 mgg",
+    "Dari 2 hari lalu muka sama tangan bengkak, cincin udh ga bisa dilepas. Ini hamil anak pertama sy.",
+    "Tolong, adik saya tadi tiba2 kejang, badannya kaku. Dia lagi hamil tua.",
+]
+
+PREGNANCY_CALM = [  # general questions, mild complaints, signs that are over or someone else's
+    "I'm pregnant, is it safe to take paracetamol for a headache?",
+    "Can CMV cause vaginal bleeding in pregnancy?",
+    "Is a severe headache in pregnancy a sign of preeclampsia?",
+    "I'm 20 weeks pregnant, when will I feel the baby kick?",
+    "Saya hamil, apakah aman minum paracetamol kalau sakit kepala?",
+    "Apakah CMV bisa menyebabkan keguguran pada ibu hamil?",
+    "Saya sedang hamil 4 bulan, anak pertama saya suka minta minum dari gelas saya",
+    "How do you tell if your water broke or you just leaked a little pee? Asking for later, I'm 25 weeks and nothing has happened.",
+    "Kalau ketuban pecah dini itu ciri2nya apa aja? buat jaga2 aja, sy hamil 6 bulan skrg baik2 aja",
+    "Anak sy yg umur 3 thn kejang demam kemarin, udh dibawa ke RS dan udh baikan. sy lg hamil 5 bulan, ada pengaruhnya ke janin ga?",
+    "Dulu pas hamil anak pertama sy pendarahan di bulan ke 7. Skrg hamil lagi 3 bulan, sehat2 aja. Apa bakal keulang?",
+]
+
+
+@pytest.mark.parametrize("question", PREGNANCY)
+def test_danger_signs_in_pregnancy_are_flagged(question):
+    assert danger_signs(question)  # the seizure sign flags "... tiba2 kejang" whether or not she is pregnant
+
+
+@pytest.mark.parametrize("question", PREGNANCY_CALM)
+def test_pregnancy_questions_without_a_danger_sign_now_are_not_flagged(question):
+    assert danger_signs(question) == []
+
+
+def test_a_sign_of_pregnancy_needs_a_pregnancy():
+    assert danger_signs("I have a terrible headache and blurry eyes since this morning") == []
+    assert danger_signs("I'm 32 weeks pregnant with a terrible headache and blurry eyes since this morning")
