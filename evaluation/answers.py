@@ -59,17 +59,18 @@ def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = Non
 
 IN_SCOPE = ("questions", "dev", "heldout", "independent")
 OFF_TOPIC = ("offtopic", "offtopic_seeds")  # offtopic: used while choosing the abstention defaults; offtopic_seeds: only measured
+URGENT_APART = {"urgent_blind": "only measured", "urgent_fresh": "read after its first measurement"}  # written blind by helpers
 
 
 def measure(bot: Bot) -> dict:
     """All figures of this report, as a dict."""
     patterns = _fixed_patterns()
-    names = IN_SCOPE + OFF_TOPIC + ("urgent", "urgent_fresh")
+    names = IN_SCOPE + OFF_TOPIC + ("urgent", *URGENT_APART)
     sets = {name: load_set(name) for name in names}
     answers = {name: [bot.ask(r["question"]) for r in recs] for name, recs in sets.items()}
     urgent_truth = [r["urgent"] for r in sets["urgent"]] + [False] * len(sets["questions"])
     urgent_precision, urgent_recall = precision_recall(urgent_truth, [a.urgent for a in answers["urgent"] + answers["questions"]])
-    fresh_precision, fresh_recall = precision_recall([r["urgent"] for r in sets["urgent_fresh"]], [a.urgent for a in answers["urgent_fresh"]])
+    apart = {name: precision_recall([r["urgent"] for r in sets[name]], [a.urgent for a in answers[name]]) for name in URGENT_APART}
     declined = {name: [a.abstained for a in answers[name]] for name in sets}
     everything = [(r, a) for name in sets for r, a in zip(sets[name], answers[name])]
     figures = {f"in-scope declined ({name})": _rate(declined[name]) for name in IN_SCOPE}
@@ -82,8 +83,7 @@ def measure(bot: Bot) -> dict:
         "abstention recall (offtopic_seeds)": recall,
         "urgent precision": urgent_precision,
         "urgent recall": urgent_recall,
-        "urgent precision (urgent_fresh, only measured)": fresh_precision,
-        "urgent recall (urgent_fresh, only measured)": fresh_recall,
+        **{f"urgent {what} ({name}, {URGENT_APART[name]})": pr[k] for name, pr in apart.items() for k, what in enumerate(("precision", "recall"))},
         "reply language right": _rate([a.language == r["lang"] for r, a in everything]),
         "answers checked for grounding": len(everything),
         "answers with an ungrounded line": sum(bool(grounding_violations(a, patterns)) for _, a in everything),

@@ -163,8 +163,9 @@ def _bot(r: dict) -> str:
             "shipped in chatbot/data/offtopic_calibration.toml; its two settings were chosen on the tuning and development "
             "sets against evaluation/offtopic.jsonl (tuning figures). evaluation/offtopic_seeds.jsonl was written apart and "
             "only measured; precision and recall pair it with the independent set. Urgent: evaluation/urgent.jsonl "
-            "(emergencies and look-alike controls) plus the tuning set as non-urgent; evaluation/urgent_fresh.jsonl (60 "
-            "messages, half of them look-alikes, written blind by a helper) only measured. Reply language: every labelled "
+            "(emergencies and look-alike controls) plus the tuning set as non-urgent; evaluation/urgent_blind.jsonl (80 "
+            "messages, half of them look-alikes, written blind by a helper) only measured; evaluation/urgent_fresh.jsonl (60, "
+            "also written blind) measured once, then its misses were read. Reply language: every labelled "
             "question.\n\n"
             + _table(["figure", "value"], rows)
             + f"\nFull answer latency in-process: p50 {_f(lat.get('p50_ms'), 1)} ms, p95 {_f(lat.get('p95_ms'), 1)} ms "

@@ -8,7 +8,7 @@ from chatbot.answer.compose import compose, no_answer
 from chatbot.ingest.sentences import passage_sentences as sentences
 from chatbot.records import Chunk, Hit, Quote
 from chatbot.answer.texts import fixed_phrases, text
-from evaluation.answers import IN_SCOPE, OFF_TOPIC, grounding_violations, measure
+from evaluation.answers import IN_SCOPE, OFF_TOPIC, URGENT_APART, grounding_violations, measure
 from evaluation.common import load_set
 
 
@@ -153,8 +153,9 @@ def test_every_answer_over_every_set_is_grounded_and_safe(real_bot):
     floor on the sets nobody tuned on (so a broken chooser or abstention fails here)."""
     figures = measure(real_bot)
     assert figures["answers with an ungrounded line"] == 0
-    assert figures["answers checked for grounding"] == sum(len(load_set(n)) for n in (*IN_SCOPE, *OFF_TOPIC, "urgent", "urgent_fresh"))
+    assert figures["answers checked for grounding"] == sum(len(load_set(n)) for n in (*IN_SCOPE, *OFF_TOPIC, "urgent", *URGENT_APART))
     assert figures["urgent recall"] == 1.0
+    assert figures["urgent recall (urgent_blind, only measured)"] >= 0.75  # written blind, never tuned on: a floor
     assert figures["reply language right"] >= 0.97
     assert figures["in-scope declined (independent)"] <= 0.15
     assert figures["off-topic declined (offtopic_seeds, en)"] >= 0.8 and figures["off-topic declined (offtopic_seeds, id)"] >= 0.8

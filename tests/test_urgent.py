@@ -219,3 +219,40 @@ def test_pregnancy_questions_without_a_danger_sign_now_are_not_flagged(question)
 def test_a_sign_of_pregnancy_needs_a_pregnancy():
     assert danger_signs("I have a terrible headache and blurry eyes since this morning") == []
     assert danger_signs("I'm 32 weeks pregnant with a terrible headache and blurry eyes since this morning")
+
+
+TYPED_ON_A_PHONE = [  # emergencies as typed on a phone (from evaluation/urgent_dev.jsonl): no pronoun, chat spelling
+    "my son was born 12 days ago. since this morning hes hot to touch and thermometer says 38,4 what do i do pls",
+    "baby is 2 wks old. her hands n feet are cold and under arm temp is 35.6 even w blankets on is that ok??",
+    "my 3 month old hasnt taken his bottle since last night, turns his head away n cries, only 1 wet nappy all day",
+    "u can see the skin sucking in under his ribs every breath. he is 10 months and has had a cold",
+    "dad just threw up what looks like coffee grounds and some red blood, hes on blood thinners",
+    "dedek umur 3 minggu badannya dingin bgt, diukur 35,4 padahal udh diselimutin tebel",
+    "tolong anak sy kejang2 skrg matanya melotot ke atas",
+    "bayi sy 2 bln napasnya cepet bgt bunyi grok grok, dadanya kaya ketarik ke dalem tiap napas",
+    "anak sy umur 5 thn tidur terus dr siang, susah bgt dibangunin, dipanggil ga nyaut",
+    "anak sy jatuh dr motor kepalanya kebentur aspal, skrg muntah2 terus dan ngantuk",
+]
+
+
+@pytest.mark.parametrize("question", TYPED_ON_A_PHONE)
+def test_emergencies_typed_on_a_phone_are_flagged(question):
+    assert danger_signs(question)
+
+
+@pytest.mark.parametrize("question", [
+    "yesterday my daughter bumped her head on the table, cried a minute, no vomiting and shes playing fine today. anything to watch for?",
+    "my neighbours baby went floppy and ended up in icu. mine is totally fine, how would i know if mine ever gets like that",
+    "i read that vomiting blood is a sign of low platelets is that true",
+    "Our son had episodes of vomiting and acid in the blood when sick, and they said beta-ketothiolase deficiency. What gene is involved?",
+    "When will I start to feel the baby kick? I'm 16 weeks and nothing yet, is that ok",
+])
+def test_look_alikes_with_nothing_happening_now_are_not_flagged(question):
+    assert danger_signs(question) == []
+
+
+def test_a_newborn_sign_needs_a_newborn_and_a_head_injury_needs_vomiting_or_drowsiness():
+    assert danger_signs("my son is 2 years old and has a temperature of 38,4 since this morning") == []
+    assert "fever or a low temperature in a newborn (under 4 weeks)" in danger_signs("my son is 9 days old and has a temperature of 38,4")
+    assert danger_signs("my son fell and hit his head, he is crying but fine") == []
+    assert danger_signs("my son fell and hit his head and has vomited twice")
