@@ -122,8 +122,8 @@ def test_curly_apostrophes_count_like_straight_ones():
 
 
 def test_every_sign_has_a_name_and_patterns():
-    signs, personal, general, calm = load_signs()
-    assert len(signs) >= 8 and personal and general and calm
+    signs, personal, general = load_signs()
+    assert len(signs) >= 8 and personal and general
     assert all(s.name and s.patterns for s in signs)
     assert len({s.name for s in signs}) == len(signs)
 
@@ -191,7 +191,7 @@ PREGNANCY = [  # someone pregnant with one of WHO's danger signs in pregnancy, n
     "Tolong, adik saya tadi tiba2 kejang, badannya kaku. Dia lagi hamil tua.",
 ]
 
-PREGNANCY_CALM = [  # general questions, mild complaints, signs that are over or someone else's
+PREGNANCY_CALM = [  # general questions and mild complaints (a sign that is over, or someone else's, may still be flagged)
     "I'm pregnant, is it safe to take paracetamol for a headache?",
     "Can CMV cause vaginal bleeding in pregnancy?",
     "Is a severe headache in pregnancy a sign of preeclampsia?",
@@ -199,10 +199,7 @@ PREGNANCY_CALM = [  # general questions, mild complaints, signs that are over or
     "Saya hamil, apakah aman minum paracetamol kalau sakit kepala?",
     "Apakah CMV bisa menyebabkan keguguran pada ibu hamil?",
     "Saya sedang hamil 4 bulan, anak pertama saya suka minta minum dari gelas saya",
-    "How do you tell if your water broke or you just leaked a little pee? Asking for later, I'm 25 weeks and nothing has happened.",
-    "Kalau ketuban pecah dini itu ciri2nya apa aja? buat jaga2 aja, sy hamil 6 bulan skrg baik2 aja",
     "Anak sy yg umur 3 thn kejang demam kemarin, udh dibawa ke RS dan udh baikan. sy lg hamil 5 bulan, ada pengaruhnya ke janin ga?",
-    "Dulu pas hamil anak pertama sy pendarahan di bulan ke 7. Skrg hamil lagi 3 bulan, sehat2 aja. Apa bakal keulang?",
 ]
 
 
@@ -242,12 +239,11 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
 
 @pytest.mark.parametrize("question", [
     "yesterday my daughter bumped her head on the table, cried a minute, no vomiting and shes playing fine today. anything to watch for?",
-    "my neighbours baby went floppy and ended up in icu. mine is totally fine, how would i know if mine ever gets like that",
     "i read that vomiting blood is a sign of low platelets is that true",
     "Our son had episodes of vomiting and acid in the blood when sick, and they said beta-ketothiolase deficiency. What gene is involved?",
     "When will I start to feel the baby kick? I'm 16 weeks and nothing yet, is that ok",
 ])
-def test_look_alikes_with_nothing_happening_now_are_not_flagged(question):
+def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
 
 
@@ -256,3 +252,15 @@ def test_a_newborn_sign_needs_a_newborn_and_a_head_injury_needs_vomiting_or_drow
     assert "fever or a low temperature in a newborn (under 4 weeks)" in danger_signs("my son is 9 days old and has a temperature of 38,4")
     assert danger_signs("my son fell and hit his head, he is crying but fine") == []
     assert danger_signs("my son fell and hit his head and has vomited twice")
+
+
+@pytest.mark.parametrize("question", [  # from a review: each also says that something is fine or was fine
+    "My baby was perfectly fine an hour ago and now she's floppy and won't wake up",
+    "My son is not well today, he is very drowsy and we can't wake him",
+    "I'm fine now but my baby is not breathing and has gone blue",
+    "Calling the ambulance just in case, my dad passed out and is not responding",
+    "Anak saya tadi pagi baik-baik saja, sekarang kejang-kejang dan tidak sadar",
+    "Batuknya sudah sembuh tapi sekarang bayi saya sesak dan bibirnya membiru",
+])
+def test_nothing_said_to_be_fine_silences_an_emergency(question):
+    assert danger_signs(question)

@@ -21,18 +21,17 @@ class DangerSign:
 
 
 @lru_cache(maxsize=4)
-def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
-    """The danger signs, the 'about someone now', 'general question' and 'nothing happening now' patterns."""
+def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+    """The danger signs, the 'about someone now' patterns and the 'general question' patterns."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     personal = tuple(re.compile(p, re.IGNORECASE) for p in data.get("personal", []))
-    calm = tuple(re.compile(p, re.IGNORECASE) for p in data.get("calm", []))
     general = tuple(re.compile(p, re.IGNORECASE) for p in data.get("general", []))
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
                    tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())))
         for s in data.get("sign", [])
     )
-    return signs, personal, general, calm
+    return signs, personal, general
 
 
 def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
@@ -48,10 +47,8 @@ def must_mention(question: str, path: Path = SIGNS) -> list[tuple[str, ...]]:
 
 
 def _described(question: str, path: Path) -> list[DangerSign]:
-    signs, personal, general, calm = load_signs(path)
+    signs, personal, general = load_signs(path)
     text = re.sub(r"[’`´]", "'", question).strip()
-    if any(p.search(text) for p in calm):
-        return []
     about_someone = any(p.search(text) for p in personal)
     impersonal_ok = not any(p.search(text) for p in general)
     return [s for s in signs if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)
