@@ -17,7 +17,7 @@ class DangerSign:
     patterns: tuple[re.Pattern, ...]
     personal: bool
     mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
-    context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy)
+    context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy, a newborn's age)
 
 
 @lru_cache(maxsize=4)
