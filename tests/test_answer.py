@@ -193,6 +193,18 @@ def test_a_glossary_phrase_counts_only_whole():
     assert glossary.synonyms("reflux at night", "en", "id") == (("refluks",), ("asam", "lambung", "naik"))
 
 
+def test_another_form_of_an_english_word_counts_but_an_indonesian_stem_does_not():
+    """"red" is said by "redness"; Indonesian stems cut prefixes that change the meaning: dengue's
+    "demam berdarah" (bleeding fever) is not mentioned by a passage on "darah" (blood)."""
+    from chatbot.answer.topic import coverage
+    from chatbot.search.glossary import Glossary
+
+    glossary = Glossary((), {})
+    assert coverage("red eyes", "en", [_hit("Causes include redness of the eyes.", "en")], glossary) == 1.0
+    assert coverage("red eyes", "en", [_hit("Causes include swelling of the eyelid.", "en")], glossary) == 0.0
+    assert coverage("berdarah", "id", [_hit("Transfusi darah diperlukan.", "id")], glossary) == 0.0
+
+
 class _Scripted:
     """An embedder whose similarity to the question [1, 0] is scripted per sentence."""
 

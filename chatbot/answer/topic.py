@@ -3,9 +3,9 @@
 Passages can be close in meaning to a question about another topic ("early signs of dengue" is
 near a passage on CMV symptoms). Before answering, the question's content words are looked for
 in the passages the answer quotes: literally, through the glossary in the passage's language,
-or as a near spelling (a typo). Each word counts by how rare it is in everyday language
-(wordfreq's frequency lists for English and Indonesian), so "dengue" decides and "dangerous"
-hardly counts. A question whose rare words are nowhere in the quoted passages is about
+as another form of the same English word ("red" and "redness"), or as a near spelling (a typo).
+Each word counts by how rare it is in everyday language (wordfreq's frequency lists for English
+and Indonesian), so "dengue" decides and "dangerous" hardly counts. A question whose rare words are nowhere in the quoted passages is about
 something the sources do not cover.
 """
 
@@ -18,7 +18,7 @@ from functools import lru_cache
 from ..ingest.chunking import topic_text
 from ..records import Hit
 from ..search.glossary import Glossary
-from ..text import rarity, tokenize, words
+from ..text import rarity, stems, tokenize, words
 
 _MIN_LETTERS = 3
 _NAMED = 2.0  # a word at least this rare (wordfreq's scale, 6 = not in the lists) names something: a medicine
@@ -69,6 +69,8 @@ def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], s
     for lang, (words_there, lines) in passages.items():
         if term in words_there or any(_said(phrase, words_there, lines) for phrase in glossary.synonyms(term, language, lang)):
             return True
+        if lang == language == "en" and stems([term], lang)[0] in _stems_of(words_there, lang):
+            return True  # "red" in "redness", "bleeds" in "bleeding"; not Indonesian: "berdarah" (dengue's) is not "darah"
         if len(term) >= 5 and _misspelt(term, words_there):
             return True
     return False
@@ -97,6 +99,12 @@ def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
     """Per language, the passages' words with their titles and headings (chunking.topic_text)."""
     return {lang: _words_of(tuple(topic_text(h.chunk) for h in hits if h.chunk.language == lang))
             for lang in {h.chunk.language for h in hits}}
+
+
+@lru_cache(maxsize=1024)
+def _stems_of(words_there: frozenset[str], lang: str) -> frozenset[str]:
+    """The passages' words reduced to their stems (text.stems), kept per set of passages."""
+    return frozenset(stems(sorted(words_there), lang))
 
 
 @lru_cache(maxsize=1024)
