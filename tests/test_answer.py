@@ -193,15 +193,22 @@ def test_a_glossary_phrase_counts_only_whole():
     assert glossary.synonyms("reflux at night", "en", "id") == (("refluks",), ("asam", "lambung", "naik"))
 
 
-def test_another_form_of_an_english_word_counts_but_an_indonesian_stem_does_not():
-    """"red" is said by "redness"; Indonesian stems cut prefixes that change the meaning: dengue's
-    "demam berdarah" (bleeding fever) is not mentioned by a passage on "darah" (blood)."""
-    from chatbot.answer.topic import coverage
+def test_another_form_of_an_english_word_counts_but_not_a_stem_that_changes_the_meaning():
+    """"red" is said by "redness", "bleeds" by "bleeding"; but a stemmer's "production" for
+    "productive", "under" for "underlying" or "a" for "AEDs" would make off-topic questions look
+    covered, and Indonesian affixes change the meaning: dengue's "demam berdarah" (bleeding fever)
+    is not mentioned by a passage on "darah" (blood)."""
+    from chatbot.answer.topic import coverage, unnamed_medicines
     from chatbot.search.glossary import Glossary
 
     glossary = Glossary((), {})
     assert coverage("red eyes", "en", [_hit("Causes include redness of the eyes.", "en")], glossary) == 1.0
+    assert coverage("it bleeds", "en", [_hit("The bleeding stops.", "en")], glossary) == 1.0
     assert coverage("red eyes", "en", [_hit("Causes include swelling of the eyelid.", "en")], glossary) == 0.0
+    assert coverage("How can I be more productive at work?", "en", [_hit("Production of blood cells slows.", "en")], glossary) == 0.0
+    assert coverage("an underlying heart condition", "en", [_hit("Low birth weight (under 1500 grams).", "en")], glossary) == 0.0
+    assert coverage("Where can I buy an AED?", "en", [_hit("There is a vaccine in trials.", "en")], glossary) == 0.0
+    assert unnamed_medicines("What dose of ORS should I give?", "en", [_hit("Give a dose or two.", "en")], glossary) == ["ors"]
     assert coverage("berdarah", "id", [_hit("Transfusi darah diperlukan.", "id")], glossary) == 0.0
 
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from ..ingest.chunking import topic_text
 from ..records import Hit
 from ..search.glossary import Glossary
-from ..text import rarity, stems, tokenize, words
+from ..text import STOPWORDS, rarity, tokenize, words
 
 _MIN_LETTERS = 3
 _NAMED = 2.0  # a word at least this rare (wordfreq's scale, 6 = not in the lists) names something: a medicine
@@ -69,8 +69,8 @@ def _found(term: str, language: str, passages: dict[str, tuple[frozenset[str], s
     for lang, (words_there, lines) in passages.items():
         if term in words_there or any(_said(phrase, words_there, lines) for phrase in glossary.synonyms(term, language, lang)):
             return True
-        if lang == language == "en" and stems([term], lang)[0] in _stems_of(words_there, lang):
-            return True  # "red" in "redness", "bleeds" in "bleeding"; not Indonesian: "berdarah" (dengue's) is not "darah"
+        if lang == language == "en" and any(form in words_there for form in _inflected(term)):
+            return True  # "red" in "redness", "bleeds" in "bleeding"
         if len(term) >= 5 and _misspelt(term, words_there):
             return True
     return False
@@ -101,10 +101,21 @@ def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
             for lang in {h.chunk.language for h in hits}}
 
 
-@lru_cache(maxsize=1024)
-def _stems_of(words_there: frozenset[str], lang: str) -> frozenset[str]:
-    """The passages' words reduced to their stems (text.stems), kept per set of passages."""
-    return frozenset(stems(sorted(words_there), lang))
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "ness", "ly")  # English endings that keep a word's meaning
+_MIN_BASE = 3  # letters a word keeps without its ending
+
+
+@lru_cache(maxsize=4096)
+def _inflected(term: str) -> frozenset[str]:
+    """Other forms of an English word that mean the same: its base without one ending, and the base
+    with another ("bleeds" -> "bleed", "bleeding", "bleeded"...; "red" -> "redness"). Only endings that
+    keep the meaning and bases of three letters or more that are not stopwords: a stemmer's
+    "production" for "productive", "under" for "underlying" or "a" for "AEDs" would make an
+    off-topic question look covered. Indonesian words are left alone: their affixes change the
+    meaning ("berdarah", dengue's "bleeding", is not "darah", blood)."""
+    bases = {term} | {term[: -len(e)] for e in _INFLECTIONS if term.endswith(e) and len(term) - len(e) >= _MIN_BASE}
+    bases = {b for b in bases if b not in STOPWORDS}
+    return frozenset({b + e for b in bases for e in _INFLECTIONS} | bases) - {term}
 
 
 @lru_cache(maxsize=1024)

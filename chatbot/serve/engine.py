@@ -122,18 +122,14 @@ class Bot:
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
         An emergency gets the urgent advice and loosely related quotes would only distract: its
-        quotes must mention most of what it describes, or of a long message most of its focus (its
-        question and topic words: search/focus.py), since the story around them is in no source.
-        A dose question is declined when the quoted passages do not name the medicine it asks about."""
+        quotes must mention most of what it describes. A dose question is declined when the quoted
+        passages do not name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
-        described = mentioned
-        if urgent and (asked := focus(question, language)):
-            described = max(mentioned, coverage(asked, language, cited, self.retriever.glossary))
-        if urgent and (described < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
+        if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
