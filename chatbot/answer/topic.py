@@ -5,8 +5,8 @@ near a passage on CMV symptoms). Before answering, the question's content words 
 in the passages the answer quotes: literally, through the glossary in the passage's language,
 as another form of the same English word ("red" and "redness"), or as a near spelling (a typo).
 Each word counts by how rare it is in everyday language (wordfreq's frequency lists for English
-and Indonesian), so "dengue" decides and "dangerous" hardly counts. A question whose rare words are nowhere in the quoted passages is about
-something the sources do not cover.
+and Indonesian), so "dengue" decides and "dangerous" hardly counts. A question whose rare words
+are nowhere in the quoted passages is about something the sources do not cover.
 """
 
 from __future__ import annotations
