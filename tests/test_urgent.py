@@ -199,7 +199,6 @@ PREGNANCY_CALM = [  # general questions and mild complaints (a sign that is over
     "Saya hamil, apakah aman minum paracetamol kalau sakit kepala?",
     "Apakah CMV bisa menyebabkan keguguran pada ibu hamil?",
     "Saya sedang hamil 4 bulan, anak pertama saya suka minta minum dari gelas saya",
-    "Anak sy yg umur 3 thn kejang demam kemarin, udh dibawa ke RS dan udh baikan. sy lg hamil 5 bulan, ada pengaruhnya ke janin ga?",
 ]
 
 
