@@ -55,8 +55,12 @@ def patient_asks(message: str, kinds: tuple[Kind, ...] | None = None) -> frozens
     """What a patient's message asks for, read from its clauses that end with a question mark
     (the whole message when none does): the story before the question ("she was diagnosed with
     ...") asks nothing."""
-    asking = " ".join(m.group(0).strip() for m in _ASKING.finditer(message))
-    return frozenset(k.name for k in asked(asking or message, kinds)) - NOT_COMPARED
+    return frozenset(k.name for k in asked(asking_part(message), kinds)) - NOT_COMPARED
+
+
+def asking_part(message: str) -> str:
+    """The clauses of a message that end with a question mark (the whole message when none does)."""
+    return " ".join(m.group(0).strip() for m in _ASKING.finditer(message)) or message
 
 
 @lru_cache(maxsize=65536)

@@ -117,6 +117,43 @@ def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_
     assert answer.urgent and answer.abstained and not answer.quotes
 
 
+def test_an_emergency_that_asks_a_stored_question_gets_the_urgent_advice_and_its_answer(real_bot):
+    """The parent asks the FAQ's own question ("How is CMV transmitted?") while describing an
+    emergency: the urgent advice comes first and the FAQ answers what was asked. The same
+    emergency with a question that names nothing is still declined."""
+    story = "My baby is 2 weeks old, has a fever and won't feed, and the doctor said she has CMV. "
+    answer = real_bot.ask(story + "How is CMV transmitted?")
+    assert answer.urgent and not answer.abstained
+    assert any("transmitted through close contact" in q.text for q in answer.quotes)
+    answer = real_bot.ask(story + "What should I do?")
+    assert answer.urgent and answer.abstained and not answer.quotes
+
+
+def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):
+    """"cmv bisa nular lewat asi gak" (can CMV pass through breast milk) asks the English FAQ's "How
+    is CMV transmitted?": its answer names breast milk, so the question is covered."""
+    answer = real_bot.ask("cmv bisa nular lewat asi gak")
+    assert not answer.urgent and not answer.abstained
+    assert any("breast milk" in q.text for q in answer.quotes)
+
+
+def test_asking_a_stored_question_means_its_kind_and_what_it_names():
+    from chatbot.answer.topic import asks_the_stored_question
+    from chatbot.records import Chunk, Hit
+    from chatbot.search.glossary import Glossary
+
+    title = "How to diagnose Hypersensitivity Pneumonitis ?"
+    text = f"{title}\nTo diagnose hypersensitivity pneumonitis, your doctor must pinpoint the antigen."
+    record = Hit(chunk=Chunk(id="r#0", doc_id="r", title=title, section="", text=text, language="en", start=0,
+                             end=len(text), position=0), score=1.0)
+    glossary = Glossary.load()
+    story = "I keep birds and I'm breathless and feverish; my doctor thinks it's hypersensitivity pneumonitis. "
+    assert asks_the_stored_question(story + "How do they diagnose it?", "en", record, glossary)
+    assert not asks_the_stored_question(story + "What causes it?", "en", record, glossary)  # another kind
+    assert not asks_the_stored_question("I'm breathless and feverish. How do they diagnose it?", "en", record, glossary)
+    assert not asks_the_stored_question("I'm breathless and feverish. What should I do?", "en", record, glossary)
+
+
 def test_a_danger_sign_names_what_its_sources_must_mention():
     from chatbot.answer.urgent import must_mention
 

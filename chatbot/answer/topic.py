@@ -16,6 +16,8 @@ import re
 from functools import lru_cache
 
 from ..ingest.chunking import topic_text
+from ..ingest.sentences import stored_question
+from ..kinds import asking_part, patient_asks, stored_asks
 from ..records import Hit
 from ..search.glossary import Glossary
 from ..text import STOPWORDS, rarity, tokenize, words
@@ -35,16 +37,55 @@ children adult adults oral intravenous iv im subcutaneous prophylaxis prophylact
 higher lower tinggi rendah awal harian anak bayi dewasa""".split())
 
 
-def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary) -> float:
-    """The share of the question's content (words weighted by rarity) found in the passages."""
+def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary, least: float = 0.0) -> float:
+    """The share of the question's content (words weighted by rarity) found in the passages;
+    `least`: only words at least this rare count (1 when there are none)."""
     terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
-    weights = {t: rarity(t, language) for t in terms}
+    weights = {t: w for t in terms if (w := rarity(t, language)) >= least}
     total = sum(weights.values())
     if total <= 0:
         return 1.0
     passages = _by_language(hits)
     found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, passages, glossary))
     return found / total
+
+
+_NAMES = 2.5  # a stored question's word at least this rare names its topic ("encephalitis", "anemia", "NEC")
+_ASKED_NAMED = 0.7  # the share of a stored question's words (weighted by rarity) the patient must have used
+_ASKED_MENTIONED = 0.6  # ...and the share of what the message's own question names (by rarity) the passage must mention
+
+
+def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Glossary) -> bool:
+    """Does the patient ask what this passage's stored question asks (a FAQ heading, a MedQuAD
+    record's title), about what it names? Both ask for the same kind of answer (a definition, the
+    symptoms, how it is diagnosed: kinds.py), and the message uses most of the stored question's
+    words by rarity, among them a word that names something ("... they said it's hypersensitivity
+    pneumonitis. How do they diagnose it?" asks "How to diagnose Hypersensitivity Pneumonitis ?").
+    A question that names nothing ("What should I do?") asks no stored question."""
+    return stored_question_share(message, language, hit, glossary) >= _ASKED_NAMED
+
+
+def stored_question_share(message: str, language: str, hit: Hit, glossary: Glossary) -> float:
+    """The share of the passage's stored question's words (weighted by rarity) that the message
+    uses, when both ask for the same kind of answer, the message uses a word of it that names
+    something, and the passage mentions most of what the message's question itself names (the
+    rare words of its clauses that end with "?": "Obat CMV nya ada efek samping ke trombosit?"
+    does not ask "What are the treatments for Thrombocytopenia ?", whose answer never names CMV);
+    else 0."""
+    stored = stored_question(hit.chunk)
+    if not stored or not patient_asks(message) & stored_asks(stored):
+        return 0.0
+    if coverage(asking_part(message), language, [hit], glossary, least=_NAMES) < _ASKED_MENTIONED:
+        return 0.0
+    lang = hit.chunk.language
+    terms = [t for t in dict.fromkeys(tokenize(stored)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
+    weights = {t: rarity(t, lang) for t in terms}
+    total = sum(weights.values())
+    said = {language: _words_of((message,))}
+    found = [t for t, w in weights.items() if w > 0 and _found(t, lang, said, glossary)]
+    if total <= 0 or not any(weights[t] >= _NAMES for t in found):
+        return 0.0
+    return sum(weights[t] for t in found) / total
 
 
 def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: Glossary) -> list[str]:

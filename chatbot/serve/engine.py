@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import coverage, mentions_any, unnamed_medicines
+from ..answer.topic import asks_the_stored_question, coverage, mentions_any, unnamed_medicines
 from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
@@ -122,16 +122,22 @@ class Bot:
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
         An emergency gets the urgent advice and loosely related quotes would only distract: its
-        quotes must mention most of what it describes. A dose question is declined when the quoted
-        passages do not name the medicine it asks about."""
+        quotes must mention most of what it describes. Neither holds when the first passage quoted
+        answers a stored question (a FAQ's, a MedQuAD record's) that the patient asks, about what it
+        names ("... my doctor thinks it's hypersensitivity pneumonitis. How do they diagnose it?"
+        and "How to diagnose Hypersensitivity Pneumonitis ?"): the story around the question is
+        not what the sources must cover. A dose question is declined when the quoted passages do
+        not name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
+        if unnamed_medicines(question, language, cited, self.retriever.glossary):
+            return True
+        if asks_the_stored_question(question, language, cited[0], self.retriever.glossary):
+            return False
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
         if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
-            return True
-        if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
