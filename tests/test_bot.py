@@ -117,16 +117,45 @@ def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_
     assert answer.urgent and answer.abstained and not answer.quotes
 
 
-def test_an_emergency_that_asks_a_stored_question_gets_the_urgent_advice_and_its_answer(real_bot):
-    """The parent asks the FAQ's own question ("How is CMV transmitted?") while describing an
-    emergency: the urgent advice comes first and the FAQ answers what was asked. The same
-    emergency with a question that names nothing is still declined."""
-    story = "My baby is 2 weeks old, has a fever and won't feed, and the doctor said she has CMV. "
-    answer = real_bot.ask(story + "How is CMV transmitted?")
-    assert answer.urgent and not answer.abstained
-    assert any("transmitted through close contact" in q.text for q in answer.quotes)
-    answer = real_bot.ask(story + "What should I do?")
+@pytest.mark.parametrize("question, history", [
+    # the FAQ answers how CMV spreads and says nothing of a fever: no answer to this emergency
+    ("My baby is 2 weeks old, has a fever and won't feed, and the doctor said she has CMV. How is CMV transmitted?", ()),
+    ("My baby is 2 weeks old, has a fever and won't feed. What should I do?", ()),
+    # a short follow-up is searched with the question before it, which it does not ask
+    ("my baby stopped breathing", ("How is CMV transmitted?",)),
+    # a question someone else asked, quoted in the message
+    ('The nurse asked "how is CMV transmitted?" and now my baby is not breathing.', ()),
+])
+def test_an_emergency_gets_no_faq_answer_that_does_not_describe_it(real_bot, question, history):
+    answer = real_bot.ask(question, history=history)
     assert answer.urgent and answer.abstained and not answer.quotes
+
+
+def test_an_emergency_may_quote_the_record_it_asks_when_the_story_names_it_and_the_record_describes_it():
+    from chatbot.answer.topic import asks_the_stored_question, describe
+    from chatbot.answer.urgent import described_in
+    from chatbot.records import Chunk, Hit
+    from chatbot.search.glossary import Glossary
+
+    def record(title: str, text: str) -> Hit:
+        text = f"{title}\n{text}"
+        return Hit(chunk=Chunk(id="r#0", doc_id="r", title=title, section="", text=text, language="en", start=0,
+                               end=len(text), position=0), score=1.0)
+
+    glossary = Glossary.load()
+    rasmussen = record("What is (are) Rasmussen's Encephalitis ?", "A rare inflammatory disease with frequent and severe seizures.")
+    hiccups = record("What causes chronic hiccups ?", "Many factors can trigger hiccups, such as eating too fast.")
+    told = "My niece has been having seizures that won't stop, and the doctors are saying Rasmussen's encephalitis. "
+    assert asks_the_stored_question(told + "What is this disease exactly?", "en", rasmussen, glossary, told=True)
+    assert describe(described_in(told), "en", [rasmussen], glossary)  # the record speaks of the seizures
+    # the emergency's story does not name the record's topic, which only the question names
+    untold = "My dad has crushing chest pain and can't breathe. What causes chronic hiccups?"
+    assert asks_the_stored_question(untold, "en", hiccups, glossary)
+    assert not asks_the_stored_question(untold, "en", hiccups, glossary, told=True)
+    # told, but the record says nothing of what is happening
+    story = "My dad can't breathe and his lips are blue; he has had chronic hiccups for days. "
+    assert asks_the_stored_question(story + "What causes chronic hiccups?", "en", hiccups, glossary, told=True)
+    assert not describe(described_in(story), "en", [hiccups], glossary)
 
 
 def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import asks_the_stored_question, coverage, mentions_any, unnamed_medicines
+from ..answer.topic import asks_the_stored_question, coverage, describe, mentions_any, unnamed_medicines
 from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
@@ -21,7 +21,7 @@ from ..search.focus import focus
 from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
 from ..answer.texts import text
-from ..answer.urgent import danger_signs, must_mention
+from ..answer.urgent import danger_signs, described_in, must_mention
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
@@ -106,7 +106,7 @@ class Bot:
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
                         self.retriever.glossary)
-        if not picked or self._not_covered(query, language, hits, picked, related, urgent):
+        if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
 
@@ -117,7 +117,7 @@ class Bot:
         return relatedness(self.abstention, best, language)
 
     def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None,
-                     urgent: bool = False) -> bool:
+                     urgent: bool = False, asked_now: str | None = None) -> bool:
         """Decline when the question is not much closer to the passages than off-topic questions
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
@@ -126,14 +126,22 @@ class Bot:
         answers a stored question (a FAQ's, a MedQuAD record's) that the patient asks, about what it
         names ("... my doctor thinks it's hypersensitivity pneumonitis. How do they diagnose it?"
         and "How to diagnose Hypersensitivity Pneumonitis ?"): the story around the question is
-        not what the sources must cover. A dose question is declined when the quoted passages do
-        not name the medicine it asks about."""
+        not what the sources must cover. An emergency's story must name it too (the diagnosis it
+        was given), and every passage quoted must mention what the emergency describes (the
+        seizures, the breathing): "My husband is gasping and his lips are blue. He has shingles.
+        What are the treatments for shingles?" gets the urgent advice and no antiviral pills. Only
+        the message itself is read (`asked_now`), never the earlier question
+        a short follow-up is searched with ("my baby stopped breathing" after "How is CMV
+        transmitted?" asks nothing). A dose question is declined when the quoted passages do not
+        name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
-        if asks_the_stored_question(question, language, cited[0], self.retriever.glossary):
+        now = question if asked_now is None else asked_now
+        if (asks_the_stored_question(now, language, cited[0], self.retriever.glossary, told=urgent)
+                and (not urgent or describe(described_in(now), language, cited, self.retriever.glossary))):
             return False
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
