@@ -63,11 +63,6 @@ def asking_part(message: str) -> str:
     return " ".join(m.group(0).strip() for m in _ASKING.finditer(message)) or message
 
 
-def story_part(message: str) -> str:
-    """What a message tells around its question: all but its clauses that end with a question mark."""
-    return _ASKING.sub(" ", message)
-
-
 @lru_cache(maxsize=65536)
 def stored_asks(heading: str, kinds: tuple[Kind, ...] | None = None) -> frozenset[str]:
     """What a stored question asks for (nothing when `heading` does not end with a question mark:

@@ -118,7 +118,8 @@ def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_
 
 
 @pytest.mark.parametrize("question, history", [
-    # the FAQ answers how CMV spreads and says nothing of a fever: no answer to this emergency
+    # the FAQ answers how CMV spreads and says nothing of a fever: no answer to this emergency,
+    # although the message asks the FAQ's own question
     ("My baby is 2 weeks old, has a fever and won't feed, and the doctor said she has CMV. How is CMV transmitted?", ()),
     ("My baby is 2 weeks old, has a fever and won't feed. What should I do?", ()),
     # a short follow-up is searched with the question before it, which it does not ask
@@ -129,33 +130,6 @@ def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_
 def test_an_emergency_gets_no_faq_answer_that_does_not_describe_it(real_bot, question, history):
     answer = real_bot.ask(question, history=history)
     assert answer.urgent and answer.abstained and not answer.quotes
-
-
-def test_an_emergency_may_quote_the_record_it_asks_when_the_story_names_it_and_the_record_describes_it():
-    from chatbot.answer.topic import asks_the_stored_question, describe
-    from chatbot.answer.urgent import described_in
-    from chatbot.records import Chunk, Hit
-    from chatbot.search.glossary import Glossary
-
-    def record(title: str, text: str) -> Hit:
-        text = f"{title}\n{text}"
-        return Hit(chunk=Chunk(id="r#0", doc_id="r", title=title, section="", text=text, language="en", start=0,
-                               end=len(text), position=0), score=1.0)
-
-    glossary = Glossary.load()
-    rasmussen = record("What is (are) Rasmussen's Encephalitis ?", "A rare inflammatory disease with frequent and severe seizures.")
-    hiccups = record("What causes chronic hiccups ?", "Many factors can trigger hiccups, such as eating too fast.")
-    told = "My niece has been having seizures that won't stop, and the doctors are saying Rasmussen's encephalitis. "
-    assert asks_the_stored_question(told + "What is this disease exactly?", "en", rasmussen, glossary, told=True)
-    assert describe(described_in(told), "en", [rasmussen], glossary)  # the record speaks of the seizures
-    # the emergency's story does not name the record's topic, which only the question names
-    untold = "My dad has crushing chest pain and can't breathe. What causes chronic hiccups?"
-    assert asks_the_stored_question(untold, "en", hiccups, glossary)
-    assert not asks_the_stored_question(untold, "en", hiccups, glossary, told=True)
-    # told, but the record says nothing of what is happening
-    story = "My dad can't breathe and his lips are blue; he has had chronic hiccups for days. "
-    assert asks_the_stored_question(story + "What causes chronic hiccups?", "en", hiccups, glossary, told=True)
-    assert not describe(described_in(story), "en", [hiccups], glossary)
 
 
 def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):
@@ -181,6 +155,8 @@ def test_asking_a_stored_question_means_its_kind_and_what_it_names():
     assert not asks_the_stored_question(story + "What causes it?", "en", record, glossary)  # another kind
     assert not asks_the_stored_question("I'm breathless and feverish. How do they diagnose it?", "en", record, glossary)
     assert not asks_the_stored_question("I'm breathless and feverish. What should I do?", "en", record, glossary)
+    quoted = 'My sister asked "how do they diagnose hypersensitivity pneumonitis?" and I keep birds.'
+    assert not asks_the_stored_question(quoted, "en", record, glossary)  # someone else's question
 
 
 def test_a_danger_sign_names_what_its_sources_must_mention():

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from ..ingest.chunking import topic_text
 from ..ingest.sentences import stored_question
-from ..kinds import asking_part, patient_asks, story_part, stored_asks
+from ..kinds import asking_part, patient_asks, stored_asks
 from ..records import Hit
 from ..search.glossary import Glossary
 from ..text import STOPWORDS, rarity, tokenize, words
@@ -55,30 +55,27 @@ _ASKED_NAMED = 0.7  # the share of a stored question's words (weighted by rarity
 _ASKED_MENTIONED = 0.6  # ...and the share of what the message's own question names (by rarity) the passage must mention
 
 
-def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Glossary, told: bool = False) -> bool:
+def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Glossary) -> bool:
     """Does the patient ask what this passage's stored question asks (a FAQ heading, a MedQuAD
     record's title), about what it names? Both ask for the same kind of answer (a definition, the
     symptoms, how it is diagnosed: kinds.py), and the message uses most of the stored question's
     words by rarity, among them a word that names something ("... they said it's hypersensitivity
     pneumonitis. How do they diagnose it?" asks "How to diagnose Hypersensitivity Pneumonitis ?").
     A question that names nothing ("What should I do?") asks no stored question, nor does one
-    quoted inside the message ('The nurse asked "how is CMV transmitted?"'). `told`: the named
-    word must also stand in what the message tells around its question (the diagnosis in "...
-    and now the doctors say Rasmussen's encephalitis. What is this disease?"), not only in the
-    question: an emergency followed by "What causes chronic hiccups?" is no story about hiccups."""
-    return stored_question_share(message, language, hit, glossary, told) >= _ASKED_NAMED
+    quoted inside the message ('The nurse asked "how is CMV transmitted?"')."""
+    return stored_question_share(message, language, hit, glossary) >= _ASKED_NAMED
 
 
 _QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]*[?？][^\"“”„«»]*[\"“”„«»]")  # a question in quotation marks: someone else asked it
 
 
-def stored_question_share(message: str, language: str, hit: Hit, glossary: Glossary, told: bool = False) -> float:
+def stored_question_share(message: str, language: str, hit: Hit, glossary: Glossary) -> float:
     """The share of the passage's stored question's words (weighted by rarity) that the message
     uses, when both ask for the same kind of answer, the message uses a word of it that names
-    something (`told`: in what it tells around its question too), and the passage mentions most
-    of what the message's question itself names (the rare words of its clauses that end with
-    "?": "Obat CMV nya ada efek samping ke trombosit?" does not ask "What are the treatments for
-    Thrombocytopenia ?", whose answer never names CMV); else 0."""
+    something, and the passage mentions most of what the message's question itself names (the
+    rare words of its clauses that end with "?": "Obat CMV nya ada efek samping ke trombosit?"
+    does not ask "What are the treatments for Thrombocytopenia ?", whose answer never names CMV);
+    else 0."""
     stored = stored_question(hit.chunk)
     message = _QUOTED.sub(" ", message)
     if not stored or not patient_asks(message) & stored_asks(stored):
@@ -90,25 +87,9 @@ def stored_question_share(message: str, language: str, hit: Hit, glossary: Gloss
     weights = {t: rarity(t, lang) for t in terms}
     total = sum(weights.values())
     found = [t for t, w in weights.items() if w > 0 and _found(t, lang, {language: _words_of((message,))}, glossary)]
-    named = [t for t in found if weights[t] >= _NAMES]
-    if told:
-        story = {language: _words_of((story_part(message),))}
-        named = [t for t in named if _found(t, lang, story, glossary)]
-    if total <= 0 or not named:
+    if total <= 0 or not any(weights[t] >= _NAMES for t in found):
         return 0.0
     return sum(weights[t] for t in found) / total
-
-
-_DESCRIBING = 1.4  # a word of an emergency's description at least this rare says what happens ("lips", not "are blue")
-
-
-def describe(description: list[str], language: str, hits: list[Hit], glossary: Glossary) -> bool:
-    """Does every passage mention a word of what the message describes (urgent.described_in: the
-    seizure, the breathing), literally, through the glossary or as another form of the word?
-    Its common words ("blue", "old") say nothing; a description without rarer words is mentioned by none."""
-    terms = [t for t in dict.fromkeys(tokenize(" ".join(description)))
-             if len(t) >= _MIN_LETTERS and not t.isdigit() and rarity(t, language) >= _DESCRIBING]
-    return bool(terms and hits) and all(any(_found(t, language, _by_language([h]), glossary) for t in terms) for h in hits)
 
 
 def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: Glossary) -> list[str]:

@@ -46,20 +46,9 @@ def must_mention(question: str, path: Path = SIGNS) -> list[tuple[str, ...]]:
     return [s.mention for s in _described(question, path) if s.mention]
 
 
-def described_in(question: str, path: Path = SIGNS) -> list[str]:
-    """The parts of the question that describe its emergencies: what each sign's patterns matched
-    ("lips are blue", "kejang2")."""
-    text = _plain(question)
-    return [m.group(0) for s in _described(question, path) for p in s.patterns if (m := p.search(text))]
-
-
-def _plain(question: str) -> str:
-    return re.sub(r"[’`´]", "'", question).strip()
-
-
 def _described(question: str, path: Path) -> list[DangerSign]:
     signs, personal, general = load_signs(path)
-    text = _plain(question)
+    text = re.sub(r"[’`´]", "'", question).strip()
     about_someone = any(p.search(text) for p in personal)
     impersonal_ok = not any(p.search(text) for p in general)
     return [s for s in signs if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)

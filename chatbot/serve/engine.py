@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import asks_the_stored_question, coverage, describe, mentions_any, unnamed_medicines
+from ..answer.topic import asks_the_stored_question, coverage, mentions_any, unnamed_medicines
 from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
@@ -21,7 +21,7 @@ from ..search.focus import focus
 from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
 from ..answer.texts import text
-from ..answer.urgent import danger_signs, described_in, must_mention
+from ..answer.urgent import danger_signs, must_mention
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
@@ -121,32 +121,27 @@ class Bot:
         """Decline when the question is not much closer to the passages than off-topic questions
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
-        An emergency gets the urgent advice and loosely related quotes would only distract: its
-        quotes must mention most of what it describes. Neither holds when the first passage quoted
-        answers a stored question (a FAQ's, a MedQuAD record's) that the patient asks, about what it
-        names ("... my doctor thinks it's hypersensitivity pneumonitis. How do they diagnose it?"
-        and "How to diagnose Hypersensitivity Pneumonitis ?"): the story around the question is
-        not what the sources must cover. An emergency's story must name it too (the diagnosis it
-        was given), and every passage quoted must mention what the emergency describes (the
-        seizures, the breathing): "My husband is gasping and his lips are blue. He has shingles.
-        What are the treatments for shingles?" gets the urgent advice and no antiviral pills. Only
-        the message itself is read (`asked_now`), never the earlier question
-        a short follow-up is searched with ("my baby stopped breathing" after "How is CMV
-        transmitted?" asks nothing). A dose question is declined when the quoted passages do not
-        name the medicine it asks about."""
+        Neither holds when the first passage quoted answers a stored question (a FAQ's, a MedQuAD
+        record's) that the patient asks about what it names ("cmv bisa nular lewat asi gak" and
+        "How is CMV transmitted?"). Only the message itself is read for that (`asked_now`), never
+        the earlier question a short follow-up is searched with. An emergency gets the urgent
+        advice and loosely related quotes would only distract: its quotes must mention most of what
+        it describes, whatever stored question it asks (a story that names a harmless condition
+        would otherwise pull in its record: "... 34 weeks pregnant and bleeding heavily. She has
+        hemorrhoids. What are the symptoms of hemorrhoids?"). A dose question is declined when the
+        quoted passages do not name the medicine it asks about."""
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
-        now = question if asked_now is None else asked_now
-        if (asks_the_stored_question(now, language, cited[0], self.retriever.glossary, told=urgent)
-                and (not urgent or describe(described_in(now), language, cited, self.retriever.glossary))):
-            return False
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
         if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
             return True
+        if not urgent and asks_the_stored_question(question if asked_now is None else asked_now, language, cited[0],
+                                                   self.retriever.glossary):
+            return False
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
 
