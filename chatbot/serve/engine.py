@@ -133,11 +133,11 @@ class Bot:
         if related is None:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
-        if unnamed_medicines(question, language, cited, self.retriever.glossary):
-            return True
         mentioned = coverage(question, language, cited, self.retriever.glossary)
         needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
         if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
+            return True
+        if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
         if not urgent and asks_the_stored_question(question if asked_now is None else asked_now, language, cited[0],
                                                    self.retriever.glossary):
