@@ -126,6 +126,10 @@ def test_an_emergency_the_sources_do_not_describe_gets_the_urgent_advice_and_no_
     ("my baby stopped breathing", ("How is CMV transmitted?",)),
     # a question someone else asked, quoted in the message
     ('The nurse asked "how is CMV transmitted?" and now my baby is not breathing.', ()),
+    # a side question during a fit or while a baby struggles to breathe: no source speaks of either
+    ("My son is having a seizure. How is CMV transmitted?", ()),
+    ("anak sy kejang dari tadi, cmv nularin lewat apa?", ()),
+    ("My baby is not breathing, can you check how CMV is transmitted?", ()),
 ])
 def test_an_emergency_gets_no_faq_answer_that_does_not_describe_it(real_bot, question, history):
     answer = real_bot.ask(question, history=history)
@@ -162,6 +166,8 @@ def test_asking_a_stored_question_means_its_kind_and_what_it_names():
 def test_a_danger_sign_names_what_its_sources_must_mention():
     from chatbot.answer.urgent import must_mention
 
+    assert any("seizures" in words for words in must_mention("My son is having a seizure right now"))
+    assert any("sesak" in words for words in must_mention("bayi saya sesak napas dan bibirnya biru"))
     assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
     assert must_mention("How is CMV transmitted?") == []
 
