@@ -168,6 +168,8 @@ def test_a_danger_sign_names_what_its_sources_must_mention():
 
     assert any("seizures" in words for words in must_mention("My son is having a seizure right now"))
     assert any("sesak" in words for words in must_mention("bayi saya sesak napas dan bibirnya biru"))
+    # the first-aid record on choking says "choking", never "breathing": it stays quotable
+    assert any("choking" in words for words in must_mention("My toddler is choking on a grape! What do I do?"))
     assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
     assert must_mention("How is CMV transmitted?") == []
 
