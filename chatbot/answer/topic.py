@@ -55,41 +55,36 @@ _ASKED_NAMED = 0.7  # the share of a stored question's words (weighted by rarity
 _ASKED_MENTIONED = 0.6  # ...and the share of what the message's own question names (by rarity) the passage must mention
 
 
-def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Glossary) -> bool:
-    """Does the patient ask what this passage's stored question asks (a FAQ heading, a MedQuAD
-    record's title), about what it names? Both ask for the same kind of answer (a definition, the
-    symptoms, how it is diagnosed: kinds.py), and the message uses most of the stored question's
-    words by rarity, among them a word that names something ("... they said it's hypersensitivity
-    pneumonitis. How do they diagnose it?" asks "How to diagnose Hypersensitivity Pneumonitis ?").
-    A question that names nothing ("What should I do?") asks no stored question, nor does one
-    quoted inside the message ('The nurse asked "how is CMV transmitted?"')."""
-    return stored_question_share(message, language, hit, glossary) >= _ASKED_NAMED
-
-
 _QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]*[?？][^\"“”„«»]*[\"“”„«»]")  # a question in quotation marks: someone else asked it
 
 
-def stored_question_share(message: str, language: str, hit: Hit, glossary: Glossary) -> float:
-    """The share of the passage's stored question's words (weighted by rarity) that the message
-    uses, when both ask for the same kind of answer, the message uses a word of it that names
-    something, and the passage mentions most of what the message's question itself names (the
-    rare words of its clauses that end with "?": "Obat CMV nya ada efek samping ke trombosit?"
-    does not ask "What are the treatments for Thrombocytopenia ?", whose answer never names CMV);
-    else 0."""
+def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Glossary) -> bool:
+    """Does the patient ask what this passage's stored question asks (a FAQ heading, a MedQuAD
+    record's title), about what it names? Both ask for the same kind of answer (a definition, the
+    symptoms, how it is diagnosed: kinds.py); the message uses most of the stored question's words
+    by rarity, among them a word that names something ("... they said it's hypersensitivity
+    pneumonitis. How do they diagnose it?" asks "How to diagnose Hypersensitivity Pneumonitis ?");
+    and the passage mentions most of what the message's own question names (the rare words of
+    its clauses that end with "?": "Obat CMV nya ada efek samping ke trombosit?" does not ask
+    "What are the treatments for Thrombocytopenia ?", whose answer never names CMV). A question
+    that names nothing ("What should I do?") asks no stored question, nor does one quoted inside
+    the message ('The nurse asked "how is CMV transmitted?"')."""
     stored = stored_question(hit.chunk)
+    if not stored:
+        return False
     message = _QUOTED.sub(" ", message)
-    if not stored or not patient_asks(message) & stored_asks(stored):
-        return 0.0
+    if not patient_asks(message) & stored_asks(stored):
+        return False
     if coverage(asking_part(message), language, [hit], glossary, least=_NAMES) < _ASKED_MENTIONED:
-        return 0.0
+        return False
     lang = hit.chunk.language
     terms = [t for t in dict.fromkeys(tokenize(stored)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
     weights = {t: rarity(t, lang) for t in terms}
     total = sum(weights.values())
-    found = [t for t, w in weights.items() if w > 0 and _found(t, lang, {language: _words_of((message,))}, glossary)]
-    if total <= 0 or not any(weights[t] >= _NAMES for t in found):
-        return 0.0
-    return sum(weights[t] for t in found) / total
+    said = {language: _words_of((message,))}
+    found = [t for t, w in weights.items() if w > 0 and _found(t, lang, said, glossary)]
+    return (total > 0 and any(weights[t] >= _NAMES for t in found)
+            and sum(weights[t] for t in found) / total >= _ASKED_NAMED)
 
 
 def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: Glossary) -> list[str]:

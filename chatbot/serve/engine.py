@@ -117,7 +117,7 @@ class Bot:
         return relatedness(self.abstention, best, language)
 
     def _not_covered(self, question: str, language: str, hits: list, picked: list, related: float | None,
-                     urgent: bool = False, asked_now: str | None = None) -> bool:
+                     urgent: bool, asked_now: str) -> bool:
         """Decline when the question is not much closer to the passages than off-topic questions
         get and the passages about to be quoted do not mention most of its rarer words, or when
         they hardly mention them at all ("dengue", "migraine") unless the question is very close.
@@ -139,8 +139,7 @@ class Bot:
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
-        if not urgent and asks_the_stored_question(question if asked_now is None else asked_now, language, cited[0],
-                                                   self.retriever.glossary):
+        if not urgent and asks_the_stored_question(asked_now, language, cited[0], self.retriever.glossary):
             return False
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
