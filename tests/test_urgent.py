@@ -241,6 +241,11 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "i read that vomiting blood is a sign of low platelets is that true",
     "Our son had episodes of vomiting and acid in the blood when sick, and they said beta-ketothiolase deficiency. What gene is involved?",
     "When will I start to feel the baby kick? I'm 16 weeks and nothing yet, is that ok",
+    # "kurang darah" is anemia, not blood: a child whose anemia keeps coming back
+    "Kenapa CMV bisa bikin anak saya kurang darah terus, sembuh trus kambuh lagi?",
+    # a pale complexion, not a sudden pallor
+    "hermansky pudlak syndrome - symptoms? my daughter has very pale skin and bruises a lot",
+    "hasil tes darahnya keluar terus tidak normal",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
@@ -263,3 +268,20 @@ def test_a_newborn_sign_needs_a_newborn_and_a_head_injury_needs_vomiting_or_drow
 ])
 def test_nothing_said_to_be_fine_silences_an_emergency(question):
     assert danger_signs(question)
+
+
+@pytest.mark.parametrize("question", ["darahnya keluar terus dari luka di kaki anak saya", "darah di lukanya ngucur terus"])
+def test_blood_that_keeps_flowing_is_an_emergency(question):
+    assert "bleeding that will not stop or is heavy" in danger_signs(question)
+
+
+def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
+    """Each emergency names the words of which a quoted source must use one (data/danger_signs.toml);
+    a message with two signs gets both lists: a pregnant woman who bleeds needs a source on pregnancy
+    as well as on bleeding, not the symptoms of hemorrhoids."""
+    from chatbot.answer.urgent import must_mention
+
+    signs, _, _ = load_signs()
+    assert all(s.mention for s in signs), [s.name for s in signs if not s.mention]
+    lists = must_mention("I'm 34 weeks pregnant and bleeding heavily. I have hemorrhoids. What are the symptoms of hemorrhoids?")
+    assert len(lists) == 2 and any("pregnancy" in m and "hamil" in m for m in lists) and any("bleeding" in m for m in lists)

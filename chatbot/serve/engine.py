@@ -134,8 +134,8 @@ class Bot:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
-        needed = must_mention(question) if urgent else []  # a source must describe one of the emergencies named
-        if urgent and (mentioned < URGENT_MENTIONED or (needed and not any(mentions_any(words, cited) for words in needed))):
+        needed = must_mention(question) if urgent else []  # the sources must speak of each emergency named
+        if urgent and (mentioned < URGENT_MENTIONED or (needed and not all(mentions_any(words, cited) for words in needed))):
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
