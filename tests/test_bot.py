@@ -141,12 +141,44 @@ def test_an_emergency_gets_no_faq_answer_that_does_not_describe_it(real_bot, que
 @pytest.mark.parametrize("question", [
     "My husband has CMV and low platelets and now he is bleeding heavily from a cut that won't stop. Can CMV cause bleeding?",
     "Suami saya muntah darah sekarang. Dia kena CMV. Apakah CMV bisa menyebabkan trombosit rendah?",
+    # two signs of one event: the source speaks of the bleeding, not of the weakness
+    "Suami saya kena CMV dan trombosit rendah, sekarang pendarahan dari luka tidak berhenti dan lemas sekali. Kenapa bisa begitu?",
 ])
 def test_an_emergency_the_sources_speak_of_gets_the_urgent_advice_and_the_source(real_bot, question):
     """The FAQ says that low platelets raise the risk of bleeding: quoted after the urgent advice."""
     answer = real_bot.ask(question)
     assert answer.urgent and not answer.abstained
     assert any("thrombocytopenia" in q.text for q in answer.quotes)
+
+
+def test_an_emergency_quotes_only_passages_that_speak_of_it_and_nothing_that_calms():
+    """Each quoted passage must itself speak of the emergency (not the symptoms of cyclic vomiting
+    beside a passage on vomiting blood); in a pregnancy it must speak of pregnancy; and no sentence
+    that calms ("usually not painful") follows the urgent advice."""
+    from chatbot.answer.urgent import must_mention
+    from chatbot.records import Chunk, Hit, Quote
+    from chatbot.serve.engine import quotable_in_emergency
+
+    def hit(n: int, title: str, text: str) -> Hit:
+        return Hit(chunk=Chunk(id=f"r{n}#0", doc_id=f"r{n}", title=title, section="", text=text, language="en", start=0,
+                               end=len(text), position=0), score=1.0)
+
+    hits = [hit(0, "What are the symptoms of Hemorrhoids ?", "The most common symptom of internal hemorrhoids is bright red "
+                "blood on stool. Internal hemorrhoids that are not prolapsed are usually not painful."),
+            hit(1, "What causes Cyclic vomiting syndrome ?", "The cause of cyclic vomiting syndrome is unknown."),
+            hit(2, "Bleeding in pregnancy", "Heavy bleeding in pregnancy needs care at once.")]
+    quotes = [Quote(0, "The most common symptom of internal hemorrhoids is bright red blood on stool."),
+              Quote(0, "Internal hemorrhoids that are not prolapsed are usually not painful."),
+              Quote(1, "The cause of cyclic vomiting syndrome is unknown."),
+              Quote(2, "Heavy bleeding in pregnancy needs care at once.")]
+    assert [q.n for q in quotable_in_emergency(quotes, hits, must_mention("My dad is vomiting blood and won't stop"))] == [2]
+    pregnant = must_mention("I'm 34 weeks pregnant and heavily bleeding. I have hemorrhoids. What are the symptoms of hemorrhoids?")
+    assert [q.n for q in quotable_in_emergency(quotes, hits, pregnant)] == [2]
+    assert quotable_in_emergency(quotes, hits, must_mention("How is CMV transmitted?")) == [quotes[0], *quotes[2:]]
+    benign = [hit(0, "What is (are) benign familial neonatal seizures ?", "The seizures begin around day 3 of life."),
+              hit(1, "What is (are) Epilepsy ?", "A seizure that lasts more than five minutes needs emergency care.")]
+    fits = [Quote(0, "The seizures begin around day 3 of life."), Quote(1, "A seizure that lasts more than five minutes needs emergency care.")]
+    assert [q.n for q in quotable_in_emergency(fits, benign, must_mention("Bayi saya kejang-kejang, apa yang harus saya lakukan?"))] == [1]
 
 
 def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):
@@ -179,12 +211,12 @@ def test_asking_a_stored_question_means_its_kind_and_what_it_names():
 def test_a_danger_sign_names_what_its_sources_must_mention():
     from chatbot.answer.urgent import must_mention
 
-    assert any("seizures" in words for words in must_mention("My son is having a seizure right now"))
-    assert any("sesak" in words for words in must_mention("bayi saya sesak napas dan bibirnya biru"))
+    assert any("seizures" in words for words in must_mention("My son is having a seizure right now").signs)
+    assert any("sesak" in words for words in must_mention("bayi saya sesak napas dan bibirnya biru").signs)
     # the first-aid record on choking says "choking", never "breathing": it stays quotable
-    assert any("choking" in words for words in must_mention("My toddler is choking on a grape! What do I do?"))
-    assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu"))
-    assert must_mention("How is CMV transmitted?") == []
+    assert any("choking" in words for words in must_mention("My toddler is choking on a grape! What do I do?").signs)
+    assert any("demam" in words for words in must_mention("bayi saya baru lahir demam tinggi dan tidak mau menyusu").signs)
+    assert not must_mention("How is CMV transmitted?")
 
 
 def test_a_phrase_an_emergency_names_counts_only_as_words_in_a_row():

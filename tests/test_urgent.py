@@ -245,7 +245,9 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "Kenapa CMV bisa bikin anak saya kurang darah terus, sembuh trus kambuh lagi?",
     # a pale complexion, not a sudden pallor
     "hermansky pudlak syndrome - symptoms? my daughter has very pale skin and bruises a lot",
-    "hasil tes darahnya keluar terus tidak normal",
+    "hasil tes darahnya keluar terus tidak normal", "hasil pemeriksaan darahnya keluar terus", "Ibu saya darah tinggi terus",
+    "tekanan darah saya naik terus", "kekurangan darah terus", "habis donor darah terus pusing",
+    "I'm 24 weeks pregnant and my nose bleeds a lot. Are nosebleeds normal in pregnancy?",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
@@ -270,9 +272,33 @@ def test_nothing_said_to_be_fine_silences_an_emergency(question):
     assert danger_signs(question)
 
 
-@pytest.mark.parametrize("question", ["darahnya keluar terus dari luka di kaki anak saya", "darah di lukanya ngucur terus"])
+@pytest.mark.parametrize("question", ["darahnya keluar terus dari luka di kaki anak saya", "darah di lukanya ngucur terus",
+                                      "darahnya ngucur trs", "darahnya ga berhenti2", "There's blood in my preemie's poop",
+                                      "im 34wks pregnant n bleeding like crazy"])
 def test_blood_that_keeps_flowing_is_an_emergency(question):
     assert "bleeding that will not stop or is heavy" in danger_signs(question)
+
+
+@pytest.mark.parametrize("question", [  # from a review
+    "my baby is very pale skin cold and sweaty", "My son is very pale eyes rolling back",
+    "bapak sy tdk sadarkan diri dr tadi, dia diabetes. apa gejala koma diabetes?",
+    "perut bayi sy kembung bgt n muntah ijo", "My preemie has bloody stools and a swollen belly",
+])
+def test_emergencies_a_review_found_are_flagged(question):
+    assert danger_signs(question)
+
+
+@pytest.mark.parametrize("sentence, calms", [
+    ("Internal hemorrhoids that are not prolapsed are usually not painful.", True),
+    ("The person may be unconscious for a minute or two, but will revive.", True),
+    ("Biasanya tidak berbahaya dan sembuh sendiri.", True),
+    ("Yes, severe CMV-related anemia and thrombocytopenia can lead to serious complications.", False),
+    ("Most healthy adults infected with CMV experience mild, flu-like symptoms or no symptoms at all.", False),
+])
+def test_sentences_that_calm_are_recognised(sentence, calms):
+    from chatbot.answer.urgent import reassures
+
+    assert reassures(sentence) is calms
 
 
 def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
@@ -283,5 +309,8 @@ def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
 
     signs, _, _ = load_signs()
     assert all(s.mention for s in signs), [s.name for s in signs if not s.mention]
-    lists = must_mention("I'm 34 weeks pregnant and bleeding heavily. I have hemorrhoids. What are the symptoms of hemorrhoids?")
-    assert len(lists) == 2 and any("pregnancy" in m and "hamil" in m for m in lists) and any("bleeding" in m for m in lists)
+    for wording in ("bleeding heavily", "heavily bleeding", "the bleeding won't stop", "bleeding like crazy"):
+        needed = must_mention(f"I'm 34 weeks pregnant and {wording}. I have hemorrhoids. What are the symptoms of hemorrhoids?")
+        assert [("bleeding" in m) for m in needed.signs] == [True], wording
+        assert [("pregnancy" in m and "hamil" in m) for m in needed.each] == [True], wording
+    assert not must_mention("I'm 34 weeks pregnant. Is it normal to feel tired?")  # no emergency: nothing needed

@@ -18,6 +18,20 @@ class DangerSign:
     personal: bool
     mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
     context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy, a newborn's age)
+    mention_in_context: bool = False  # its words are needed for any emergency in a message that matches its context
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """What a passage must mention to be quoted for an emergency: a word of one of `signs` (the
+    signs described, often one event: vomiting blood and fainting) and a word of each of `each`
+    (who it happens to: a pregnancy)."""
+
+    signs: tuple[tuple[str, ...], ...] = ()
+    each: tuple[tuple[str, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.signs or self.each)
 
 
 @lru_cache(maxsize=4)
@@ -28,10 +42,23 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
     general = tuple(re.compile(p, re.IGNORECASE) for p in data.get("general", []))
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
-                   tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())))
+                   tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())),
+                   bool(s.get("mention_in_context", False)))
         for s in data.get("sign", [])
     )
     return signs, personal, general
+
+
+@lru_cache(maxsize=4)
+def _reassuring(path: Path = SIGNS) -> tuple[re.Pattern, ...]:
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple(re.compile(p, re.IGNORECASE) for p in data.get("reassuring", []))
+
+
+def reassures(sentence: str, path: Path = SIGNS) -> bool:
+    """Does a sentence calm ("usually not painful", "will revive", "tidak berbahaya")? Never
+    quoted after the urgent advice: it would speak against it."""
+    return any(p.search(sentence) for p in _reassuring(path))
 
 
 def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
@@ -39,17 +66,27 @@ def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
     return [s.name for s in _described(question, path)]
 
 
-def must_mention(question: str, path: Path = SIGNS) -> list[tuple[str, ...]]:
-    """For each danger sign the question describes that names them, the words of which a source
-    quoted for it must mention one ("fever", "demam" for a newborn's fever): a source on another
-    illness of newborns is no answer to the emergency."""
-    return [s.mention for s in _described(question, path) if s.mention]
+def must_mention(question: str, path: Path = SIGNS) -> Mentions:
+    """What a source quoted for the emergencies the question describes must mention: a word of one
+    of their signs ("fever", "demam" for a newborn's fever: a source on another illness of newborns
+    is no answer), and, in a message about a pregnancy, a word of pregnancy (not the symptoms of
+    hemorrhoids for a pregnant woman who bleeds). Empty when the question describes none."""
+    described = _described(question, path)
+    if not described:
+        return Mentions()
+    text = _normal(question)
+    each = [s for s in load_signs(path)[0] if s.mention_in_context and s.mention and any(p.search(text) for p in s.context)]
+    return Mentions(tuple(s.mention for s in described if s.mention and s not in each), tuple(s.mention for s in each))
 
 
 def _described(question: str, path: Path) -> list[DangerSign]:
     signs, personal, general = load_signs(path)
-    text = re.sub(r"[’`´]", "'", question).strip()
+    text = _normal(question)
     about_someone = any(p.search(text) for p in personal)
     impersonal_ok = not any(p.search(text) for p in general)
     return [s for s in signs if (about_someone or (impersonal_ok and not s.personal)) and any(p.search(text) for p in s.patterns)
             and (not s.context or any(p.search(text) for p in s.context))]
+
+
+def _normal(question: str) -> str:
+    return re.sub(r"[’`´]", "'", question).strip()

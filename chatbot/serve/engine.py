@@ -15,13 +15,13 @@ from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
 from ..index.directory import LoadedIndex
-from ..records import Answer, Hit
+from ..records import Answer, Hit, Quote
 from ..index.calibrate import relatedness
 from ..search.focus import focus
 from ..search.retrieval import FusionSettings, PendingVectors, Retriever
 from ..settings import Settings
 from ..answer.texts import text
-from ..answer.urgent import danger_signs, must_mention
+from ..answer.urgent import Mentions, danger_signs, must_mention, reassures
 
 log = logging.getLogger("chatbot")
 _FOLLOW_UP_WORDS = 5
@@ -106,6 +106,8 @@ class Bot:
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
                         self.retriever.glossary)
+        if urgent:
+            picked = quotable_in_emergency(picked, hits, must_mention(question))
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
@@ -134,8 +136,7 @@ class Bot:
             return False
         cited = [hits[n] for n in sorted({q.n for q in picked})]
         mentioned = coverage(question, language, cited, self.retriever.glossary)
-        needed = must_mention(question) if urgent else []  # the sources must speak of each emergency named
-        if urgent and (mentioned < URGENT_MENTIONED or (needed and not all(mentions_any(words, cited) for words in needed))):
+        if urgent and mentioned < URGENT_MENTIONED:
             return True
         if unnamed_medicines(question, language, cited, self.retriever.glossary):
             return True
@@ -150,6 +151,20 @@ class Bot:
         if previous and len(question.split()) < _FOLLOW_UP_WORDS:
             return f"{clean_question(previous[-1])} {question}"
         return question
+
+
+def quotable_in_emergency(picked: list[Quote], hits: list[Hit], needed: Mentions) -> list[Quote]:
+    """The quotes an emergency may carry after the urgent advice: each from a passage that speaks
+    of the emergency itself (data/danger_signs.toml, `mention`: not a passage on another illness
+    beside one that does), none that calms ("usually not painful", `reassuring`), and nothing from
+    a passage whose title or heading calms ("Benign familial neonatal seizures")."""
+    def fit(hit: Hit) -> bool:
+        return ((not needed.signs or any(mentions_any(words, [hit]) for words in needed.signs))
+                and all(mentions_any(words, [hit]) for words in needed.each)
+                and not reassures(f"{hit.chunk.title}\n{hit.chunk.section}"))
+
+    ok = {n: fit(h) for n, h in enumerate(hits)}
+    return [q for q in picked if ok.get(q.n, False) and not any(reassures(s) for s in (q.text, *q.items))]
 
 
 def merge(first: list[Hit], second: list[Hit], k: int) -> list[Hit]:
