@@ -194,4 +194,18 @@ def test_embedding_text_adds_the_heading_only_when_missing(chunks):
     assert embedding_text(with_heading) == with_heading.text
     without = the_chunk_with(chunks, "NEC, as you know, is just devastating.")
     assert not without.text.startswith(without.section.split(" › ")[0])
-    assert embedding_text(without) == f"{without.section}\n{without.text}"
+    assert embedding_text(without) == f"Summary\n{without.text}"
+
+
+def test_embedding_text_leaves_the_document_title_out(chunks):
+    """The title is embedded apart, with the headings (heading_text). Kept in only the first
+    passages (the body's first line repeats it, and the heading path of the section under it
+    starts with it), it drew questions on the document to those: the NEC blog's summary outranked
+    the passage that answers."""
+    for c in all_chunks(chunks):
+        assert not embedding_text(c).startswith((c.title + "\n", c.title + " › ")), (c.id, embedding_text(c)[:80])
+    first = the_chunk_with(chunks, "New research reveals a link between cytomegalovirus")
+    assert first.text.startswith(first.title)
+    assert embedding_text(first).startswith("Summary\n")
+    nested = the_chunk_with(chunks, "NEC, as you know, is just devastating.")
+    assert nested.section.startswith(nested.title + " › ") and embedding_text(nested).startswith("Summary\n")

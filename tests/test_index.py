@@ -243,6 +243,17 @@ def test_stale_non_default_index_is_refused(setup, hashing):
         open_index(setup, hashing, **QUIET)
 
 
+def test_an_index_cut_by_another_chunker_is_stale(setup, hashing):
+    """A release that cuts or embeds passages differently (chunking.CHUNKER_VERSION) makes the
+    indexes built before it stale: they would hold vectors of texts the code no longer makes."""
+    path = setup.index_dir / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["fingerprint"]["chunker_version"] -= 1
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexStaleError, match="chatbot build --index"):
+        open_index(setup, hashing, **QUIET)
+
+
 def test_current_non_default_index_opens(setup, hashing):
     loaded = open_index(setup, hashing, **QUIET)
     assert loaded.path == setup.index_dir and loaded.chunks

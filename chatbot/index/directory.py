@@ -74,6 +74,7 @@ def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: C
         "non_english_only": sorted(partial),
         **({"scale_sample": SCALE_SAMPLE} if partial else {}),  # what such an embedder embeds for its score scale
         "format_version": FORMAT_VERSION,
+        "chunker_version": CHUNKER_VERSION,  # passages and what of them is embedded (chunking.embedding_text)
         "sentences_over_budget": "in-passage",
         "large_indexes": "ivf-sq8+sq-fp16",  # what a collection over ann_threshold gets (vectors.make_index)
         "corpus_hash": content_hash("\n".join(sorted(d.hash for d in docs)), 16),

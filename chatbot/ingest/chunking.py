@@ -16,7 +16,7 @@ from ..text import is_bullet, sentence_spans
 
 _WORD = re.compile(r"\S+")
 
-CHUNKER_VERSION = 2  # bump when passages or their languages would come out differently
+CHUNKER_VERSION = 3  # bump when passages or their languages would come out differently
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,19 @@ def topic_text(chunk: Chunk) -> str:
 def embedding_text(chunk: Chunk) -> str:
     """What gets embedded: the passage, preceded by its section heading when the passage lacks it.
     The document's title is embedded apart, with the headings (see `heading_text`), so that a
-    passage from the middle of a long answer keeps its topic without repeating it in every vector."""
-    if chunk.section and not chunk.text.startswith(chunk.section.split(" › ")[0]):
-        return f"{chunk.section}\n{chunk.text}"
-    return chunk.text
+    passage from the middle of a long answer keeps its topic without repeating it in every vector;
+    it is left out here too where the body repeats it, on its first line or as the first heading of
+    a section path. Kept in the first passages only, it drew every question on the document to
+    them (the NEC blog's summary over the passage that answers: tuning-set MRR 0.859 -> 0.865 and
+    0.831 -> 0.844 without it; with the title in every passage instead, 0.848 and 0.802)."""
+    title = chunk.title.strip()
+    text = chunk.text
+    if title and text.startswith(title) and text[len(title):len(title) + 1] in ("", "\n"):
+        text = text[len(title):].lstrip("\n")  # the body's first line repeats the title
+    headings = [h.strip() for h in chunk.section.split(" › ") if h.strip() and h.strip() != title]
+    if headings and not text.startswith(headings[0]):
+        return f"{' › '.join(headings)}\n{text}" if text else " › ".join(headings)
+    return text or chunk.text
 
 
 def heading_text(chunk: Chunk) -> str:
