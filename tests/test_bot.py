@@ -181,6 +181,14 @@ def test_an_emergency_quotes_only_passages_that_speak_of_it_and_nothing_that_cal
     assert [q.n for q in quotable_in_emergency(fits, benign, must_mention("Bayi saya kejang-kejang, apa yang harus saya lakukan?"))] == [1]
 
 
+def test_a_short_follow_up_to_an_emergency_is_one_too(real_bot):
+    """A short follow-up is searched with the message before it; an emergency told there still
+    calls for the urgent advice, and the rules of an emergency's quotes."""
+    answer = real_bot.ask("and is it dangerous?", history=("My husband has CMV and he is bleeding heavily from a cut that won't stop",))
+    assert answer.urgent
+    assert not real_bot.ask("and is it dangerous?", history=("My husband has CMV",)).urgent
+
+
 def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):
     """"cmv bisa nular lewat asi gak" (can CMV pass through breast milk) asks the English FAQ's "How
     is CMV transmitted?": its answer names breast milk, so the question is covered."""

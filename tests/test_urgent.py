@@ -248,6 +248,9 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "hasil tes darahnya keluar terus tidak normal", "hasil pemeriksaan darahnya keluar terus", "Ibu saya darah tinggi terus",
     "tekanan darah saya naik terus", "kekurangan darah terus", "habis donor darah terus pusing",
     "I'm 24 weeks pregnant and my nose bleeds a lot. Are nosebleeds normal in pregnancy?",
+    # an adult's bloating is not a baby's swollen belly; "tdk sadar kalau" is "did not realise"
+    "I have a bloated stomach after eating, is it IBS?", "perut saya sering kembung setelah makan, apakah maag?",
+    "sy tdk sadar kalau sudah hamil 8 minggu, apakah obat yang saya minum berbahaya?", "I bleed so much during my period, is it normal?",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
@@ -279,8 +282,12 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     assert "bleeding that will not stop or is heavy" in danger_signs(question)
 
 
-@pytest.mark.parametrize("question", [  # from a review
-    "my baby is very pale skin cold and sweaty", "My son is very pale eyes rolling back",
+@pytest.mark.parametrize("question", [  # from two reviews
+    "my baby is very pale skin cold and sweaty", "My son is very pale eyes rolling back", "My son has very pale lips",
+    "My dad has very pale, clammy skin and is confused", "luka ayah saya, darah keluar banyak sekali",
+    "darah dari hidung anak saya banyak sekali", "darah di lukanya terus mengalir", "My son cut his hand and it won't stop bleeding",
+    "ibu saya pendarahan hebat", "my dad blacked out in the kitchen", "the baby went limp in my arms",
+    "I gave birth 10 days ago. My baby has a fever of 38.5.", "born at 31 wks, been home 2 wks. her tummy is swollen hard and shiny",
     "bapak sy tdk sadarkan diri dr tadi, dia diabetes. apa gejala koma diabetes?",
     "perut bayi sy kembung bgt n muntah ijo", "My preemie has bloody stools and a swollen belly",
 ])
@@ -292,8 +299,19 @@ def test_emergencies_a_review_found_are_flagged(question):
     ("Internal hemorrhoids that are not prolapsed are usually not painful.", True),
     ("The person may be unconscious for a minute or two, but will revive.", True),
     ("Biasanya tidak berbahaya dan sembuh sendiri.", True),
+    ("Most healthy adults infected with CMV experience mild, flu-like symptoms or no symptoms at all.", True),
+    # from a second review: calming wordings the first patterns missed
+    ("A child who has a febrile seizure usually doesn't need to be hospitalized.", True),
+    ("It is not an illness.", True), ("For most people CMV infection is not a problem.", True),
+    ("In most cases, preeclampsia is mild and goes away within 6 weeks.", True),
+    ("Many women have spotting early in pregnancy but do not miscarry.", True), ("And that is perfectly okay.", True),
+    ("These signs and symptoms go away if you sit or lie down.", True), ("Most people make a full recovery.", True),
+    ("Gejalanya akan hilang dengan sendirinya.", True), ("Tidak perlu dikhawatirkan.", True), ("Infeksi ini jarang berbahaya.", True),
+    # ... and sentences that say when to act, which must stay
     ("Yes, severe CMV-related anemia and thrombocytopenia can lead to serious complications.", False),
-    ("Most healthy adults infected with CMV experience mild, flu-like symptoms or no symptoms at all.", False),
+    ("If the seizure does not stop on its own after 5 minutes, call 911.", False),
+    ("Continue CPR until breathing is normal.", False), ("Fever in a newborn is never harmless.", False),
+    ("Preeclampsia usually requires emergency treatment.", False), ("Jika perdarahan tidak berhenti sendiri, segera ke IGD.", False),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures
@@ -313,4 +331,7 @@ def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
         needed = must_mention(f"I'm 34 weeks pregnant and {wording}. I have hemorrhoids. What are the symptoms of hemorrhoids?")
         assert [("bleeding" in m) for m in needed.signs] == [True], wording
         assert [("pregnancy" in m and "hamil" in m) for m in needed.each] == [True], wording
+    # a sign of pregnancy alone needs a source on pregnancy that speaks of the sign too (not prenatal vitamins)
+    needed = must_mention("I'm 34 weeks pregnant and the baby has stopped moving. What are prenatal vitamins?")
+    assert len(needed.signs) == 1 and "fetal movement" in needed.signs[0] and "pregnancy" in needed.each[0]
     assert not must_mention("I'm 34 weeks pregnant. Is it normal to feel tired?")  # no emergency: nothing needed

@@ -18,7 +18,7 @@ class DangerSign:
     personal: bool
     mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
     context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy, a newborn's age)
-    mention_in_context: bool = False  # its words are needed for any emergency in a message that matches its context
+    context_mention: tuple[str, ...] = ()  # of these too, for any emergency in a message that matches `context` (a pregnancy)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
                    tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())),
-                   bool(s.get("mention_in_context", False)))
+                   tuple(s.get("context_mention", ())))
         for s in data.get("sign", [])
     )
     return signs, personal, general
@@ -55,10 +55,19 @@ def _reassuring(path: Path = SIGNS) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in data.get("reassuring", []))
 
 
+_UNLESS = re.compile(r"(\b(not|never|if|until|unless|jika|kalau|bila|sampai|tidak|tak|tdk|belum)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
+
+
 def reassures(sentence: str, path: Path = SIGNS) -> bool:
     """Does a sentence calm ("usually not painful", "will revive", "tidak berbahaya")? Never
-    quoted after the urgent advice: it would speak against it."""
-    return any(p.search(sentence) for p in _reassuring(path))
+    quoted after the urgent advice: it would speak against it. Not where a condition or a negation
+    comes just before ("if the seizure does not stop on its own", "is never harmless", "until
+    breathing is normal"): such a sentence says when to act."""
+    for p in _reassuring(path):
+        for m in p.finditer(sentence):
+            if not _UNLESS.search(sentence[max(0, m.start() - 40):m.start()]):
+                return True
+    return False
 
 
 def danger_signs(question: str, path: Path = SIGNS) -> list[str]:
@@ -75,8 +84,8 @@ def must_mention(question: str, path: Path = SIGNS) -> Mentions:
     if not described:
         return Mentions()
     text = _normal(question)
-    each = [s for s in load_signs(path)[0] if s.mention_in_context and s.mention and any(p.search(text) for p in s.context)]
-    return Mentions(tuple(s.mention for s in described if s.mention and s not in each), tuple(s.mention for s in each))
+    each = [s.context_mention for s in load_signs(path)[0] if s.context_mention and any(p.search(text) for p in s.context)]
+    return Mentions(tuple(s.mention for s in described if s.mention), tuple(each))
 
 
 def _described(question: str, path: Path) -> list[DangerSign]:

@@ -80,7 +80,7 @@ class Bot:
         if len(question) > self.settings.max_question_chars:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
-        urgent = bool(danger_signs(question))
+        urgent = bool(danger_signs(query))  # a short follow-up to an emergency ("are hemorrhoids dangerous?") is one too
         asked = focus(query, language) if self.settings.focus_search else ""  # a long message's question and topic words
         focused = self.retriever.start_query_vectors(asked) if asked else None  # its e5 work starts now
         try:
@@ -107,7 +107,7 @@ class Bot:
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
                         self.retriever.glossary)
         if urgent:
-            picked = quotable_in_emergency(picked, hits, must_mention(question))
+            picked = quotable_in_emergency(picked, hits, must_mention(query))
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
