@@ -187,6 +187,10 @@ def test_a_short_follow_up_to_an_emergency_is_one_too(real_bot):
     answer = real_bot.ask("and is it dangerous?", history=("My husband has CMV and he is bleeding heavily from a cut that won't stop",))
     assert answer.urgent
     assert not real_bot.ask("and is it dangerous?", history=("My husband has CMV",)).urgent
+    # each message is read alone: a general question before does not hide the emergency told after it
+    assert real_bot.ask("and bleeding heavily?", history=("Is it normal to feel tired in pregnancy?",)).urgent
+    # a longer message after an emergency keeps the advice too
+    assert real_bot.ask("do febrile seizures cause any damage to the brain?", history=("My son is having a seizure with a high fever",)).urgent
 
 
 def test_a_question_in_chat_spelling_that_asks_a_stored_question_across_languages_is_answered(real_bot):

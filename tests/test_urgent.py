@@ -250,6 +250,9 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "I'm 24 weeks pregnant and my nose bleeds a lot. Are nosebleeds normal in pregnancy?",
     # an adult's bloating is not a baby's swollen belly; "tdk sadar kalau" is "did not realise"
     "I have a bloated stomach after eating, is it IBS?", "perut saya sering kembung setelah makan, apakah maag?",
+    "darah haid saya banyak sekali, normal ga?", "haid saya darahnya deras banget hari pertama, apakah normal?",
+    "kadar gula dalam darah saya tinggi sekali, pusing hebat", "my leg is limp after sitting too long",
+    "My dad blacked out the screen of his phone",
     "sy tdk sadar kalau sudah hamil 8 minggu, apakah obat yang saya minum berbahaya?", "I bleed so much during my period, is it normal?",
 ])
 def test_look_alikes_are_not_flagged(question):
@@ -288,6 +291,9 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     "darah dari hidung anak saya banyak sekali", "darah di lukanya terus mengalir", "My son cut his hand and it won't stop bleeding",
     "ibu saya pendarahan hebat", "my dad blacked out in the kitchen", "the baby went limp in my arms",
     "I gave birth 10 days ago. My baby has a fever of 38.5.", "born at 31 wks, been home 2 wks. her tummy is swollen hard and shiny",
+    # green vomit is a blocked bowel at any age
+    "My husband is throwing up green stuff and his stomach is swollen and hard. Is it a bowel obstruction?",
+    "ayah saya muntah hijau terus dan perutnya keras, apakah usus tersumbat?",
     "bapak sy tdk sadarkan diri dr tadi, dia diabetes. apa gejala koma diabetes?",
     "perut bayi sy kembung bgt n muntah ijo", "My preemie has bloody stools and a swollen belly",
 ])
@@ -312,6 +318,12 @@ def test_emergencies_a_review_found_are_flagged(question):
     ("If the seizure does not stop on its own after 5 minutes, call 911.", False),
     ("Continue CPR until breathing is normal.", False), ("Fever in a newborn is never harmless.", False),
     ("Preeclampsia usually requires emergency treatment.", False), ("Jika perdarahan tidak berhenti sendiri, segera ke IGD.", False),
+    # from a third review
+    ("It's not serious.", True), ("Nosebleeds are common and not usually serious.", True), ("Don't worry.", True),
+    ("The prognosis is good.", True), ("Jangan khawatir.", True), ("Tidak apa-apa.", True),
+    ("GI bleeding is not a disease, but a symptom of a disease.", False), ("Severe dehydration cannot be treated at home.", False),
+    ("Many people have permanent heart damage or die because they don't get help immediately.", False),
+    ("Without prompt treatment, full recovery is unlikely.", False), ("Perdarahan saat hamil bukan hal yang wajar.", False),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures

@@ -33,6 +33,10 @@ class Mentions:
     def __bool__(self) -> bool:
         return bool(self.signs or self.each)
 
+    def __or__(self, other: "Mentions") -> "Mentions":
+        """What two messages' emergencies need (a follow-up and the emergency before it)."""
+        return Mentions(tuple(dict.fromkeys(self.signs + other.signs)), tuple(dict.fromkeys(self.each + other.each)))
+
 
 @lru_cache(maxsize=4)
 def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
@@ -55,7 +59,7 @@ def _reassuring(path: Path = SIGNS) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in data.get("reassuring", []))
 
 
-_UNLESS = re.compile(r"(\b(not|never|if|until|unless|jika|kalau|bila|sampai|tidak|tak|tdk|belum)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
+_UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
 
 
 def reassures(sentence: str, path: Path = SIGNS) -> bool:
@@ -80,7 +84,7 @@ def must_mention(question: str, path: Path = SIGNS) -> Mentions:
     of their signs ("fever", "demam" for a newborn's fever: a source on another illness of newborns
     is no answer), and, in a message about a pregnancy, a word of pregnancy (not the symptoms of
     hemorrhoids for a pregnant woman who bleeds). Empty when the question describes none."""
-    described = _described(question, path)
+    described = _described(question, path) if question else []
     if not described:
         return Mentions()
     text = _normal(question)

@@ -62,17 +62,19 @@ class Bot:
         k = k or self.settings.k
         raw = question if isinstance(question, str) else str(question or "")
         question = clean_question(raw)
-        query = self._with_context(question, history)
+        before = self._previous(history)
+        query = f"{before} {question}" if before and len(question.split()) < _FOLLOW_UP_WORDS else question
         answerable = bool(question) and len(question) <= self.settings.max_question_chars
         vectors = self.retriever.start_query_vectors(query) if answerable else None  # e5 works while the language is found
         try:
-            return self._answer(question, raw, query, lang, k, vectors)
+            return self._answer(question, raw, query, lang, k, vectors, before)
         except BaseException:
             if vectors is not None:
                 vectors.drop()  # no e5 work left running behind a failed answer
             raise
 
-    def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors: PendingVectors | None) -> Answer:
+    def _answer(self, question: str, raw: str, query: str, lang: str, k: int, vectors: PendingVectors | None,
+                before: str = "") -> Answer:
         guess = langid.detect_question(question) if question else langid.LanguageGuess("en", "unknown", 0.0)
         language = lang if lang in langid.SUPPORTED else guess.language
         if not question:
@@ -80,7 +82,8 @@ class Bot:
         if len(question) > self.settings.max_question_chars:
             return message_only(question[:200], language, "too_long", length=len(question), limit=self.settings.max_question_chars)
         notes = (text("unsupported_language", language),) if guess.detected not in (*langid.SUPPORTED, "unknown") else ()
-        urgent = bool(danger_signs(query))  # a short follow-up to an emergency ("are hemorrhoids dangerous?") is one too
+        # the message after an emergency ("are hemorrhoids dangerous?") is one too; each message is read alone
+        urgent = bool(danger_signs(question)) or bool(before and danger_signs(before))
         asked = focus(query, language) if self.settings.focus_search else ""  # a long message's question and topic words
         focused = self.retriever.start_query_vectors(asked) if asked else None  # its e5 work starts now
         try:
@@ -107,7 +110,7 @@ class Bot:
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
                         self.retriever.glossary)
         if urgent:
-            picked = quotable_in_emergency(picked, hits, must_mention(query))
+            picked = quotable_in_emergency(picked, hits, must_mention(question) | must_mention(before))
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
@@ -145,12 +148,12 @@ class Bot:
         near, topic = self.settings.abstain_z, self.settings.abstain_topic
         return (related < near and mentioned < MENTIONED) or (topic > 0 and related < VERY_NEAR and mentioned < topic)
 
-    def _with_context(self, question: str, history: Sequence[str]) -> str:
-        """A short follow-up ("and for babies?") is searched together with the previous question."""
-        previous = [h for h in history if h and h.strip()]
-        if previous and len(question.split()) < _FOLLOW_UP_WORDS:
-            return f"{clean_question(previous[-1])} {question}"
-        return question
+    @staticmethod
+    def _previous(history: Sequence[str]) -> str:
+        """The patient's message before this one: a short follow-up ("and for babies?") is searched
+        together with it, and any message after an emergency keeps the urgent advice."""
+        previous = [h for h in history if isinstance(h, str) and h.strip()]
+        return clean_question(previous[-1]) if previous else ""
 
 
 def quotable_in_emergency(picked: list[Quote], hits: list[Hit], needed: Mentions) -> list[Quote]:
