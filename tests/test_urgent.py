@@ -280,9 +280,11 @@ def test_nothing_said_to_be_fine_silences_an_emergency(question):
 
 @pytest.mark.parametrize("question", ["darahnya keluar terus dari luka di kaki anak saya", "darah di lukanya ngucur terus",
                                       "darahnya ngucur trs", "darahnya ga berhenti2", "There's blood in my preemie's poop",
+                                      "luka ayah saya, darah keluar banyak sekali",
                                       "im 34wks pregnant n bleeding like crazy"])
 def test_blood_that_keeps_flowing_is_an_emergency(question):
     assert "bleeding that will not stop or is heavy" in danger_signs(question)
+    assert "bleeding that will not stop or is heavy" in danger_signs(f"Tolong!\n{question}")  # on any line of a message
 
 
 @pytest.mark.parametrize("question", [  # from two reviews

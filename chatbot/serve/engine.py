@@ -62,7 +62,7 @@ class Bot:
         k = k or self.settings.k
         raw = question if isinstance(question, str) else str(question or "")
         question = clean_question(raw)
-        before = self._previous(history)
+        before = self._previous(history)[: self.settings.max_question_chars]
         query = f"{before} {question}" if before and len(question.split()) < _FOLLOW_UP_WORDS else question
         answerable = bool(question) and len(question) <= self.settings.max_question_chars
         vectors = self.retriever.start_query_vectors(query) if answerable else None  # e5 works while the language is found
