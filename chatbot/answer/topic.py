@@ -40,14 +40,19 @@ higher lower tinggi rendah awal harian anak bayi dewasa""".split())
 def coverage(question: str, language: str, hits: list[Hit], glossary: Glossary, least: float = 0.0) -> float:
     """The share of the question's content (words weighted by rarity) found in the passages;
     `least`: only words at least this rare count (1 when there are none)."""
-    terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
-    weights = {t: w for t in terms if (w := rarity(t, language)) >= least}
+    weights = _weights(question, language, least)
     total = sum(weights.values())
     if total <= 0:
         return 1.0
     passages = _by_language(hits)
     found = sum(w for t, w in weights.items() if w > 0 and _found(t, language, passages, glossary))
     return found / total
+
+
+def _weights(text: str, language: str, least: float = 0.0) -> dict[str, float]:
+    """The content words of a text with their rarity (those at least `least` rare)."""
+    terms = [t for t in dict.fromkeys(tokenize(text)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
+    return {t: w for t in terms if (w := rarity(t, language)) >= least}
 
 
 _NAMES = 2.5  # a stored question's word at least this rare names its topic ("encephalitis", "anemia", "NEC")
@@ -78,8 +83,7 @@ def asks_the_stored_question(message: str, language: str, hit: Hit, glossary: Gl
     if coverage(asking_part(message), language, [hit], glossary, least=_NAMES) < _ASKED_MENTIONED:
         return False
     lang = hit.chunk.language
-    terms = [t for t in dict.fromkeys(tokenize(stored)) if len(t) >= _MIN_LETTERS and not t.isdigit()]
-    weights = {t: rarity(t, lang) for t in terms}
+    weights = _weights(stored, lang)
     total = sum(weights.values())
     said = {language: _words_of((message,))}
     found = [t for t, w in weights.items() if w > 0 and _found(t, lang, said, glossary)]

@@ -166,8 +166,8 @@ def quotable_in_emergency(picked: list[Quote], hits: list[Hit], needed: Mentions
                 and all(mentions_any(words, [hit]) for words in needed.each)
                 and not reassures(f"{hit.chunk.title}\n{hit.chunk.section}"))
 
-    ok = {n: fit(h) for n, h in enumerate(hits)}
-    return [q for q in picked if ok.get(q.n, False) and not any(reassures(s) for s in (q.text, *q.items))]
+    ok = {n: 0 <= n < len(hits) and fit(hits[n]) for n in {q.n for q in picked}}  # only the passages quoted
+    return [q for q in picked if ok[q.n] and not any(reassures(s) for s in (q.text, *q.items))]
 
 
 def merge(first: list[Hit], second: list[Hit], k: int) -> list[Hit]:
