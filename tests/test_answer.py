@@ -204,6 +204,9 @@ def test_another_form_of_an_english_word_counts_but_not_a_stem_that_changes_the_
     glossary = Glossary((), {})
     assert coverage("red eyes", "en", [_hit("Causes include redness of the eyes.", "en")], glossary) == 1.0
     assert coverage("it bleeds", "en", [_hit("The bleeding stops.", "en")], glossary) == 1.0
+    assert coverage("riskier", "en", [_hit("Other risk factors for NEC.", "en")], glossary) == 1.0  # a comparison
+    assert coverage("the healthiest", "en", [_hit("A healthy diet.", "en")], glossary) == 1.0
+    assert coverage("liver", "en", [_hit("Living with anemia.", "en")], glossary) == 0.0  # "er" compares nothing here
     assert coverage("red eyes", "en", [_hit("Causes include swelling of the eyelid.", "en")], glossary) == 0.0
     assert coverage("How can I be more productive at work?", "en", [_hit("Production of blood cells slows.", "en")], glossary) == 0.0
     assert coverage("an underlying heart condition", "en", [_hit("Low birth weight (under 1500 grams).", "en")], glossary) == 0.0
