@@ -50,7 +50,6 @@ class ChooseSettings:
     lexical_weight: float = 0.15  # weight of the share of question terms a sentence contains
     kind_weight: float = 0.12  # bonus of a sentence that carries the kind of answer asked for
     rank_step: float = 0.02  # a passage ranked one lower costs its sentences this much
-    minority_rank_own: bool = True  # ...but a minority language's best passage may rank first (_ranks)
     passage_weight: float = 0.0  # weight of the passage's retrieval score (a z-score)
     normalise: bool = True  # each embedder's sentence similarities as z-scores over the candidates
     same_language_margin: float = 0.03  # prefer a reply-language sentence this close to the best
@@ -153,10 +152,8 @@ class Context:
 
 def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embedder, ...],
            vectors: list[np.ndarray], views: dict[str, View], settings: ChooseSettings = ChooseSettings(),
-           cache: SentenceVectors | None = None, glossary: Glossary | None = None,
-           minority: frozenset[str] = frozenset()) -> list[Quote]:
-    """The quotes that best answer the question, in passage order ([] when the passages have no
-    sentences). `minority`: the languages with few of the index's passages (Retriever.minority)."""
+           cache: SentenceVectors | None = None, glossary: Glossary | None = None) -> list[Quote]:
+    """The quotes that best answer the question, in passage order ([] when the passages have no sentences)."""
     cache = cache or SentenceVectors()
     ctx = Context(question, language, vectors, views, asked(question))
     pool = [s for n, h in enumerate(hits[: settings.check_passages]) for s in passage_sentences(h.chunk, n)]
@@ -170,13 +167,11 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     shares = np.array([_term_share(ctx, s, lg) for s, lg in zip(pool, langs)])
     scores = _similarity(ctx, pool, langs, embedders, cache, settings.normalise, settings.english_alone,
                          None if settings.embed_unread else shares, settings.unread_cap) + settings.kind_weight * carries
-    # how much of the question each passage mentions (topic.coverage)
-    mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}} if glossary else {}
-    ranks = _ranks(hits, mentioned, minority if settings.minority_rank_own else frozenset())
-    scores -= settings.rank_step * np.array([ranks[s.n] for s in pool])
+    scores -= settings.rank_step * np.array([s.n for s in pool])
     scores += settings.passage_weight * np.array([hits[s.n].score for s in pool])
     scores += settings.lexical_weight * shares
-    if settings.topic_weight > 0 and mentioned:
+    if settings.topic_weight > 0 and glossary is not None:
+        mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
     if settings.faq_lead > 0 and (lead := _leading_faq(ctx, hits, {s.n for s in pool}, embedders, cache, settings)) is not None:
         scores += settings.faq_lead * np.array([s.n == lead for s in pool])
@@ -199,28 +194,6 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
               if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
-
-
-def _ranks(hits: list[Hit], mentioned: dict[int, float], minority: frozenset[str]) -> dict[int, int]:
-    """The rank each passage's sentences pay for (`rank_step`): its place in the hits, except for
-    the best passage of a `minority` language (an Indonesian leaflet inside a large English
-    collection) when it mentions more of the question (`mentioned`: topic.coverage) than every
-    passage ranked above it; that one ranks first. Retrieval compares each score with a sample of
-    the whole index, which is then nearly all English, so every English passage on the topic
-    outscores the Indonesian one that answers ("How would doctors know the CMV has become drug
-    resistant?": the English blog on NEC ranked above the Indonesian section on resistance)."""
-    out, seen = {}, set()
-    for n, h in enumerate(hits):
-        out[n] = n
-        if n not in mentioned:
-            continue
-        lang = h.chunk.language
-        first = lang in minority and lang not in seen
-        seen.add(lang)
-        above = [mentioned[m] for m in mentioned if m < n]
-        if first and above and mentioned[n] > max(above):
-            out[n] = 0
-    return out
 
 
 def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: tuple[Embedder, ...],

@@ -146,24 +146,20 @@ def _by_language(hits: list[Hit]) -> dict[str, tuple[frozenset[str], str]]:
 
 
 _INFLECTIONS = ("s", "es", "ed", "d", "ing", "ness", "ly")  # English endings that keep a word's meaning
-_COMPARING = ("ier", "iest")  # "riskier" and "riskiest" are about "risk" or "risky" (not "er": "liver" is not "living")
 _MIN_BASE = 3  # letters a word keeps without its ending
 
 
 @lru_cache(maxsize=4096)
 def _inflected(term: str) -> frozenset[str]:
     """Other forms of an English word that mean the same: its base without one ending, and the base
-    with another ("bleeds" -> "bleed", "bleeding", "bleeded"...; "red" -> "redness"; "riskier" -> "risk",
-    "risky"). Only endings that
+    with another ("bleeds" -> "bleed", "bleeding", "bleeded"...; "red" -> "redness"). Only endings that
     keep the meaning and bases of three letters or more that are not stopwords: a stemmer's
     "production" for "productive", "under" for "underlying" or "a" for "AEDs" would make an
     off-topic question look covered. Indonesian words are left alone: their affixes change the
     meaning ("berdarah", dengue's "bleeding", is not "darah", blood)."""
     bases = {term} | {term[: -len(e)] for e in _INFLECTIONS if term.endswith(e) and len(term) - len(e) >= _MIN_BASE}
     bases = {b for b in bases if b not in STOPWORDS}
-    compared = {f for e in _COMPARING if term.endswith(e) and len(term) - len(e) >= _MIN_BASE
-                for f in (term[: -len(e)], term[: -len(e)] + "y")}
-    return frozenset({b + e for b in bases for e in _INFLECTIONS} | bases | compared) - {term}
+    return frozenset({b + e for b in bases for e in _INFLECTIONS} | bases) - {term}
 
 
 @lru_cache(maxsize=1024)

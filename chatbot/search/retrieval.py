@@ -89,9 +89,6 @@ class Retriever:
         self.chunk_lang = np.array([c.language for c in self.chunks])
         self.languages = sorted(set(self.chunk_lang.tolist()))
         self._rows = {lang: np.flatnonzero(self.chunk_lang == lang) for lang in self.languages}
-        # the languages with few passages (an Indonesian leaflet inside a large English collection)
-        self.minority = frozenset(lang for lang, rows in self._rows.items()
-                                  if len(self.languages) > 1 and len(rows) < settings.minority_share * len(self.chunks))
         self._local = np.zeros(len(self.chunks), dtype=np.int64)  # row -> position within its language
         for rows in self._rows.values():
             self._local[rows] = np.arange(len(rows))
@@ -247,7 +244,7 @@ class Retriever:
         wanted: list[int] = []
         for lang in sorted(self.languages, key=lambda lg: lg != language):
             quota = self.settings.reserve_own if lang == language else self.settings.reserve_other
-            if lang in self.minority:
+            if len(self._rows[lang]) < self.settings.minority_share * len(self.chunks):
                 quota += self.settings.reserve_minority
             best = [int(j) for j in order if langs[j] == lang][:quota]
             wanted += [j for j in best if fused[j] >= floor]

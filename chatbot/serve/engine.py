@@ -108,7 +108,7 @@ class Bot:
         if not hits or (related is not None and related < min(0.0, self.settings.abstain_z)):  # farther than most off-topic questions
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
-                        self.retriever.glossary, self.retriever.minority)
+                        self.retriever.glossary)
         if urgent:
             picked = quotable_in_emergency(picked, hits, must_mention(question) | must_mention(before))
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
