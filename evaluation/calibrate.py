@@ -37,7 +37,7 @@ def signals(bot, name: str) -> list[tuple[float, float, bool]]:
         lang = detect(q).language
         qv, views = bot.retriever.query_vectors(q), bot.retriever.views(q, lang)
         hits = bot.retriever.search(q, lang, k=5, qvecs=qv, views=views)
-        picked = choose(q, lang, hits, bot.embedders, qv, views, bot.choose_settings, bot._sentences)
+        picked = choose(q, lang, hits, bot.embedders, qv, views, bot.choose_settings, bot._sentences, bot.retriever.glossary)
         cited = [hits[n] for n in sorted({x.n for x in picked})]
         out.append((bot.relatedness(qv, lang), coverage(q, lang, cited, bot.retriever.glossary) if cited else 0.0, bool(picked)))
     return out
