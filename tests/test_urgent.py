@@ -254,6 +254,8 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "kadar gula dalam darah saya tinggi sekali, pusing hebat", "my leg is limp after sitting too long",
     "My dad blacked out the screen of his phone",
     "sy tdk sadar kalau sudah hamil 8 minggu, apakah obat yang saya minum berbahaya?", "I bleed so much during my period, is it normal?",
+    "is it normal for a baby to be very sleepy after vaccines?", "My baby was sleepy yesterday after her shots but is fine now",
+    "my baby is not sleepy at night",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
@@ -298,6 +300,10 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     "ayah saya muntah hijau terus dan perutnya keras, apakah usus tersumbat?",
     "bapak sy tdk sadarkan diri dr tadi, dia diabetes. apa gejala koma diabetes?",
     "perut bayi sy kembung bgt n muntah ijo", "My preemie has bloody stools and a swollen belly",
+    # a fourth review: a newborn or a patient described without "my", black vomit, a child who is very drowsy
+    "newborn not breathing properly and turning blue", "The patient has trouble breathing after the transfusion",
+    "pasien transplant demam tinggi dan sesak napas", "my transplant patient husband has black vomit", "ayah saya muntah hitam tadi pagi",
+    "my son with cmv has a hemoglobin of 4 and is very sleepy", "my baby is very drowsy today",
 ])
 def test_emergencies_a_review_found_are_flagged(question):
     assert danger_signs(question)
