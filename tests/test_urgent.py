@@ -332,6 +332,10 @@ def test_emergencies_a_review_found_are_flagged(question):
     ("GI bleeding is not a disease, but a symptom of a disease.", False), ("Severe dehydration cannot be treated at home.", False),
     ("Many people have permanent heart damage or die because they don't get help immediately.", False),
     ("Without prompt treatment, full recovery is unlikely.", False), ("Perdarahan saat hamil bukan hal yang wajar.", False),
+    # a warning not to assume, and curly apostrophes as sources write them
+    ("Don't assume it will get better on its own.", False), ("Don\u2019t assume it will get better on its own.", False),
+    ("Never assume a fever in a newborn is harmless.", False), ("Jangan anggap demam pada bayi tidak berbahaya.", False),
+    ("Doctors assume it is benign, and it usually is.", True), ("It\u2019s not serious.", True), ("Don\u2019t worry.", True),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures

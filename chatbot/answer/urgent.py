@@ -60,16 +60,22 @@ def _reassuring(path: Path = SIGNS) -> tuple[re.Pattern, ...]:
 
 
 _UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
+# "don't assume" anywhere earlier in the same clause: "don't assume it will get better on its own" warns (not a condition:
+# "if the child is well it is usually harmless" calms; nor "until": "wait until it goes away on its own")
+_ASSUME = re.compile(r"\b(don'?t|do\s+not|never|jangan)\s+(\w+\s+)?(assume|anggap|menganggap)\b[^,;:.!?]*$", re.IGNORECASE)
 
 
 def reassures(sentence: str, path: Path = SIGNS) -> bool:
     """Does a sentence calm ("usually not painful", "will revive", "tidak berbahaya")? Never
     quoted after the urgent advice: it would speak against it. Not where a condition or a negation
     comes just before ("if the seizure does not stop on its own", "is never harmless", "until
-    breathing is normal"): such a sentence says when to act."""
+    breathing is normal"), nor after "don't assume" ("don't assume it will get better on its own"):
+    such a sentence says when to act."""
+    sentence = _normal(sentence)  # curly apostrophes as straight ones: "it’s not serious", "don’t assume"
     for p in _reassuring(path):
         for m in p.finditer(sentence):
-            if not _UNLESS.search(sentence[max(0, m.start() - 40):m.start()]):
+            before = sentence[max(0, m.start() - 80):m.start()]
+            if not _UNLESS.search(before[-40:]) and not _ASSUME.search(before):
                 return True
     return False
 
