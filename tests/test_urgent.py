@@ -359,3 +359,18 @@ def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
     needed = must_mention("I'm 34 weeks pregnant and the baby has stopped moving. What are prenatal vitamins?")
     assert len(needed.signs) == 1 and "fetal movement" in needed.signs[0] and "pregnancy" in needed.each[0]
     assert not must_mention("I'm 34 weeks pregnant. Is it normal to feel tired?")  # no emergency: nothing needed
+
+
+def test_a_babys_emergency_days_after_the_birth_needs_a_source_on_the_baby_not_on_pregnancy():
+    """'I gave birth 10 days ago' matches the pregnancy's context, but when every sign described is
+    the baby's, a source on the baby's sign is the answer; the mother's own emergency still needs one
+    on pregnancy or the birth."""
+    from chatbot.answer.urgent import danger_signs, must_mention
+
+    for message in ("I gave birth 10 days ago. My baby has a fever of 38.5.", "Saya melahirkan 10 hari lalu, bayi saya demam tinggi",
+                    "sy lahiran 2 minggu lalu, dedek panas bgt", "I gave birth 2 weeks ago and my baby won't feed"):
+        needed = must_mention(message)
+        assert danger_signs(message) and needed.signs and not needed.each, message
+    for message in ("I gave birth 5 days ago and I have a fever",  # no baby named: the mother's fever
+                    "I gave birth 10 days ago, I am bleeding heavily and my baby has a fever"):  # the mother's bleeding too
+        assert any("pregnancy" in m for m in must_mention(message).each), message

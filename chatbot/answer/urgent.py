@@ -19,6 +19,7 @@ class DangerSign:
     mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
     context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy, a newborn's age)
     context_mention: tuple[str, ...] = ()  # of these too, for any emergency in a message that matches `context` (a pregnancy)
+    baby: bool = False  # the emergency is a baby's (no pregnancy words needed of its sources: must_mention)
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,17 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
                    tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())),
-                   tuple(s.get("context_mention", ())))
+                   tuple(s.get("context_mention", ())), bool(s.get("baby", False)))
         for s in data.get("sign", [])
     )
     return signs, personal, general
 
 
-@lru_cache(maxsize=4)
-def _reassuring(path: Path = SIGNS) -> tuple[re.Pattern, ...]:
+@lru_cache(maxsize=8)
+def _patterns(key: str, path: Path = SIGNS) -> tuple[re.Pattern, ...]:
+    """A top-level list of patterns (`reassuring`, `a_baby`)."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    return tuple(re.compile(p, re.IGNORECASE) for p in data.get("reassuring", []))
+    return tuple(re.compile(p, re.IGNORECASE) for p in data.get(key, []))
 
 
 _UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
@@ -72,7 +74,7 @@ def reassures(sentence: str, path: Path = SIGNS) -> bool:
     breathing is normal"), nor after "don't assume" ("don't assume it will get better on its own"):
     such a sentence says when to act."""
     sentence = _normal(sentence)  # curly apostrophes as straight ones: "it’s not serious", "don’t assume"
-    for p in _reassuring(path):
+    for p in _patterns("reassuring", path):
         for m in p.finditer(sentence):
             before = sentence[max(0, m.start() - 80):m.start()]
             if not _UNLESS.search(before[-40:]) and not _ASSUME.search(before):
@@ -89,12 +91,16 @@ def must_mention(question: str, path: Path = SIGNS) -> Mentions:
     """What a source quoted for the emergencies the question describes must mention: a word of one
     of their signs ("fever", "demam" for a newborn's fever: a source on another illness of newborns
     is no answer), and, in a message about a pregnancy, a word of pregnancy (not the symptoms of
-    hemorrhoids for a pregnant woman who bleeds). Empty when the question describes none."""
+    hemorrhoids for a pregnant woman who bleeds), unless every sign it describes is a baby's and it
+    speaks of the baby ("I gave birth 10 days ago. My baby has a fever"). Empty when the question
+    describes none."""
     described = _described(question, path) if question else []
     if not described:
         return Mentions()
     text = _normal(question)
     each = [s.context_mention for s in load_signs(path)[0] if s.context_mention and any(p.search(text) for p in s.context)]
+    if all(s.baby for s in described) and any(p.search(text) for p in _patterns("a_baby", path)):
+        each = []  # the baby's emergency, a few days after the birth: a source on the baby's sign will do
     return Mentions(tuple(s.mention for s in described if s.mention), tuple(each))
 
 
