@@ -336,6 +336,12 @@ def test_emergencies_a_review_found_are_flagged(question):
     ("Don't assume it will get better on its own.", False), ("Don\u2019t assume it will get better on its own.", False),
     ("Never assume a fever in a newborn is harmless.", False), ("Jangan anggap demam pada bayi tidak berbahaya.", False),
     ("Doctors assume it is benign, and it usually is.", True), ("It\u2019s not serious.", True), ("Don\u2019t worry.", True),
+    ("It\u2018s not serious.", True), ("Don\u02bct worry.", True),
+    # "don't assume" then a reason, a contrast, a dash or a bracket: what follows calms
+    ("Don't assume the worst - it is usually harmless.", True), ("Don't assume the worst (most cases are mild).", True),
+    ("Don't assume it's serious because it is usually harmless.", True),
+    ("Never assume the worst since most babies recover fully.", True),
+    ("Jangan anggap ini penyakit berat karena biasanya tidak berbahaya.", True),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures
@@ -361,16 +367,23 @@ def test_every_sign_says_what_a_source_quoted_for_it_must_mention():
     assert not must_mention("I'm 34 weeks pregnant. Is it normal to feel tired?")  # no emergency: nothing needed
 
 
-def test_a_babys_emergency_days_after_the_birth_needs_a_source_on_the_baby_not_on_pregnancy():
-    """'I gave birth 10 days ago' matches the pregnancy's context, but when every sign described is
-    the baby's, a source on the baby's sign is the answer; the mother's own emergency still needs one
-    on pregnancy or the birth."""
+def test_a_babys_emergency_days_after_the_birth_needs_a_source_on_babies_or_on_pregnancy():
+    """'I gave birth 10 days ago' matches the pregnancy's context. When every sign described is a
+    baby's and the message names the baby, a source on babies will do as well as one on pregnancy
+    (a newborn's fever); never one on neither (a mother's fever after the birth, 'my baby is fine',
+    must not get a page on Q fever). The mother's own emergency still needs one on pregnancy."""
     from chatbot.answer.urgent import danger_signs, must_mention
 
     for message in ("I gave birth 10 days ago. My baby has a fever of 38.5.", "Saya melahirkan 10 hari lalu, bayi saya demam tinggi",
-                    "sy lahiran 2 minggu lalu, dedek panas bgt", "I gave birth 2 weeks ago and my baby won't feed"):
+                    "sy lahiran 2 minggu lalu, dedek panas bgt", "I gave birth 2 weeks ago and my baby won't feed",
+                    "lahiran 10 hari lalu, si kecil demam tinggi",
+                    "I gave birth 10 days ago and now I have a fever and chills. My baby is fine."):
         needed = must_mention(message)
-        assert danger_signs(message) and needed.signs and not needed.each, message
+        assert danger_signs(message) and needed.signs, message
+        assert len(needed.each) == 1 and {"pregnancy", "baby", "newborn", "bayi"} <= set(needed.each[0]), message
     for message in ("I gave birth 5 days ago and I have a fever",  # no baby named: the mother's fever
                     "I gave birth 10 days ago, I am bleeding heavily and my baby has a fever"):  # the mother's bleeding too
-        assert any("pregnancy" in m for m in must_mention(message).each), message
+        each = must_mention(message).each
+        assert each and all("pregnancy" in words and "baby" not in words for words in each), message
+    assert not danger_signs("Perkiraan melahirkan 2 minggu lagi, apakah boleh minum obat demam?")  # a birth still ahead
+    assert not danger_signs("sy lahiran 2 minggu lalu, dedek tidak panas tinggi kok")

@@ -55,6 +55,12 @@ def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pat
 
 
 @lru_cache(maxsize=8)
+def _words(key: str, path: Path = SIGNS) -> tuple[str, ...]:
+    """A top-level list of words (`baby_mention`)."""
+    return tuple(tomllib.loads(Path(path).read_text(encoding="utf-8")).get(key, []))
+
+
+@lru_cache(maxsize=8)
 def _patterns(key: str, path: Path = SIGNS) -> tuple[re.Pattern, ...]:
     """A top-level list of patterns (`reassuring`, `a_baby`)."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -62,9 +68,11 @@ def _patterns(key: str, path: Path = SIGNS) -> tuple[re.Pattern, ...]:
 
 
 _UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
-# "don't assume" anywhere earlier in the same clause: "don't assume it will get better on its own" warns (not a condition:
-# "if the child is well it is usually harmless" calms; nor "until": "wait until it goes away on its own")
-_ASSUME = re.compile(r"\b(don'?t|do\s+not|never|jangan)\s+(\w+\s+)?(assume|anggap|menganggap)\b[^,;:.!?]*$", re.IGNORECASE)
+# "don't assume" earlier in the same clause: "don't assume it will get better on its own" warns (not a condition: "if the
+# child is well it is usually harmless" calms; nor "until": "wait until it goes away on its own"). The clause ends at a
+# reason or a contrast, a dash or a bracket: "don't assume the worst - it is usually harmless" calms.
+_ASSUME = re.compile(r"\b(don'?t|do\s+not|never|jangan)\s+(\w+\s+)?(assume|anggap|menganggap)\b"
+                     r"(?:(?!\b(because|since|as|but|so|karena|sebab|tapi|tetapi|namun|jadi)\b)[^,;:.!?()\-–—])*$", re.IGNORECASE)
 
 
 def reassures(sentence: str, path: Path = SIGNS) -> bool:
@@ -91,16 +99,18 @@ def must_mention(question: str, path: Path = SIGNS) -> Mentions:
     """What a source quoted for the emergencies the question describes must mention: a word of one
     of their signs ("fever", "demam" for a newborn's fever: a source on another illness of newborns
     is no answer), and, in a message about a pregnancy, a word of pregnancy (not the symptoms of
-    hemorrhoids for a pregnant woman who bleeds), unless every sign it describes is a baby's and it
-    speaks of the baby ("I gave birth 10 days ago. My baby has a fever"). Empty when the question
-    describes none."""
+    hemorrhoids for a pregnant woman who bleeds), or of babies when every sign it describes is a
+    baby's and it speaks of the baby ("I gave birth 10 days ago. My baby has a fever"). Empty when
+    the question describes none."""
     described = _described(question, path) if question else []
     if not described:
         return Mentions()
     text = _normal(question)
     each = [s.context_mention for s in load_signs(path)[0] if s.context_mention and any(p.search(text) for p in s.context)]
-    if all(s.baby for s in described) and any(p.search(text) for p in _patterns("a_baby", path)):
-        each = []  # the baby's emergency, a few days after the birth: a source on the baby's sign will do
+    if each and all(s.baby for s in described) and any(p.search(text) for p in _patterns("a_baby", path)):
+        # the baby's emergency a few days after the birth (or the mother's, who mentions the baby in passing):
+        # a source on babies will do as well as one on pregnancy, not one on Q fever
+        each = [tuple(dict.fromkeys(word for words in each for word in words)) + _words("baby_mention", path)]
     return Mentions(tuple(s.mention for s in described if s.mention), tuple(each))
 
 
@@ -114,4 +124,4 @@ def _described(question: str, path: Path) -> list[DangerSign]:
 
 
 def _normal(question: str) -> str:
-    return re.sub(r"[’`´]", "'", question).strip()
+    return re.sub(r"[’‘ʼ`´]", "'", question).strip()
