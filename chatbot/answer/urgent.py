@@ -19,7 +19,7 @@ class DangerSign:
     mention: tuple[str, ...] = ()  # a source quoted for this emergency must mention one of these words
     context: tuple[re.Pattern, ...] = ()  # when given, the message must also match one of these (a pregnancy, a newborn's age)
     context_mention: tuple[str, ...] = ()  # of these too, for any emergency in a message that matches `context` (a pregnancy)
-    baby: bool = False  # the emergency is a baby's (no pregnancy words needed of its sources: must_mention)
+    baby: bool = False  # the emergency is a baby's: a source on babies will do instead of one on pregnancy (must_mention)
 
 
 @dataclass(frozen=True)
