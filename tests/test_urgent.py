@@ -255,7 +255,8 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "My dad blacked out the screen of his phone",
     "sy tdk sadar kalau sudah hamil 8 minggu, apakah obat yang saya minum berbahaya?", "I bleed so much during my period, is it normal?",
     "is it normal for a baby to be very sleepy after vaccines?", "My baby was sleepy yesterday after her shots but is fine now",
-    "my baby is not sleepy at night",
+    "my baby is not sleepy at night", "anak saya 2 minggu lagi ulang tahun, sekarang demam",
+    "Saya melahirkan 3 tahun lalu, anak saya demam", "I had my baby 10 days ago. Is it normal to feel tired?",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
@@ -304,6 +305,10 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     "newborn not breathing properly and turning blue", "The patient has trouble breathing after the transfusion",
     "pasien transplant demam tinggi dan sesak napas", "my transplant patient husband has black vomit", "ayah saya muntah hitam tadi pagi",
     "my son with cmv has a hemoglobin of 4 and is very sleepy", "my baby is very drowsy today",
+    # a newborn's age written as the time since the birth
+    "sy baru lahiran seminggu lalu, dedek panas tinggi", "3 hari setelah melahirkan, bayi saya demam",
+    "Sudah 10 hari sejak lahiran, dedek demam terus", "melahirkan anak kedua 10 hari lalu, bayinya demam",
+    "dedek baru 2 minggu, badannya panas banget", "I had my baby 10 days ago and she has a fever",
 ])
 def test_emergencies_a_review_found_are_flagged(question):
     assert danger_signs(question)
