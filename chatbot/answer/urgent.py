@@ -40,31 +40,33 @@ class Mentions:
 
 
 @lru_cache(maxsize=4)
+def _data(path: Path = SIGNS) -> dict:
+    """The danger-sign file, read once (callers only read it)."""
+    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
 def load_signs(path: Path = SIGNS) -> tuple[tuple[DangerSign, ...], tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
     """The danger signs, the 'about someone now' patterns and the 'general question' patterns."""
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    personal = tuple(re.compile(p, re.IGNORECASE) for p in data.get("personal", []))
-    general = tuple(re.compile(p, re.IGNORECASE) for p in data.get("general", []))
+    data = _data(path)
     signs = tuple(
         DangerSign(s["name"], tuple(re.compile(p, re.IGNORECASE) for p in s["patterns"]), bool(s.get("personal", True)),
                    tuple(s.get("mention", ())), tuple(re.compile(p, re.IGNORECASE) for p in s.get("context", ())),
                    tuple(s.get("context_mention", ())), bool(s.get("baby", False)))
         for s in data.get("sign", [])
     )
-    return signs, personal, general
+    return signs, _patterns("personal", path), _patterns("general", path)
 
 
-@lru_cache(maxsize=8)
 def _words(key: str, path: Path = SIGNS) -> tuple[str, ...]:
     """A top-level list of words (`baby_mention`)."""
-    return tuple(tomllib.loads(Path(path).read_text(encoding="utf-8")).get(key, []))
+    return tuple(_data(path).get(key, []))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _patterns(key: str, path: Path = SIGNS) -> tuple[re.Pattern, ...]:
-    """A top-level list of patterns (`reassuring`, `a_baby`)."""
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    return tuple(re.compile(p, re.IGNORECASE) for p in data.get(key, []))
+    """A top-level list of patterns (`personal`, `general`, `reassuring`, `a_baby`)."""
+    return tuple(re.compile(p, re.IGNORECASE) for p in _data(path).get(key, []))
 
 
 _UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
