@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from chatbot.answer.urgent import danger_signs, load_signs
+from chatbot.answer.urgent import danger_signs, load_signs, must_mention
 
 NEW_URGENT = {
     "en": [
@@ -309,9 +309,38 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     "sy baru lahiran seminggu lalu, dedek panas tinggi", "3 hari setelah melahirkan, bayi saya demam",
     "Sudah 10 hari sejak lahiran, dedek demam terus", "melahirkan anak kedua 10 hari lalu, bayinya demam",
     "dedek baru 2 minggu, badannya panas banget", "I had my baby 10 days ago and she has a fever",
+    # a fifth review: words between the baby and the fever, and a newborn called "anaknya"
+    "dedek 3 mgg panas bgt td malem", "Kakak saya melahirkan 10 hari lalu, anaknya panas tinggi",
 ])
 def test_emergencies_a_review_found_are_flagged(question):
     assert danger_signs(question)
+
+
+FEVER_ON_CHEMO = "fever during chemotherapy or with a low white cell count"
+
+
+@pytest.mark.parametrize("question", [
+    "I'm on chemo and now I have a fever of 38.5, should I wait until my appointment?",
+    "My husband had chemotherapy last week and tonight his temperature is 38.6 and he is shivering",
+    "My son has leukemia and his neutrophils are low, now he has a fever",
+    "My mum is on chemo and has been feeling hot and shaky all evening",
+    "Ayah saya sedang kemoterapi, sekarang demam 38,5 dan menggigil", "saya kemo minggu lalu, sekarang badan panas banget",
+    "leukosit ibu saya rendah sejak kemo, dari tadi malam meriang",
+])
+def test_a_fever_during_chemotherapy_is_an_emergency(question):
+    assert FEVER_ON_CHEMO in danger_signs(question)
+    assert "fever" in must_mention(question).signs[0]
+
+
+@pytest.mark.parametrize("question", [
+    "Is fever during chemotherapy dangerous?", "Can CMV cause fever in people on chemo?",
+    "I'm on chemo, can I get CMV from my grandchildren?", "I'm on chemo and I have no fever but feel tired",
+    "I'm 3 weeks into chemo and my temperature is 37.2, is that ok?", "I had chemo 5 years ago and now I have a fever",
+    "sel darah putih saya rendah habis kemo, apakah boleh ketemu cucu?", "Apakah demam saat kemoterapi berbahaya?",
+    "I have a fever and a sore throat",  # a fever without chemotherapy or low white cells: not this sign
+])
+def test_chemotherapy_without_a_fever_now_is_not_that_emergency(question):
+    assert FEVER_ON_CHEMO not in danger_signs(question)
 
 
 @pytest.mark.parametrize("sentence, calms", [
@@ -329,7 +358,8 @@ def test_emergencies_a_review_found_are_flagged(question):
     # ... and sentences that say when to act, which must stay
     ("Yes, severe CMV-related anemia and thrombocytopenia can lead to serious complications.", False),
     ("If the seizure does not stop on its own after 5 minutes, call 911.", False),
-    ("Continue CPR until breathing is normal.", False), ("Fever in a newborn is never harmless.", False),
+    ("Continue CPR until breathing is normal.", False), ("Continue CPR until the baby's breathing is normal.", False),
+    ("Fever in a newborn is never harmless.", False),
     ("Preeclampsia usually requires emergency treatment.", False), ("Jika perdarahan tidak berhenti sendiri, segera ke IGD.", False),
     # from a third review
     ("It's not serious.", True), ("Nosebleeds are common and not usually serious.", True), ("Don't worry.", True),
@@ -347,6 +377,9 @@ def test_emergencies_a_review_found_are_flagged(question):
     ("Don't assume it's serious because it is usually harmless.", True),
     ("Never assume the worst since most babies recover fully.", True),
     ("Jangan anggap ini penyakit berat karena biasanya tidak berbahaya.", True),
+    # a fifth review: "persons" and "individuals" as well as "people"; "if" a few words back still calms
+    ("Although most persons with acute Q fever infection recover, others may experience serious illness.", True),
+    ("Most individuals have a good chance of recovery.", True), ("If your condition is mild, you may not need treatment.", True),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures
