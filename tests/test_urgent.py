@@ -316,6 +316,14 @@ def test_emergencies_a_review_found_are_flagged(question):
     assert danger_signs(question)
 
 
+@pytest.mark.parametrize("question", [  # a child's fever for some days, or a newborn said not to be hot
+    "anak saya 3 hari panas tinggi", "anakku 1 minggu panas tinggi gak turun2", "anak saya 4 hari panas tinggi, apa DBD?",
+    "dedek 3 mgg gk panas bgt kok, cuma rewel", "dedek 3 mgg engga panas bgt", "dedek 3 mgg ndak panas tinggi kok",
+])
+def test_a_childs_fever_for_some_days_is_not_a_newborns(question):
+    assert "fever or a low temperature in a newborn (under 4 weeks)" not in danger_signs(question)
+
+
 FEVER_ON_CHEMO = "fever during chemotherapy or with a low white cell count"
 
 
@@ -326,6 +334,13 @@ FEVER_ON_CHEMO = "fever during chemotherapy or with a low white cell count"
     "My mum is on chemo and has been feeling hot and shaky all evening",
     "Ayah saya sedang kemoterapi, sekarang demam 38,5 dan menggigil", "saya kemo minggu lalu, sekarang badan panas banget",
     "leukosit ibu saya rendah sejak kemo, dari tadi malam meriang",
+    # from the review: a temperature, chills, "panas", no pronoun, leukaemia or a transplant without the word chemo
+    "My dad is on chemo and has a temperature, should we go to A&E?", "I'm on chemo and I've got the chills",
+    "My wife is on chemo and she is shaking and hot to the touch", "ibu saya habis kemo kemarin, sekarang panas tinggi",
+    "sy lg kemo, skrg panas dingin", "ayah saya kemo, panasnya 39 derajat", "Dad on chemo, fever 39, what do we do?",
+    "papa abis kemo kemarin, demam tinggi", "My son has leukemia and he has a fever tonight",
+    "I had a stem cell transplant last month and now have a fever", "leukosit ayah saya rendah, sekarang demam",
+    "I started chemo a year ago and I'm still on it, now I have a fever of 38.5",
 ])
 def test_a_fever_during_chemotherapy_is_an_emergency(question):
     assert FEVER_ON_CHEMO in danger_signs(question)
@@ -338,6 +353,13 @@ def test_a_fever_during_chemotherapy_is_an_emergency(question):
     "I'm 3 weeks into chemo and my temperature is 37.2, is that ok?", "I had chemo 5 years ago and now I have a fever",
     "sel darah putih saya rendah habis kemo, apakah boleh ketemu cucu?", "Apakah demam saat kemoterapi berbahaya?",
     "I have a fever and a sore throat",  # a fever without chemotherapy or low white cells: not this sign
+    # from the review: no fever now, another illness named after fever, another number near "temp", chemo long ago
+    "I'm on chemo and I don't have a fever but I feel tired", "I'm on chemo, no fever or shivering, just nausea",
+    "saya kemo, tidak ada demam, cuma mual", "sy kemo, gk demam kok cuma pusing",
+    "I'm on chemo, can I get the yellow fever vaccine?", "I'm on chemo and my hay fever is terrible, can I take antihistamines?",
+    "I'm on chemo and keep getting fever blisters on my lip", "I'm on chemo, temp 36.7, pulse 104",
+    "saya kemo, suhu 36,5, tensi 100/70", "My chemo dose was temporarily reduced to 40 mg",
+    "I had chemo 10 yrs ago and now I have a fever", "saya kemo 5 thn lalu, sekarang demam",
 ])
 def test_chemotherapy_without_a_fever_now_is_not_that_emergency(question):
     assert FEVER_ON_CHEMO not in danger_signs(question)
@@ -380,6 +402,7 @@ def test_chemotherapy_without_a_fever_now_is_not_that_emergency(question):
     # a fifth review: "persons" and "individuals" as well as "people"; "if" a few words back still calms
     ("Although most persons with acute Q fever infection recover, others may experience serious illness.", True),
     ("Most individuals have a good chance of recovery.", True), ("If your condition is mild, you may not need treatment.", True),
+    ("Keep your child at home until the fever goes away on its own.", True), ("Wait until the symptoms improve on their own.", True),
 ])
 def test_sentences_that_calm_are_recognised(sentence, calms):
     from chatbot.answer.urgent import reassures

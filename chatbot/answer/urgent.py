@@ -69,10 +69,10 @@ def _patterns(key: str, path: Path = SIGNS) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in _data(path).get(key, []))
 
 
-# in the 2 words before; "until" also 3 words before, after an article or a possessive ("until the baby's breathing is
-# normal": an instruction), not "if" ("if the disease is mild, you may not need treatment" calms)
-_UNLESS = re.compile(r"((\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)"
-                     r"\s+(\w+\s+)?|\buntil\s+(the|a|an|his|her|their|your|my|our)\s+([\w']+\s+){1,2})$", re.IGNORECASE)
+_UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|kalau|bila|sampai|tidak|tak|tdk|belum|bukan)|n't)\s+(\w+\s+)?$", re.IGNORECASE)  # in the 2 words before
+# "until" a few words before "is normal" ends an instruction ("continue CPR until the baby's breathing is normal"); not
+# before "goes away on its own" ("keep your child at home until the fever goes away on its own" still calms)
+_UNTIL_NORMAL = re.compile(r"\buntil\s+(the|a|an|his|her|their|your|my|our)\s+([\w']+\s+){1,2}$", re.IGNORECASE)
 # "don't assume" earlier in the same clause: "don't assume it will get better on its own" warns (not a condition: "if the
 # child is well it is usually harmless" calms; nor "until": "wait until it goes away on its own"). The clause ends at a
 # reason or a contrast, a dash or a bracket: "don't assume the worst - it is usually harmless" calms.
@@ -90,8 +90,11 @@ def reassures(sentence: str, path: Path = SIGNS) -> bool:
     for p in _patterns("reassuring", path):
         for m in p.finditer(sentence):
             before = sentence[max(0, m.start() - 80):m.start()]
-            if not _UNLESS.search(before[-40:]) and not _ASSUME.search(before):
-                return True
+            if _UNLESS.search(before[-40:]) or _ASSUME.search(before):
+                continue
+            if re.match(r"(is|are)\s+normal\b", m.group(0), re.IGNORECASE) and _UNTIL_NORMAL.search(before[-40:]):
+                continue
+            return True
     return False
 
 
