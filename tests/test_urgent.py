@@ -257,6 +257,9 @@ def test_emergencies_typed_on_a_phone_are_flagged(question):
     "is it normal for a baby to be very sleepy after vaccines?", "My baby was sleepy yesterday after her shots but is fine now",
     "my baby is not sleepy at night", "anak saya 2 minggu lagi ulang tahun, sekarang demam",
     "Saya melahirkan 3 tahun lalu, anak saya demam", "I had my baby 10 days ago. Is it normal to feel tired?",
+    # a child's bloated tummy after meals; a floppy windpipe (tracheomalacia) is no floppy child
+    "My 8 year old son gets a bloated tummy after meals, is it lactose?", "anak saya perutnya kembung habis makan",
+    "I have a barking cough and my lung doctor thinks my windpipe is floppy",
 ])
 def test_look_alikes_are_not_flagged(question):
     assert danger_signs(question) == []
