@@ -59,7 +59,8 @@ def grounding_violations(answer: Answer, patterns: list[re.Pattern] | None = Non
 
 IN_SCOPE = ("questions", "dev", "heldout", "independent")
 OFF_TOPIC = ("offtopic", "offtopic_seeds")  # offtopic: used while choosing the abstention defaults; offtopic_seeds: only measured
-URGENT_APART = {"urgent_blind": "only measured", "urgent_fresh": "read after its first measurement"}  # written blind by helpers
+URGENT_APART = {"urgent_blind": "only measured", "urgent_fresh": "read after its first measurement",
+                "urgent_immuno": "only measured"}  # written blind by helpers
 
 
 def measure(bot: Bot) -> dict:

@@ -165,7 +165,9 @@ def _bot(r: dict) -> str:
             "only measured; precision and recall pair it with the independent set. Urgent: evaluation/urgent.jsonl "
             "(emergencies and look-alike controls) plus the tuning set as non-urgent; evaluation/urgent_blind.jsonl (80 "
             "messages, half of them look-alikes, written blind by a helper) only measured; evaluation/urgent_fresh.jsonl (60, "
-            "also written blind) measured once, then its misses were read. Reply language: every labelled "
+            "also written blind) measured once, then its misses were read; evaluation/urgent_immuno.jsonl (80, half "
+            "look-alikes: fevers during chemotherapy or with low white cells, newborns, written blind) only measured. "
+            "Reply language: every labelled "
             "question.\n\n"
             + _table(["figure", "value"], rows)
             + f"\nFull answer latency in-process: p50 {_f(lat.get('p50_ms'), 1)} ms, p95 {_f(lat.get('p95_ms'), 1)} ms "
