@@ -344,6 +344,9 @@ FEVER_ON_CHEMO = "fever during chemotherapy or with a low white cell count"
     "papa abis kemo kemarin, demam tinggi", "My son has leukemia and he has a fever tonight",
     "I had a stem cell transplant last month and now have a fever", "leukosit ayah saya rendah, sekarang demam",
     "I started chemo a year ago and I'm still on it, now I have a fever of 38.5",
+    # an infection without a fever: shivery, shaky and cold, a temperature under 36
+    "I'm neutropenic after chemo and I feel shaky and cold", "on chemo, feeling shivery and unwell, temp 35.5",
+    "saya kemo, suhu 35,4 badan dingin",
 ])
 def test_a_fever_during_chemotherapy_is_an_emergency(question):
     assert FEVER_ON_CHEMO in danger_signs(question)
@@ -363,6 +366,7 @@ def test_a_fever_during_chemotherapy_is_an_emergency(question):
     "I'm on chemo and keep getting fever blisters on my lip", "I'm on chemo, temp 36.7, pulse 104",
     "saya kemo, suhu 36,5, tensi 100/70", "My chemo dose was temporarily reduced to 40 mg",
     "I had chemo 10 yrs ago and now I have a fever", "saya kemo 5 thn lalu, sekarang demam",
+    "My chemo nurse said my temp was 35 minutes late", "on chemo, temp 36.5 and I feel fine",
 ])
 def test_chemotherapy_without_a_fever_now_is_not_that_emergency(question):
     assert FEVER_ON_CHEMO not in danger_signs(question)
