@@ -20,7 +20,7 @@ import numpy as np
 from chatbot.answer.choose import choose
 from chatbot.answer.topic import coverage
 from chatbot.ingest.langid import detect
-from chatbot.serve.engine import MENTIONED, VERY_NEAR, clean_question, on_topic
+from chatbot.serve.engine import MENTIONED, VERY_NEAR, clean_question
 
 from .common import load_set
 
@@ -38,7 +38,6 @@ def signals(bot, name: str) -> list[tuple[float, float, bool]]:
         qv, views = bot.retriever.query_vectors(q), bot.retriever.views(q, lang)
         hits = bot.retriever.search(q, lang, k=5, qvecs=qv, views=views)
         picked = choose(q, lang, hits, bot.embedders, qv, views, bot.choose_settings, bot._sentences, bot.retriever.glossary)
-        picked = on_topic(picked, hits, q, lang, bot.retriever.glossary)  # as the engine does
         cited = [hits[n] for n in sorted({x.n for x in picked})]
         out.append((bot.relatedness(qv, lang), coverage(q, lang, cited, bot.retriever.glossary) if cited else 0.0, bool(picked)))
     return out

@@ -181,31 +181,6 @@ def test_an_emergency_quotes_only_passages_that_speak_of_it_and_nothing_that_cal
     assert [q.n for q in quotable_in_emergency(fits, benign, must_mention("Bayi saya kejang-kejang, apa yang harus saya lakukan?"))] == [1]
 
 
-def test_a_passage_that_mentions_far_less_of_the_question_than_the_best_quoted_one_is_not_quoted():
-    """"Most blood transfusions go very smoothly" is not quoted beside the reason blood for a
-    transfusion is irradiated: its passage mentions under half as much of the question."""
-    from chatbot.records import Chunk, Hit, Quote
-    from chatbot.search.glossary import Glossary
-    from chatbot.serve.engine import on_topic
-
-    def hit(n: int, title: str, text: str) -> Hit:
-        return Hit(chunk=Chunk(id=f"r{n}#0", doc_id=f"r{n}", title=title, section="", text=text, language="en", start=0,
-                               end=len(text), position=0), score=1.0)
-
-    hits = [hit(0, "Blood transfusion", "Most blood transfusions go very smoothly."),
-            hit(1, "Irradiated blood products", "Blood products are irradiated to prevent transfusion-associated "
-                "graft-versus-host disease."),
-            hit(2, "Irradiated blood for transplant patients", "Irradiated blood products are given after a transplant.")]
-    quotes = [Quote(0, "Most blood transfusions go very smoothly."),
-              Quote(1, "Blood products are irradiated to prevent transfusion-associated graft-versus-host disease."),
-              Quote(2, "Irradiated blood products are given after a transplant.")]
-    glossary = Glossary.load()
-    question = "Why must blood products be irradiated before a transfusion?"
-    assert [q.n for q in on_topic(quotes, hits, question, "en", glossary)] == [1, 2]
-    assert on_topic(quotes[:1], hits, question, "en", glossary) == quotes[:1]  # one passage quoted: nothing to compare it with
-    assert on_topic(quotes[1:], hits, question, "en", glossary) == quotes[1:]  # both mention the irradiation
-
-
 def test_a_short_follow_up_to_an_emergency_is_one_too(real_bot):
     """A short follow-up is searched with the message before it; an emergency told there still
     calls for the urgent advice, and the rules of an emergency's quotes."""

@@ -109,7 +109,6 @@ class Bot:
             return no_answer(question, language, urgent=urgent, notes=notes)
         picked = choose(query, language, hits, self.embedders, qvecs, views, self.choose_settings, self._sentences,
                         self.retriever.glossary)
-        picked = on_topic(picked, hits, query, language, self.retriever.glossary)
         if urgent:
             picked = quotable_in_emergency(picked, hits, must_mention(question) | must_mention(before))
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
@@ -155,23 +154,6 @@ class Bot:
         together with it, and any message after an emergency keeps the urgent advice."""
         previous = [h for h in history if isinstance(h, str) and h.strip()]
         return clean_question(previous[-1]) if previous else ""
-
-
-OFF_TOPIC_SHARE = 0.5  # a quoted passage mentions at least this share of what the best quoted one mentions of the question
-
-
-def on_topic(picked: list[Quote], hits: list[Hit], question: str, language: str, glossary) -> list[Quote]:
-    """The quotes whose passage mentions at least half as much of the question (its words by
-    rarity, `topic.coverage`) as the quoted passage that mentions most: "Most blood transfusions go
-    very smoothly" is not quoted beside the reason blood is irradiated, nor a page on inclusion body
-    myopathy 2 beside the one on inclusion body myositis. (On the tuning sets inside MedQuAD this
-    drops 7 of 987 quotes and no quote with the evidence; at 0.6 it also dropped relevant ones.)"""
-    cited = {q.n for q in picked if 0 <= q.n < len(hits)}
-    if len(cited) < 2:
-        return picked
-    mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in cited}
-    floor = OFF_TOPIC_SHARE * max(mentioned.values())
-    return [q for q in picked if mentioned.get(q.n, 0.0) >= floor]
 
 
 def quotable_in_emergency(picked: list[Quote], hits: list[Hit], needed: Mentions) -> list[Quote]:
