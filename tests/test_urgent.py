@@ -314,6 +314,7 @@ def test_blood_that_keeps_flowing_is_an_emergency(question):
     "dedek baru 2 minggu, badannya panas banget", "I had my baby 10 days ago and she has a fever",
     # a fifth review: words between the baby and the fever, and a newborn called "anaknya"
     "dedek 3 mgg panas bgt td malem", "Kakak saya melahirkan 10 hari lalu, anaknya panas tinggi",
+    "bayi umur 2 minggu panas 38", "bayi saya 12 hari, panas tinggi", "dedek 2 mgg badannya panas",
 ])
 def test_emergencies_a_review_found_are_flagged(question):
     assert danger_signs(question)
@@ -322,6 +323,7 @@ def test_emergencies_a_review_found_are_flagged(question):
 @pytest.mark.parametrize("question", [  # a child's fever for some days, or a newborn said not to be hot
     "anak saya 3 hari panas tinggi", "anakku 1 minggu panas tinggi gak turun2", "anak saya 4 hari panas tinggi, apa DBD?",
     "dedek 3 mgg gk panas bgt kok, cuma rewel", "dedek 3 mgg engga panas bgt", "dedek 3 mgg ndak panas tinggi kok",
+    "dedek 3 mgg gak terlalu panas kok", "bayi saya 2 minggu, kamar panas, boleh pakai kipas?",
 ])
 def test_a_childs_fever_for_some_days_is_not_a_newborns(question):
     assert "fever or a low temperature in a newborn (under 4 weeks)" not in danger_signs(question)

@@ -73,6 +73,7 @@ _UNLESS = re.compile(r"(\b(not|never|if|until|unless|cannot|without|assume|jika|
 # "until" a few words before "is normal" ends an instruction ("continue CPR until the baby's breathing is normal"); not
 # before "goes away on its own" ("keep your child at home until the fever goes away on its own" still calms)
 _UNTIL_NORMAL = re.compile(r"\buntil\s+(the|a|an|his|her|their|your|my|our)\s+([\w']+\s+){1,2}$", re.IGNORECASE)
+_IS_NORMAL = re.compile(r"(is|are)\s+normal\b", re.IGNORECASE)
 # "don't assume" earlier in the same clause: "don't assume it will get better on its own" warns (not a condition: "if the
 # child is well it is usually harmless" calms; nor "until": "wait until it goes away on its own"). The clause ends at a
 # reason or a contrast, a dash or a bracket: "don't assume the worst - it is usually harmless" calms.
@@ -92,7 +93,7 @@ def reassures(sentence: str, path: Path = SIGNS) -> bool:
             before = sentence[max(0, m.start() - 80):m.start()]
             if _UNLESS.search(before[-40:]) or _ASSUME.search(before):
                 continue
-            if re.match(r"(is|are)\s+normal\b", m.group(0), re.IGNORECASE) and _UNTIL_NORMAL.search(before[-40:]):
+            if _IS_NORMAL.match(m.group(0)) and _UNTIL_NORMAL.search(before[-40:]):
                 continue
             return True
     return False
