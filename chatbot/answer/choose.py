@@ -175,8 +175,9 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
     if settings.faq_lead > 0 and (lead := _leading_faq(ctx, hits, {s.n for s in pool}, embedders, cache, settings)) is not None:
         scores += settings.faq_lead * np.array([s.n == lead for s in pool])
-    asks = np.array([_asks(s) for s in pool])  # a question in the text ("How is it inherited?") answers nothing:
-    if asks.all():                             # it is quoted only as what the sentence after it leans on
+    # a question in the text ("How is it inherited?") answers nothing: it is quoted only as what the sentence after it leans on
+    asks = np.array([asks_something(s.text) for s in pool])
+    if asks.all():
         return []
     scores[asks] = -np.inf
     best = _best(scores, langs, language, settings, [s.n for s in pool])
@@ -360,10 +361,10 @@ _TAG = re.compile(r"[,，]\s*([^\W\d_][^,，?？]{0,20}?)\s*[?？]+\s*$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
 
 
-def _asks(s: Sentence) -> bool:
+def asks_something(sentence: str) -> bool:
     """Does the sentence ask something (ends with a question mark, and is not a statement that
     only ends with a tag such as "you know?")?"""
-    text = s.text.rstrip()
+    text = sentence.rstrip()
     if not text.endswith(("?", "？")):
         return False
     tag = _TAG.search(text)

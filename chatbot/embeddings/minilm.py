@@ -23,16 +23,17 @@ from ..records import file_sha256
 from .base import Embedder
 from .threads import single_threaded
 
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-128-v2"  # v2: one text a call (GROUP) and no SkipLayerNorm fusion (UNFUSED)
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8-128-v3"  # v2: one text a call (GROUP) and no SkipLayerNorm fusion (UNFUSED);
+# v3: 7-bit weights, whose int8 products are exact on every x86 CPU (onnx_export._quantize)
 FOLDER = "all-MiniLM-L6-v2-onnx-int8"  # in the model cache: model.onnx + export.json
 MODEL_FILE, META_FILE = "model.onnx", "export.json"
-EXPORT_FORMAT = 1  # bump when the export recipe changes: older copies are then exported again
+EXPORT_FORMAT = 2  # bump when the export recipe changes: older copies are then exported again
 MAX_TOKENS = 128  # the model was trained on 128-token inputs
 # Graph fusions ONNX Runtime must not apply to this model. Its fused SkipLayerNormalization kernel
 # took 19% of the model's time on one thread here (onnxruntime 1.32, Intel Xeon with AVX-512),
 # the plain Add and LayerNormalization a fifth of that: 7.1-8.0 instead of 8.9-10.3 ms of CPU a
-# MedQuAD passage (alternated runs). Its vectors differ slightly (cosine 0.9989 on average: int8 activations are
-# scaled per call), hence the model id of its own.
+# MedQuAD passage (alternated runs). Its vectors differ slightly (cosine 0.9989 on average with v2's 8-bit weights;
+# with 7 bits the token vectors by about 1e-6), hence the model id of its own.
 UNFUSED = ("SkipLayerNormFusion",)
 # Texts per ONNX Runtime call. Dynamic int8 scales each call's activations by the largest of
 # them, so a text embedded beside others gets another vector than alone (cosine ~0.999): with 4
@@ -85,7 +86,7 @@ class Checked:
 def check_export(folder: Path, source: Path) -> Checked:
     """Check the exported model in `folder` against its record (checksum, source, recipe)."""
     return Checked(check_copy(folder, {"source": source_fingerprint(source)},
-                              "was exported from another copy or version of the packaged model"))
+                              "was exported from another copy or version of the packaged model, or by an earlier export recipe"))
 
 
 def check_copy(folder: Path, record: dict, stale: str) -> str:

