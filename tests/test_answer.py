@@ -65,12 +65,12 @@ def test_a_statement_ending_in_a_tag_such_as_you_know_is_not_a_question():
     """A sentence that only ends with "you know?" or "kan?" states something and may be quoted; a
     real question, a short exclamation with a tag ("Pretty grim, right?") and "The worst part?" are
     not quoted as answers."""
-    from chatbot.answer.choose import _asks
+    from chatbot.answer.choose import asks_something
 
     hit = _hit("The worst part? Treatments haven’t really improved much in decades. Pretty grim, right? "
                "Fingers crossed, but further research is needed to see if antiviral therapies could help, you know? "
                "How is it inherited? Is it safe for a baby, right after birth? Obat ini aman untuk ibu hamil dan bayi, kan?")
-    asking = {s.text: _asks(s) for s in sentences(hit.chunk)}
+    asking = {s.text: asks_something(s.text) for s in sentences(hit.chunk)}
     assert asking == {
         "The worst part?": True,
         "Treatments haven’t really improved much in decades.": False,
@@ -85,10 +85,10 @@ def test_a_statement_ending_in_a_tag_such_as_you_know_is_not_a_question():
                         "Apakah obat ini aman untuk ibu hamil dan bayi, kan?",
                         "Bolehkah obat ini diminum setiap hari selama hamil, bukan?",
                         "CMV, the gift that keeps on giving, huh?"]  # not a tag that ends a statement
-    assert all(_asks(s) for q in tagged_questions for s in sentences(_hit(q).chunk))
+    assert all(asks_something(s.text) for q in tagged_questions for s in sentences(_hit(q).chunk))
     odd = ["Most adults never notice the infection at all, you  know?", "Most adults never notice the infection at all, isnʼt it？",
            "Kebanyakan orang dewasa tidak merasakan gejala apa pun，kan？"]  # two spaces, U+02BC, full-width marks
-    assert not any(_asks(s) for q in odd for s in sentences(_hit(q, "id" if "Kebanyakan" in q else "en").chunk))
+    assert not any(asks_something(s.text) for q in odd for s in sentences(_hit(q, "id" if "Kebanyakan" in q else "en").chunk))
 
 
 def test_compose_cites_positions_and_notes_other_language():
