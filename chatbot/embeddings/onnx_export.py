@@ -137,7 +137,7 @@ def _quantize(raw: Path, out: Path) -> None:
     """int8 weights, one scale per output channel (one per tensor lost too much: cosine 0.957), in
     7 bits (`reduce_range`). ONNX Runtime multiplies unsigned 8-bit activations by the signed
     weights; a CPU without VNNI (EPYC before Zen 4, Xeon before Cascade Lake) adds each pair of
-    products in 16 bits, which 8-bit weights overflow: on an AMD EPYC, 68,091 of 15.3 million dot
+    products in 16 bits, which 8-bit weights saturate: on an AMD EPYC, 68,091 of 15.3 million dot
     products of 41 texts differed from the exact result, by up to 19,060, so a text's vector, and
     answers, depended on the CPU. With 7 bits every product is exact
     (tests/test_minilm_onnx.py) at the same closeness to the float32 model (cosine 0.992 on the
