@@ -372,6 +372,32 @@ def test_the_best_ranked_passage_gives_the_first_quote_unless_its_sentences_are_
     assert [x.n for x in choose("How many people have this?", "en", hits, (model,), q, {}, settings)] == [1]  # not repeated
 
 
+def test_a_short_sentence_that_joins_the_answer_brings_the_one_after_it():
+    """A short sentence announces more than it says ("NEC, as you know, is just devastating."):
+    when it joins the answer beside the best one, the sentence after it comes along."""
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose
+
+    best, short, then, last = ("Honestly, this illness keeps me up at night.", "It is just devastating.",
+                               "We are talking inflammation and tissue death in the gut.", "A last sentence on another matter.")
+    model = _Scripted("english", False, {best: 0.9, short: 0.88, then: 0.1, last: 0.1}).embedder
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+    base = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                          follow=1, faq_lead=0.0, top_quote=0.0)
+
+    def quoted(text_: str, settings: ChooseSettings) -> list[str]:
+        hits = [_hit(best, n=0), _hit(text_, n=1)]
+        return [x.text for x in choose("What is this illness?", "en", hits, (model,), q, {}, settings)]
+
+    assert quoted(f"{short} {then} {last}", base) == [best, short, then]
+    assert quoted(f"{short} {then} {last}", ChooseSettings(**{**base.__dict__, "short_words": 3})) == [best, short]  # not short
+    long_ = "It is just devastating for every family that has to watch it happen."
+    model = _Scripted("english", False, {best: 0.9, long_: 0.88, then: 0.1, last: 0.1}).embedder
+    assert [x.text for x in choose("What is this illness?", "en", [_hit(best, n=0), _hit(f"{long_} {then} {last}", n=1)],
+                                   (model,), q, {}, base)] == [best, long_]
+
+
 def test_a_model_that_compares_one_sentence_alone_does_not_outweigh_the_z_scores_of_the_others():
     """An English question over English sentences and one Indonesian sentence: the English model
     judges the English ones (as z-scores), the multilingual one only the Indonesian sentence. A
