@@ -176,6 +176,21 @@ def test_the_medicine_a_dose_question_names_must_be_in_the_passages():
     assert unnamed_medicines("What is the induction dose of ganciclovir?", "en", hits, glossary) == []
 
 
+def test_a_medicine_question_names_the_groups_whose_passages_it_needs():
+    from chatbot.answer.topic import groups_named, mentions_any
+
+    pregnancy = groups_named("Apakah ibu hamil boleh minum valgansiklovir?")
+    assert len(pregnancy) == 1 and "kehamilan" in pregnancy[0]
+    assert len(groups_named("Can I take ganciclovir while pregnant and breastfeeding?")) == 2
+    assert len(groups_named("Is this medicine safe while breastfeeding?")) == 1
+    assert groups_named("Saya sedang hamil, bagaimana caranya supaya tidak tertular CMV?") == ()  # no medicine
+    assert groups_named("Berapa dosis valgansiklovir?") == ()  # no group
+    assert groups_named("I'm not pregnant; what is the dose of ganciclovir?") == ()
+    dose = _hit("Valganciclovir 900 mg per day is the standard course.")
+    assert not mentions_any(pregnancy[0], [dose])
+    assert mentions_any(pregnancy[0], [_hit("Valganciclovir is not given during pregnancy.")])
+
+
 def test_a_glossary_phrase_counts_only_whole():
     """"asam lambung naik" is reflux; a passage with "naik" (rises) or "obat" (medicine) alone
     does not mention reflux or inhalers, so it does not cover the question."""

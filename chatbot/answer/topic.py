@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 
 from ..ingest.chunking import topic_text
 from ..ingest.sentences import stored_question
@@ -100,6 +102,28 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
         return []
     passages = _by_language(hits)
     return [w for w in named if not any(_found(v, language, passages, glossary) for v in {w, _NYA.sub("", w)} if v)]
+
+
+GROUPS = Path(__file__).resolve().parent.parent / "data" / "medicine_groups.toml"
+
+
+@lru_cache(maxsize=4)
+def _groups(path: Path = GROUPS) -> tuple[tuple[re.Pattern, ...], tuple[tuple[str, tuple[re.Pattern, ...], tuple[str, ...]], ...]]:
+    """The medicine patterns, and (name, asked patterns, words to mention) per group (data/medicine_groups.toml)."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    compiled = lambda ps: tuple(re.compile(p, re.IGNORECASE) for p in ps)  # noqa: E731
+    return compiled(data["medicine"]), tuple((g["name"], compiled(g["asked"]), tuple(g["mention"])) for g in data["group"])
+
+
+def groups_named(question: str, path: Path = GROUPS) -> tuple[tuple[str, ...], ...]:
+    """For a question about a medicine, the words of each group it says the person belongs to
+    (pregnancy, breastfeeding: data/medicine_groups.toml), of which a passage quoted for it must
+    mention one: whether a medicine is safe in pregnancy is not answered by its usual dose. Empty
+    when the question names no medicine or no group."""
+    medicine, groups = _groups(path)
+    if not any(p.search(question) for p in medicine):
+        return ()
+    return tuple(mention for _, asked, mention in groups if any(p.search(question) for p in asked))
 
 
 def mentions_any(terms: tuple[str, ...], hits: list[Hit]) -> bool:
