@@ -111,7 +111,7 @@ class Bot:
                         self.retriever.glossary)
         if urgent:
             picked = quotable_in_emergency(picked, hits, must_mention(question) | must_mention(before))
-        if groups := groups_named(question):  # "boleh minum valgansiklovir saat hamil?": not its usual dose
+        if groups := groups_named(query):  # "boleh minum valgansiklovir saat hamil?" (or "and while pregnant?" after a dose question)
             picked = [q for q in picked if all(mentions_any(words, [hits[q.n]]) for words in groups)]
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
