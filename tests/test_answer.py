@@ -176,19 +176,32 @@ def test_the_medicine_a_dose_question_names_must_be_in_the_passages():
     assert unnamed_medicines("What is the induction dose of ganciclovir?", "en", hits, glossary) == []
 
 
-def test_a_medicine_question_names_the_groups_whose_passages_it_needs():
-    from chatbot.answer.topic import groups_named, mentions_any
+def test_a_medicine_question_names_the_groups_and_medicines_its_quotes_need():
+    from chatbot.answer.topic import fits_group_question, group_question
+    from chatbot.search.glossary import Glossary
 
-    pregnancy = groups_named("Apakah ibu hamil boleh minum valgansiklovir?")
-    assert len(pregnancy) == 1 and "kehamilan" in pregnancy[0]
-    assert len(groups_named("Can I take ganciclovir while pregnant and breastfeeding?")) == 2
-    assert len(groups_named("Is this medicine safe while breastfeeding?")) == 1
-    assert groups_named("Saya sedang hamil, bagaimana caranya supaya tidak tertular CMV?") == ()  # no medicine
-    assert groups_named("Berapa dosis valgansiklovir?") == ()  # no group
-    assert groups_named("I'm not pregnant; what is the dose of ganciclovir?") == ()
-    dose = _hit("Valganciclovir 900 mg per day is the standard course.")
-    assert not mentions_any(pregnancy[0], [dose])
-    assert mentions_any(pregnancy[0], [_hit("Valganciclovir is not given during pregnancy.")])
+    asked = group_question("Apakah ibu hamil boleh minum valgansiklovir?")
+    assert len(asked.groups) == 1 and "kehamilan" in asked.groups[0] and asked.medicines == ("valgansiklovir",)
+    assert len(group_question("Can I take ganciclovir while pregnant and breastfeeding?").groups) == 2
+    for grouped in ("Is valganciclovir safe while breast feeding?", "I'm nursing, can I take valacyclovir?",
+                    "bumil boleh minum obat ini ga?", "busui boleh minum antibiotik?", "I'm expecting, can I take ibuprofen?",
+                    "usia kandungan 7 bulan, boleh minum parasetamol?", "my pregnant wife has CMV, what treatment?"):
+        assert group_question(grouped) is not None, grouped
+    for not_grouped in ("Saya sedang hamil, bagaimana caranya supaya tidak tertular CMV?",  # no medicine
+                        "Berapa dosis valgansiklovir?",  # no group
+                        "I'm not pregnant; what is the dose of ganciclovir?", "She isn\u2019t pregnant, dose of valganciclovir?",
+                        "Saya tidak hamil, berapa dosis valgansiklovir?", "sy ga hamil kok, dosis valgan brp",
+                        "Apakah obat ini mengandung alkohol?", "Hamilton asks the dose of ganciclovir",
+                        "Can breast milk give my premature baby CMV?"):
+        assert group_question(not_grouped) is None, not_grouped
+
+    glossary = Glossary.load()
+    assert fits_group_question(asked, "id", ("Valganciclovir is not given during pregnancy.",), "en", glossary)  # misspelt name
+    assert not fits_group_question(asked, "id", ("Valganciclovir 900 mg per day is the standard course.",), "en", glossary)
+    assert not fits_group_question(asked, "id", ("Pregnant women should wash their hands often.",), "en", glossary)
+    generic = group_question("Is this medicine safe while breastfeeding?")
+    assert generic.medicines == () and fits_group_question(generic, "en", ("Most medicines pass into breast milk; ask before "
+                                                                           "taking any while breastfeeding.",), "en", glossary)
 
 
 def test_a_glossary_phrase_counts_only_whole():

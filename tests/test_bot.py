@@ -104,12 +104,21 @@ def test_a_dose_the_sources_give_is_answered(real_bot, question):
 
 
 @pytest.mark.parametrize("question", ["Apakah ibu hamil boleh minum valgansiklovir?", "Is valganciclovir safe while breastfeeding?",
-                                      "Saya sedang hamil 5 bulan, dosis ganciclovir untuk saya berapa?"])
+                                      "Saya sedang hamil 5 bulan, dosis ganciclovir untuk saya berapa?",
+                                      "Is valganciclovir safe while breast feeding?", "my pregnant wife has CMV, what treatment?"])
 def test_a_medicine_for_someone_pregnant_or_breastfeeding_is_not_answered_with_its_usual_dose(real_bot, question):
     """The seed documents give the usual ganciclovir and valganciclovir doses and say nothing of
     either in pregnancy or breastfeeding: quoting the dose would read as a yes."""
     answer = real_bot.ask(question)
     assert answer.abstained and not answer.quotes
+
+
+def test_a_quote_that_speaks_of_the_pregnancy_stays_and_a_group_said_not_to_apply_changes_nothing(real_bot):
+    kept = real_bot.ask("I'm pregnant; besides medicines, how do I avoid CMV?")
+    assert any("Pregnant women" in item for q in kept.quotes for item in (q.text, *q.items)), kept.text
+    assert all("Pregnant" in " ".join((q.text, *q.items)) for q in kept.quotes), kept.text
+    dose = real_bot.ask("Saya tidak hamil, berapa dosis valgansiklovir?")
+    assert not dose.abstained and any("900 mg" in q.text for q in dose.quotes)
 
 
 def test_a_short_follow_up_that_adds_a_pregnancy_to_a_dose_question_is_not_answered_with_the_dose(real_bot):

@@ -59,7 +59,8 @@ class ChooseSettings:
     follow: int = 1  # the best sentence brings this many sentences after it (same passage)
     follow_words: int = 70  # ...while the quote stays this short
     short_words: int = 8  # another sentence that joins the answer brings the one after it too when it is this short
-    # (a short sentence announces more than it says; seed tuning sets: one more answer with the evidence, none fewer)
+    # (a short sentence announces more than it says; seed tuning sets: one more answer with the evidence, none fewer);
+    # like the best sentence's, that one comes on top of max_sentences, within follow_words
     faq_lead: float = 0.2  # bonus of the sentences of the top passage when its stored question is the one that asks
     faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
@@ -192,7 +193,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         if i not in chosen and not _repeats(int(i), chosen, pool, settings):
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
             if pool[int(i)].words <= settings.short_words:  # "NEC, as you know, is just devastating." says what the next one says
-                chosen += _following(int(i), pool, chosen, settings)
+                chosen += [j for j in _following(int(i), pool, chosen, settings) if not _repeats(j, chosen, pool, settings)]
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
     picked = [i for k, i in enumerate(picked) if not asks[i]
               or (k + 1 < len(picked) and pool[picked[k + 1]].n == pool[i].n and pool[picked[k + 1]].i == pool[i].i + 1)]

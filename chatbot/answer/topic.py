@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,23 +108,62 @@ def unnamed_medicines(question: str, language: str, hits: list[Hit], glossary: G
 GROUPS = Path(__file__).resolve().parent.parent / "data" / "medicine_groups.toml"
 
 
+@dataclass(frozen=True)
+class MedicineGroups:
+    """data/medicine_groups.toml: what names a medicine or a treatment, what says a group does not
+    apply, and per group (pregnancy, breastfeeding) what names it and the words a quote for it must use."""
+
+    medicine: tuple[re.Pattern, ...]
+    names: tuple[re.Pattern, ...]
+    negated: re.Pattern
+    groups: tuple[tuple[str, tuple[re.Pattern, ...], tuple[str, ...]], ...]
+
+
+def _compiled(patterns: list[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
 @lru_cache(maxsize=4)
-def _groups(path: Path = GROUPS) -> tuple[tuple[re.Pattern, ...], tuple[tuple[str, tuple[re.Pattern, ...], tuple[str, ...]], ...]]:
-    """The medicine patterns, and (name, asked patterns, words to mention) per group (data/medicine_groups.toml)."""
+def medicine_groups(path: Path = GROUPS) -> MedicineGroups:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    compiled = lambda ps: tuple(re.compile(p, re.IGNORECASE) for p in ps)  # noqa: E731
-    return compiled(data["medicine"]), tuple((g["name"], compiled(g["asked"]), tuple(g["mention"])) for g in data["group"])
+    return MedicineGroups(_compiled(data["medicine"]), _compiled(data["names"]), re.compile(data["negated"], re.IGNORECASE),
+                          tuple((g["name"], _compiled(g["asked"]), tuple(g["mention"])) for g in data["group"]))
 
 
-def groups_named(question: str, path: Path = GROUPS) -> tuple[tuple[str, ...], ...]:
-    """For a question about a medicine, the words of each group it says the person belongs to
-    (pregnancy, breastfeeding: data/medicine_groups.toml), of which a passage quoted for it must
-    mention one: whether a medicine is safe in pregnancy is not answered by its usual dose. Empty
-    when the question names no medicine or no group."""
-    medicine, groups = _groups(path)
-    if not any(p.search(question) for p in medicine):
-        return ()
-    return tuple(mention for _, asked, mention in groups if any(p.search(question) for p in asked))
+@dataclass(frozen=True)
+class GroupQuestion:
+    """A question about a medicine for someone in a group: the words of each group named, of which
+    a quote must use one, and the medicines named, each of which it must name too."""
+
+    groups: tuple[tuple[str, ...], ...]
+    medicines: tuple[str, ...]
+
+
+def group_question(question: str, path: Path = GROUPS) -> GroupQuestion | None:
+    """The groups (pregnancy, breastfeeding) a question about a medicine or a treatment says the
+    person belongs to, and the medicines it names: whether a medicine is safe in pregnancy is not
+    answered by its usual dose. None when it names no medicine or treatment, or no group, or says
+    the group does not apply ("I'm not pregnant", "sy ga hamil")."""
+    rules = medicine_groups(path)
+    medicines = tuple(dict.fromkeys(m.group(0).lower() for p in rules.names for m in p.finditer(question)))
+    if not medicines and not any(p.search(question) for p in rules.medicine):
+        return None
+
+    def named(pattern: re.Pattern) -> bool:
+        return any(not rules.negated.search(question[max(0, m.start() - 30): m.start()]) for m in pattern.finditer(question))
+
+    groups = tuple(mention for _, asked, mention in rules.groups if any(named(p) for p in asked))
+    return GroupQuestion(groups, medicines) if groups else None
+
+
+def fits_group_question(asked: GroupQuestion, question_language: str, texts: tuple[str, ...], language: str,
+                        glossary: Glossary) -> bool:
+    """Do the texts of one quote in `language` (the sentence, its list items, its heading) speak of
+    each group the question names, and name each medicine it names (as written, through the
+    glossary, or misspelt: "valgansiklovir" is valganciclovir)?"""
+    words_there, lines = _words_of(texts)
+    return (all(any(_said(tuple(words(t)), words_there, lines) for t in mention) for mention in asked.groups)
+            and all(_found(m, question_language, {language: (words_there, lines)}, glossary) for m in asked.medicines))
 
 
 def mentions_any(terms: tuple[str, ...], hits: list[Hit]) -> bool:

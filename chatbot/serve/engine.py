@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from ..ingest import langid
 from ..answer.choose import ChooseSettings, SentenceVectors, choose
 from ..answer.compose import compose, message_only, no_answer
-from ..answer.topic import asks_the_stored_question, coverage, mentions_any, unnamed_medicines, groups_named
+from ..answer.topic import asks_the_stored_question, coverage, fits_group_question, group_question, mentions_any, unnamed_medicines
 from ..embeddings import load_embedders
 from ..embeddings.threads import for_answering
 from ..index.build import open_index
@@ -111,8 +111,9 @@ class Bot:
                         self.retriever.glossary)
         if urgent:
             picked = quotable_in_emergency(picked, hits, must_mention(question) | must_mention(before))
-        if groups := groups_named(query):  # "boleh minum valgansiklovir saat hamil?" (or "and while pregnant?" after a dose question)
-            picked = [q for q in picked if all(mentions_any(words, [hits[q.n]]) for words in groups)]
+        if grouped := group_question(query):  # "boleh minum valgansiklovir saat hamil?" (or "and while pregnant?" after a dose question)
+            picked = [q for q in picked if fits_group_question(grouped, language, (q.text, *q.items, hits[q.n].chunk.section),
+                                                               q.language or hits[q.n].chunk.language, self.retriever.glossary)]
         if not picked or self._not_covered(query, language, hits, picked, related, urgent, asked_now=question):
             return no_answer(question, language, urgent=urgent, notes=notes)
         return compose(question, language, hits, picked, urgent=urgent, notes=notes)
