@@ -116,7 +116,7 @@ class MedicineGroups:
     medicine: tuple[re.Pattern, ...]
     names: tuple[re.Pattern, ...]
     negated: re.Pattern
-    groups: tuple[tuple[str, tuple[re.Pattern, ...], tuple[str, ...]], ...]
+    groups: tuple[tuple[tuple[re.Pattern, ...], tuple[str, ...]], ...]  # (asked, mention) per group; its name is for readers
 
 
 def _compiled(patterns: list[str]) -> tuple[re.Pattern, ...]:
@@ -127,7 +127,7 @@ def _compiled(patterns: list[str]) -> tuple[re.Pattern, ...]:
 def medicine_groups(path: Path = GROUPS) -> MedicineGroups:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     return MedicineGroups(_compiled(data["medicine"]), _compiled(data["names"]), re.compile(data["negated"], re.IGNORECASE),
-                          tuple((g["name"], _compiled(g["asked"]), tuple(g["mention"])) for g in data["group"]))
+                          tuple((_compiled(g["asked"]), tuple(g["mention"])) for g in data["group"]))
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def group_question(question: str, path: Path = GROUPS) -> GroupQuestion | None:
     def named(pattern: re.Pattern) -> bool:
         return any(not rules.negated.search(question[max(0, m.start() - 30): m.start()]) for m in pattern.finditer(question))
 
-    groups = tuple(mention for _, asked, mention in rules.groups if any(named(p) for p in asked))
+    groups = tuple(mention for asked, mention in rules.groups if any(named(p) for p in asked))
     return GroupQuestion(groups, medicines) if groups else None
 
 
