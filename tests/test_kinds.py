@@ -38,6 +38,13 @@ def test_a_stored_question_asks_for_one_kind_of_answer(stored, kinds):
     ("i was treated last year. is it inherited?", {"inheritance"}),  # the story is set apart in lower case too
     ("What medicine should I take for CMV?", {"action", "drug", "treatment"}),  # "How is CMV treated?" answers it
     ("Apa sih penyebabnya?", {"definition", "reason"}),
+    # "so as not to catch it" asks what to do, however it is put
+    ("Saya sedang hamil, bagaimana caranya supaya tidak tertular CMV?", {"spread", "action"}),
+    ("Bagaimana supaya infeksi CMV tidak kambuh lagi?", {"action"}),
+    ("biar anak sy ga ketularan gimana?", {"spread", "action"}),
+    ("How do I keep my baby from catching CMV?", {"action"}),
+    ("What can I do so my baby doesn't get CMV?", {"action"}),
+    ("Kenapa dia tidak tertular?", {"reason", "spread"}),  # "not infected" alone asks no prevention
 ])
 def test_a_patients_message_asks_what_its_questions_ask(message, kinds):
     assert patient_asks(message) == kinds
