@@ -146,3 +146,20 @@ def test_the_chat_keeps_the_state_of_a_bounded_number_of_browser_tabs():
     for n in range(CHAT_SESSIONS + 5):
         holder[f"tab-{n}"]  # a visit opens its session
     assert len(holder.session_data) == CHAT_SESSIONS and "tab-0" not in holder and f"tab-{CHAT_SESSIONS + 4}" in holder
+
+
+def test_what_the_server_loaded_is_left_out_of_the_collectors_full_passes():
+    """serve() freezes what it loaded before the first question (`_settle_heap`): a full garbage
+    collection pass then walks only what answers create, not the index and models."""
+    import gc
+
+    from chatbot.serve.server import _settle_heap
+
+    loaded = [[n] for n in range(1000)]  # stands for the index: objects the collector tracks (lists are)
+    assert gc.is_tracked(loaded[0])
+    gc.unfreeze()
+    try:
+        _settle_heap()
+        assert gc.get_freeze_count() >= len(loaded)
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
