@@ -326,40 +326,6 @@ def test_the_top_faq_answer_whose_stored_question_asks_what_the_patient_asked_le
     assert lead([definition, how_many]) is None  # the matching record must be the one retrieval ranked first
 
 
-def test_a_faq_answer_does_not_lead_when_a_passage_in_the_other_language_answers_better(real_embedders):
-    """The English FAQ item ranked first asks something close ("alternative treatments ... if
-    antiviral medications are ineffective?"), but only the Indonesian leaflet beside it says that
-    maintenance therapy continues for life: the FAQ's lead gives way, and that sentence is quoted."""
-    from dataclasses import replace
-
-    from chatbot.answer.choose import ChooseSettings, SentenceVectors, choose
-    from chatbot.search.glossary import Glossary
-
-    faq = Chunk(id="en#0", doc_id="en", title="CMV-related anemia and thrombocytopenia", language="en",
-                section="Are there alternative treatments for CMV if antiviral medications are ineffective?",
-                text="If antiviral medications are ineffective in treating CMV-related anemia and thrombocytopenia, alternative "
-                     "treatment options may include immunoglobulin therapy, growth factors (such as erythropoietin for anemia "
-                     "or thrombopoietin for thrombocytopenia), and, in rare cases, bone marrow transplantation. The choice of "
-                     "treatment depends on the specific circumstances of the patient.", start=0, end=0, position=0)
-    leaflet = Chunk(id="id#0", doc_id="id", title="Anemia berulang terkait CMV", language="id",
-                    section="Pencegahan Infeksi CMV Berulang",
-                    text="  • Pemantauan rutin untuk tanda-tanda awal kekambuhan, terutama pada pasien berisiko tinggi, direkomendasikan\n"
-                         "  • Profilaksis dengan ganciclovir oral dapat dipertimbangkan untuk pasien HIV dengan jumlah CD4+ T-limfosit <50 sel/μL\n"
-                         "  • Profilaksis sekunder (terapi pemeliharaan kronis) direkomendasikan seumur hidup setelah terapi induksi untuk penyakit CMV",
-                    start=0, end=0, position=0)
-    hits = [Hit(chunk=faq, score=1.7), Hit(chunk=leaflet, score=1.6)]
-    question = "After CMV disease is treated, do you need maintenance therapy for life?"
-    glossary = Glossary.load()
-    views = {lang: glossary.view(question, "en", lang) for lang in ("en", "id")}
-    vectors = [e.encode_queries([question])[0] for e in real_embedders]
-
-    def quoted(settings: ChooseSettings) -> list[str]:
-        return [q.text for q in choose(question, "en", hits, real_embedders, vectors, views, settings, SentenceVectors(), glossary)]
-
-    assert any("seumur hidup" in t for t in quoted(ChooseSettings()))
-    # without the rule the FAQ answer leads and fills the answer
-    assert not any("seumur hidup" in t for t in quoted(replace(ChooseSettings(), faq_lead_other=float("inf"))))
-
 def test_a_faq_answer_leads_only_when_its_stored_question_clearly_asks_what_the_patient_asked(monkeypatch):
     import chatbot.answer.choose as choose_module
     from chatbot.answer.choose import ChooseSettings, Context, SentenceVectors, _leading_faq

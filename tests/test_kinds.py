@@ -43,8 +43,11 @@ def test_a_stored_question_asks_for_one_kind_of_answer(stored, kinds):
     ("Bagaimana supaya infeksi CMV tidak kambuh lagi?", {"action"}),
     ("biar anak sy ga ketularan gimana?", {"spread", "action"}),
     ("How do I keep my baby from catching CMV?", {"action"}),
-    ("What can I do so my baby doesn't get CMV?", {"action"}),
+    ("Any tips so my baby doesn\u2019t catch it?", {"spread", "action"}),  # a phone's curly apostrophe
     ("Kenapa dia tidak tertular?", {"reason", "spread"}),  # "not infected" alone asks no prevention
+    # ...but not "so I don't get confused", nor a worry ("kena" is also "hit by": "kena marah")
+    ("Is this CMV, so I don't get confused with flu?", set()),
+    ("Apakah CMV berbahaya, jangan sampai kena ke otak bayi?", set()),
 ])
 def test_a_patients_message_asks_what_its_questions_ask(message, kinds):
     assert patient_asks(message) == kinds

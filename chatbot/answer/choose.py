@@ -63,7 +63,6 @@ class ChooseSettings:
     # like the best sentence's, that one comes on top of max_sentences, within follow_words
     faq_lead: float = 0.2  # bonus of the sentences of the top passage when its stored question is the one that asks
     faq_lead_margin: float = 0.02  # what the patient asked: by this much more than any other candidate's (_leading_faq)
-    faq_lead_other: float = 0.0  # ...unless a sentence in another language outscores its best sentence by more (_lead_holds)
     english_alone: bool = True  # English sentences of an English question: compared by the English-only model alone
     top_quote: float = 0.2  # the best-ranked passage gives a quote (beyond max_sentences) when its best sentence scores within this of the best one
     embed_unread: bool = False  # embed every sentence the build did not read (not only those with the question's words)
@@ -178,9 +177,7 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         mentioned = {n: coverage(question, language, [hits[n]], glossary) for n in {s.n for s in pool}}
         scores += settings.topic_weight * np.array([mentioned[s.n] for s in pool])
     if settings.faq_lead > 0 and (lead := _leading_faq(ctx, hits, {s.n for s in pool}, embedders, cache, settings)) is not None:
-        mine = np.array([s.n == lead for s in pool])
-        if _lead_holds(scores, mine, np.array([lg != language for lg in langs]), settings):
-            scores += settings.faq_lead * mine
+        scores += settings.faq_lead * np.array([s.n == lead for s in pool])
     # a question in the text ("How is it inherited?") answers nothing: it is quoted only as what the sentence after it leans on
     asks = np.array([asks_something(s.text) for s in pool])
     if asks.all():
@@ -222,19 +219,6 @@ def _leading_faq(ctx: Context, hits: list[Hit], passages: set[int], embedders: t
     if not sims or sims[0][0] < settings.faq_match or (len(sims) > 1 and sims[0][0] - sims[1][0] < settings.faq_lead_margin):
         return None
     return top if sims[0][1] == top else None
-
-
-def _lead_holds(scores: np.ndarray, mine: np.ndarray, other_language: np.ndarray, settings: ChooseSettings) -> bool:
-    """Does the leading FAQ answer (`mine`: its sentences) still lead when the passages in the other
-    language are heard? Their sections carry no stored question to compare with the patient's, so
-    `_leading_faq` never weighed them: when one of their sentences scores above the FAQ's best by
-    more than `faq_lead_other`, the FAQ does not hold the answer. "After CMV disease is treated, do
-    you need maintenance therapy for life?" is close to the stored question "Are there alternative
-    treatments for CMV if antiviral medications are ineffective?", but only the Indonesian leaflet
-    says "... direkomendasikan seumur hidup ..." (tuning sets: two more answers with the evidence on
-    the seeds and two inside MedQuAD, none fewer; the consumer rewrites and the MedQuAD sample, all
-    English, unchanged)."""
-    return not other_language.any() or scores[other_language].max() - scores[mine].max() <= settings.faq_lead_other
 
 
 def _similarity(ctx: Context, pool: list[Sentence], langs: list[str], embedders: tuple[Embedder, ...],
