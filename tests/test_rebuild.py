@@ -243,3 +243,24 @@ def test_a_reload_noticed_while_serving_only_loads(served, monkeypatch):
     engine.refresh()
     engine._loader.join(60)
     assert doc_id in doc_ids(engine) and built_by_server == []
+
+
+def test_the_index_frozen_at_start_up_is_collected_after_a_swap(served):
+    """`chatbot serve` freezes what it loaded out of the collector's full passes (server._settle_heap);
+    once a rebuilt index answers, the old one must be collectable again (frozen, any cycle in it would stay)."""
+    import gc
+    import weakref
+
+    engine, rebuilder, store, folder = served
+    gc.collect()
+    gc.freeze()  # as serve() does after start-up
+    try:
+        old = weakref.ref(engine.bot)
+        publish(folder)
+        build(engine.settings, progress=lambda _: None)
+        assert engine.load_now(built=True) and engine.bot is not old()
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert old() is None  # the old bot and its index are gone
+    finally:
+        gc.unfreeze()

@@ -123,7 +123,10 @@ class LiveEngine:
                 self.error = str(exc) + (" (still answering from the previously loaded index)" if self._current else "")
                 log.warning("index not loaded: %s", exc)
                 return False
+            previous = self._current
             self._current, self.error, self._tried = Loaded(bot, stamp, self._prepared(bot)), "", stamp
+            if previous is not None:
+                _thaw()
             return True
 
     def _fresh_bot(self) -> Bot:
@@ -145,3 +148,13 @@ class LiveEngine:
         except OSError:
             return None
         return st.st_mtime_ns, st.st_ino
+
+
+def _thaw() -> None:
+    """Give what start-up froze (server._settle_heap: the first index and models) back to the
+    garbage collector once another index answers: frozen objects are never collected as cyclic
+    garbage, so any reference cycle in the old index would otherwise stay in memory for good."""
+    import gc
+
+    if gc.get_freeze_count():
+        gc.unfreeze()

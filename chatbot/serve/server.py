@@ -116,8 +116,8 @@ def _settle_heap() -> None:
     garbage collector's full passes, which otherwise walk all of it every few hundred answers:
     about 300 ms of CPU each, stalling every answer in flight (load test, seed corpus: 5 such
     passes in 500 answers; 5.2 -> 2.3 ms of collector CPU an answer). Only the cycle collector
-    skips them: they are freed as usual when no longer referenced. An index swapped in later is
-    collected as before."""
+    skips them: they are freed as usual when no longer referenced, and a swap to a rebuilt index
+    gives them all back to it (live._thaw)."""
     import gc
 
     gc.collect()
