@@ -89,6 +89,25 @@ def measure_labelled(ask, search, records: list[dict]) -> tuple[dict[str, Figure
     return {s: Figures(len(v), *(sum(x[i] for x in v) / len(v) for i in range(3))) for s, v in rows.items()}, out
 
 
+GENERAL = "mixed_dev"  # general-health questions on MedQuAD topics (helper-48, 2026-11-28; tuned on)
+
+
+def general_health(ask, search, records: list[dict]) -> dict[str, dict[str, float]]:
+    """Questions about topics only the MedQuAD records cover, per language and style: declined,
+    answer contains the evidence, the own record among the five passages; and off-topic declined."""
+    rows: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+    for r in records:
+        answer = ask(r["question"])
+        if r.get("offtopic"):
+            rows[f"off-topic {r['lang']}"].append((answer.abstained, False, False))
+            continue
+        own = any(h.doc_id in r["records"] for h in search(r["question"])[:5])
+        for s in (r["lang"], f"{r['lang']} {'lay' if r.get('lay') else 'tidy'}"):
+            rows[s].append((answer.abstained, contains_evidence(answer, r), own))
+    return {s: {"n": len(v), "declined": sum(x[0] for x in v) / len(v), "contains": sum(x[1] for x in v) / len(v),
+                "own_top5": sum(x[2] for x in v) / len(v)} for s, v in sorted(rows.items())}
+
+
 def declined(ask, records: list[dict]) -> float:
     return sum(ask(r["question"]).abstained for r in records) / max(1, len(records))
 
@@ -113,6 +132,8 @@ def run(sets: tuple[str, ...], tutorial: bool, progress=print, keep_answers: boo
             "labelled": figures, **({"answers": answers} if keep_answers else {}),
             "off-topic declined": declined(bot.ask, load_set(OFF_TOPIC[index])),
             "health questions only the mixed index covers, declined": declined(bot.ask, load_set("inscope_mixed")),
+            **({"general health (mixed_dev, tuned on)": general_health(bot.ask, lambda q: search(q, 5), load_set(GENERAL))}
+               if index == "mixed" else {}),
         }
         if tutorial:
             results["indexes"][index]["tutorial"] = _tutorial(index, sets, progress)
@@ -190,6 +211,11 @@ def print_table(results: dict) -> None:
         r = results["indexes"][index]
         print(f"\n{index}: {r['passages']} passages, off-topic declined {r['off-topic declined']:.3f}, "
               f"mixed-only health questions declined {r['health questions only the mixed index covers, declined']:.3f}")
+    general = results["indexes"]["mixed"].get("general health (mixed_dev, tuned on)", {})
+    if general:
+        print("\nmixed: general-health questions on MedQuAD topics (mixed_dev, tuned on): declined / contains / own record in top 5")
+        for s, f in general.items():
+            print(f"  {s:14} {f['n']:4d}   {f['declined']:.3f} {f['contains']:.3f} {f['own_top5']:.3f}")
 
 
 def main() -> None:

@@ -326,6 +326,58 @@ def test_an_embedder_can_hold_only_the_non_english_passages(tmp_path, corpus_cop
     assert found[0][0] == indonesian[2] and set(found[0]) <= set(indonesian)
 
 
+def test_an_embedder_that_holds_only_the_non_english_passages_holds_every_heading(tmp_path, corpus_copy):
+    """e5 beside MedQuAD: it reads every record's stored question, so that a question in Indonesian
+    reaches an English record by its heading; it scores English passages by their headings for
+    questions in another language only (an English question keeps the models it had). An index
+    built before holds the headings of its own passages only, and is read as such."""
+    from chatbot.index.build import chunk_settings, cleaned_corpus
+    from chatbot.search.retrieval import Retriever
+
+    (corpus_copy / "pneumonia.md").write_text(  # a record as MedQuAD's are imported: its question is the title
+        "---\nid: pneumonia\ntitle: What is (are) Pneumonia ?\nlanguage: en\n---\n"
+        "Pneumonia is an infection in one or both of the lungs. Many germs, such as bacteria, viruses, and fungi, "
+        "can cause pneumonia. You can also get pneumonia by inhaling a liquid or chemical. The people most at "
+        "risk are older than 65 or younger than 2 years of age, or already have health problems.\n", encoding="utf-8")
+    docs, rules = cleaned_corpus((corpus_copy,))
+    embedders = (HashingEmbedder(64), HashingEmbedder(32))
+    index_mod.build_index(tmp_path / "idx", docs, embedders, chunk_settings(make_plain()), rules, partial=("hashing-32",), **QUIET)
+    loaded = load_index(tmp_path / "idx", embedders)
+    assert loaded.head_vectors[1].ntotal == len(loaded.heads) and loaded.heads_covered(1)
+    assert read_manifest(tmp_path / "idx")["embedders"][1]["headings"] == "all"
+    retriever = Retriever(loaded, embedders)
+    assert set(retriever._heads[1].langs) == {"en", "id"} and retriever._heads_only[1] == {"en"}
+    english = {c.id for c in loaded.chunks if c.language == "en" and not c.section}
+    assert english  # passages scored by their document's title (no section heading)
+    question = "What is (are) Pneumonia ?"
+    asked_in_id = [h for h in retriever.search(question, "id", k=20) if h.chunk.id in english]
+    asked_in_en = [h for h in retriever.search(question, "en", k=20) if h.chunk.id in english]
+    assert asked_in_id and all("head:hashing-32" in h.components for h in asked_in_id)
+    assert asked_in_en and not any("head:hashing-32" in h.components for h in asked_in_en)
+    q = embedders[1].encode_queries([question])[0]
+    only_e5 = [{lang: None for lang in retriever.languages}, {lang: q for lang in retriever.languages}]
+    by_heading = {i for i in retriever._candidates(only_e5, 5, language="id") if loaded.chunks[i].language == "en"}
+    assert {loaded.chunks[i].id for i in by_heading} & english  # candidates by their headings alone
+    assert not any(loaded.chunks[i].language == "en" for i in retriever._candidates(only_e5, 5, language="en"))
+
+    older = load_index(tmp_path / "idx", embedders)
+    del older.manifest["embedders"][1]["headings"]
+    assert not older.heads_covered(1)
+    assert set(Retriever(older, embedders)._heads[1].langs) == {"id"}
+
+
+def test_an_all_english_collection_gives_the_partial_embedder_no_heading(tmp_path, corpus_copy):
+    """It holds no passage and is never asked (below): its headings would be built for nothing."""
+    from chatbot.index.build import chunk_settings, cleaned_corpus
+
+    docs, rules = cleaned_corpus((corpus_copy,))
+    english = [d for d in docs if d.language == "en"]
+    embedders = (HashingEmbedder(64), HashingEmbedder(32))
+    index_mod.build_index(tmp_path / "idx", english, embedders, chunk_settings(make_plain()), rules, partial=("hashing-32",), **QUIET)
+    loaded = load_index(tmp_path / "idx", embedders)
+    assert loaded.head_vectors[1].ntotal == 0 and not loaded.heads_covered(1)
+
+
 def test_an_embedder_that_holds_only_the_non_english_passages_scales_its_scores_over_the_whole_collection(tmp_path, corpus_copy,
                                                                                                           monkeypatch):
     """Its z-scores are taken against a sample spread over the collection, as the other embedders'

@@ -257,8 +257,9 @@ def test_pending_vectors_give_the_same_hits_as_finished_ones(real_retriever, que
     bridged = r.bridged_vectors(views, language)
     vectors = r.query_vectors(question)
     slow = [n for n, e in enumerate(r.embedders) if e.slow_queries]
-    found = r._candidates(r._per_lang(vectors, bridged, language), 5)
-    before_e5 = r._candidates(r._per_lang([None if n in slow else q for n, q in enumerate(vectors)], bridged, language), 5)
+    found = r._candidates(r._per_lang(vectors, bridged, language), 5, language=language)
+    before_e5 = r._candidates(r._per_lang([None if n in slow else q for n, q in enumerate(vectors)], bridged, language), 5,
+                              language=language)
     assert before_e5 < found  # e5 brings candidates of its own, which the pending search adds after the others
     later = {}
     for n in slow:
@@ -286,12 +287,12 @@ def test_the_ready_embedders_search_while_a_slow_one_still_embeds(real_retriever
     late, release, order = Future(), threading.Event(), []
     searched = real_retriever._candidates
 
-    def candidates(per_lang, n_cand, seen=None, cand=None, only=None):
+    def candidates(per_lang, n_cand, seen=None, cand=None, only=None, language=None):
         order.append(sorted(n for n, by_lang in enumerate(per_lang) if any(q is not None for q in by_lang.values())
                             and (only is None or n in only)))
         if only is None:
             release.set()  # the slow vector arrives only once the others have searched
-        return searched(per_lang, n_cand, seen, cand, only)
+        return searched(per_lang, n_cand, seen, cand, only, language=language)
 
     monkeypatch.setattr(real_retriever, "_candidates", candidates)
     threading.Thread(target=lambda: (release.wait(10), late.set_result(vectors[slow][None, :]))).start()

@@ -29,6 +29,7 @@ from ..records import Chunk, Document, content_hash, file_sha256
 from .calibrate import calibrate
 from .vectors import embed_all, make_index, read_index, text_key
 
+HEADINGS_ALL = "all"  # manifest: an embedder that holds part of the passages holds every heading
 FORMAT_VERSION = 3  # 2: heading vectors, embedders that cover part of the passages; 3: sentence vectors
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -57,6 +58,12 @@ class LoadedIndex:
     sentences: tuple = ()  # per embedder: (text key -> row, faiss.Index) of sentence vectors made at build time
     scale_samples: tuple = ()  # per embedder: vectors of passages it does not hold, for its score scale (or None)
 
+    def heads_covered(self, n: int) -> bool:
+        """Does embedder `n` hold every heading (also of passages it does not hold)? Indexes built
+        before it did hold the headings of their passages only."""
+        entry = self.manifest["embedders"][n]
+        return entry.get("covers", "all") == "all" or entry.get("headings") == HEADINGS_ALL
+
     def covered(self, n: int) -> np.ndarray | None:
         """Passage rows embedder `n` holds (None: all of them)."""
         entry = self.manifest["embedders"][n]
@@ -73,6 +80,7 @@ def fingerprint(docs: list[Document], embedder_ids: tuple[str, ...], chunking: C
         "ann_threshold": ann_threshold,
         "non_english_only": sorted(partial),
         **({"scale_sample": SCALE_SAMPLE} if partial else {}),  # what such an embedder embeds for its score scale
+        **({"partial_headings": HEADINGS_ALL} if partial else {}),  # ...and which headings (_plan)
         "format_version": FORMAT_VERSION,
         "chunker_version": CHUNKER_VERSION,  # passages and what of them is embedded (chunking.embedding_text)
         "sentences_over_budget": "in-passage",
@@ -111,7 +119,8 @@ def build_index(index_dir: Path, docs: list[Document], embedders: tuple[Embedder
                 ann_threshold: int = ANN_THRESHOLD, cache_dir: Path | None = None, prune_cache: bool = True, bar: bool = False,
                 partial: tuple[str, ...] = (), offtopic: list[tuple[str, str]] | None = None) -> dict:
     """Chunk, embed (through the embedding cache) and write a new index, then swap it in; returns the
-    manifest. Embedders named in `partial` embed only the passages (and headings) not in English.
+    manifest. Embedders named in `partial` embed only the passages not in English, and every heading
+    (none in a collection all in English).
     The `offtopic` questions calibrate abstention for this index (see calibrate.py)."""
     index_dir = Path(index_dir)
     started = time.perf_counter()
@@ -186,8 +195,12 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
     split = split if split is not None else [passage_sentences(c) for c in chunks]
     rows = np.array([i for i, c in enumerate(chunks) if c.language != "en"], dtype=np.int64) if non_english_only else None
     covered = rows.tolist() if rows is not None else range(len(chunks))
-    head_rows = np.array(sorted({chunk_head[i] for i in rows}), dtype=np.int64) if rows is not None else None
-    head_texts = [heads[h] for h in head_rows] if head_rows is not None else heads
+    # every heading, also of the passages it does not hold: the multilingual model is what carries a
+    # question in another language to an English record's stored question ("sindrom alagille ...
+    # penyebabnya gen apa?" -> "What are the genetic changes related to Alagille syndrome ?"), and a heading is short (MedQuAD: 15,000, about 215 s on 2 cores here,
+    # against hours for its passages); none in a collection all in English, where it holds nothing
+    head_rows = None if rows is None or len(rows) else np.zeros(0, dtype=np.int64)
+    head_texts = heads if head_rows is None else []
     # An embedder that holds only the non-English passages scales its scores (Retriever: z-scores)
     # against its own passages and SCALE_SAMPLE English ones spread over the collection: its own
     # passages alone, a few on one topic, made every score of a small Indonesian leaflet inside
@@ -250,7 +263,7 @@ def _write_vectors(tmp: Path, n: int, emb: Embedder, plan: _Plan, done, ann_thre
         scale = {"scale_file": f"scale-{n}.faiss"}
     return {"id": emb.id, "dim": emb.dim, "cross_lingual": emb.cross_lingual, "file": f"vectors-{n}.faiss",
             "heads_file": f"heads-{n}.faiss", "heads_type": head_kind["type"], "sentences_file": f"sentences-{n}.faiss",
-            "covers": "all" if plan.rows is None else NON_ENGLISH, "passages": int(p), **kind, **scale}, passages
+            "covers": "all" if plan.rows is None else NON_ENGLISH, "headings": HEADINGS_ALL if plan.head_rows is None else "none", "passages": int(p), **kind, **scale}, passages
 
 
 def _pooled_sentences(places: tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...], pooled: dict, dim: int) -> tuple[list[str], object]:

@@ -9,7 +9,9 @@ always; BM25 and same-language embedders (all-MiniLM-L6-v2) with the question it
 language and with its glossary bridge in the other. all-MiniLM-L6-v2 counts three times when
 question and passage are both English, the one case it was trained for (chosen on the MedQuAD
 development sample, seed 7). An embedder that holds only some
-passages (e5 in a large collection holds the non-English ones) scores only those. A short
+passages (e5 in a large collection holds the non-English ones) scores only those, and the
+others by their headings alone (it holds every heading) for a question in another language: an
+Indonesian question reaches an English record by its stored question. A short
 question's rare words anchor its topic: a passage that names none of them loses ground
 (`_unanchored`). A passage whose stored question (a FAQ heading, a MedQuAD record's title) asks
 for other kinds of answer than the patient does ("What is X?" for "Is it inherited?") loses ground
@@ -92,15 +94,20 @@ class Retriever:
         self._local = np.zeros(len(self.chunks), dtype=np.int64)  # row -> position within its language
         for rows in self._rows.values():
             self._local[rows] = np.arange(len(rows))
-        self._passages, self._heads = [], []
+        self._passages, self._heads, self._heads_only = [], [], []
         for n, vec in enumerate(index.vectors):
             covered = index.covered(n)
             by_lang = {lang: rows if covered is None else np.intersect1d(rows, covered) for lang, rows in self._rows.items()}
             scale = index.scale_samples[n] if index.scale_samples else None
             self._passages.append(Lanes(vec, by_lang, settings.sample_size, settings.per_language_stats, scale))
-            heads = {lang: np.unique(index.chunk_head[rows]) for lang, rows in by_lang.items()} if len(index.heads) else {}
-            self._heads.append(Lanes(index.head_vectors[n], heads, settings.sample_size, settings.per_language_stats)
-                               if heads else None)
+            # an embedder that holds part of the passages may hold every heading (index/directory.py, _plan)
+            of = self._rows if index.heads_covered(n) else by_lang
+            heads = {lang: np.unique(index.chunk_head[rows]) for lang, rows in of.items()} if len(index.heads) else {}
+            lanes = Lanes(index.head_vectors[n], heads, settings.sample_size, settings.per_language_stats) if heads else None
+            self._heads.append(lanes)
+            # languages whose headings alone it holds: there it speaks only for questions in another language
+            # (e5 beside MedQuAD: Indonesian questions reach English records; English ones keep their models)
+            self._heads_only.append(frozenset(lanes.langs) - frozenset(self._passages[n].langs) if lanes else frozenset())
         # a section heading is embedded with its passage; a passage without one gets its document's title
         # (a MedQuAD answer's focus or question) as a score of its own, so it keeps its topic
         self._titled = np.array([not c.section for c in self.chunks], dtype=bool)
@@ -154,12 +161,12 @@ class Retriever:
         bridged = bridged if bridged is not None else self.bridged_vectors(views, language)
         ready = pending.ready() if pending is not None else qvecs
         per_lang = self._per_lang(ready, bridged, language)
-        cand = self._candidates(per_lang, n_cand, seen)
+        cand = self._candidates(per_lang, n_cand, seen, language=language)
         bm25 = {lang: self._bm25_scores(view, lang, n_cand, cand) for lang, view in views.items()}
         if pending is not None:  # now the slow ones (a set of candidates: the order they are added in changes nothing)
             qvecs = pending()
             per_lang = self._per_lang(qvecs, bridged, language)
-            self._candidates(per_lang, n_cand, seen, cand, only=[n for n, q in enumerate(ready) if q is None])
+            self._candidates(per_lang, n_cand, seen, cand, only=[n for n, q in enumerate(ready) if q is None], language=language)
         ids = np.array(sorted(cand), dtype=np.int64)
         num, den, parts = self._dense(ids, per_lang, language)
         langs = self.chunk_lang[ids]
@@ -259,9 +266,11 @@ class Retriever:
                  for lang in self.languages} for n, (emb, q) in enumerate(zip(self.embedders, qvecs))]
 
     def _candidates(self, per_lang: list[dict[str, np.ndarray | None]], n_cand: int, seen: dict | None = None,
-                    cand: set[int] | None = None, only: list[int] | None = None) -> set[int]:
+                    cand: set[int] | None = None, only: list[int] | None = None, language: str | None = None) -> set[int]:
         """Nearest passages, and passages under the nearest headings, of every language, per embedder
-        (`only`: of these embedders), added to `cand`."""
+        (`only`: of these embedders), added to `cand`. `language`: the question's; the headings an
+        embedder holds without their passages are searched for a question in another language only
+        (never when the language is not given)."""
         cand = set() if cand is None else cand
         for n, (passages, heads, by_lang) in enumerate(zip(self._passages, self._heads, per_lang)):
             if only is not None and n not in only:
@@ -270,7 +279,7 @@ class Retriever:
                 if q is None:
                     continue
                 cand.update(int(i) for i in passages.nearest(q, lang, n_cand, seen))
-                if heads is not None and self.settings.head_weight > 0:
+                if heads is not None and self.settings.head_weight > 0 and not (lang in self._heads_only[n] and lang == (language or lang)):
                     for h in heads.nearest(q, lang, max(5, n_cand // 4)):
                         cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3]
                                     if self.chunk_lang[i] == lang and self._titled[i])
@@ -286,20 +295,26 @@ class Retriever:
             for lang, q in by_lang.items():
                 rows = np.flatnonzero(langs == lang)
                 lane = passages.langs.get(lang)
-                if q is None or not len(rows) or lane is None:
+                headings_only = lang in self._heads_only[n] and lang != language
+                if q is None or not len(rows) or (lane is None and not headings_only):
                     continue
-                rows = rows[lane.holds(ids[rows])]  # an embedder that holds some passages scores those
+                # an embedder that holds some passages scores those, and by their headings alone the
+                # passages whose headings it holds, for a question in another language
+                held = rows[lane.holds(ids[rows])] if lane is not None else rows[:0]
+                if not headings_only:
+                    rows = held
                 if not len(rows):
                     continue
                 w = self.settings.weight(emb.id) * (self.settings.bridge_weight if lang != language else 1.0)
                 if not emb.cross_lingual and lang == language == "en":
                     w *= self.settings.english_model_weight  # an English-only model on English question and passages
-                raw = passages.similarity(q, ids[rows])
-                mu, sd = passages.stats(q, lang)
-                num[rows] += w * (raw - mu) / sd
-                den[rows] += w
-                for j, r in zip(rows.tolist(), raw.tolist()):  # Python floats: a numpy scalar each took longer
-                    parts[j][emb.id] = round(r, 4)
+                if len(held):
+                    raw = passages.similarity(q, ids[held])
+                    mu, sd = passages.stats(q, lang)
+                    num[held] += w * (raw - mu) / sd
+                    den[held] += w
+                    for j, r in zip(held.tolist(), raw.tolist()):  # Python floats: a numpy scalar each took longer
+                        parts[j][emb.id] = round(r, 4)
                 titled = rows[self._titled[ids[rows]]]
                 if heads is not None and self.settings.head_weight > 0 and lang in heads.langs and len(titled):
                     rows = titled
