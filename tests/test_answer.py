@@ -554,3 +554,34 @@ def test_a_misspelt_word_is_found_as_difflib_finds_it(corpus_dir):
     at_the_cutoff = frozenset({"abcdefghijklmnopqrstuvw"})  # 17 letters of 23 in common: ratio 34/40, exactly 0.85
     assert _misspelt("abcdefghijklmnopq", at_the_cutoff) is bool(difflib.get_close_matches("abcdefghijklmnopq", at_the_cutoff, cutoff=0.85))
     assert _misspelt("abcdefghijklmnopq", at_the_cutoff)
+
+
+def test_a_sentence_about_the_source_is_never_quoted_and_an_announced_list_comes_along():
+    """MedQuAD's GARD symptom records (2,243 of them): "... provides the following list of signs and
+    symptoms for X." then sentences on how to read the site's table, then the table itself in the
+    next passage. The sentences about the source are never quoted, however close to the question
+    (data/source_talk.toml); the sentence that announces the list brings it, across the passage
+    boundary, and "the following day" announces nothing."""
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose, talks_about_source
+
+    intro = "The Human Phenotype Ontology provides the following list of signs and symptoms for Foo syndrome."
+    table_below = "If the information is available, the table below includes how often the symptom is seen in people with this condition."
+    dictionary = "You can use the MedlinePlus Medical Dictionary to look up the definitions for these medical terms."
+    table = "Signs and Symptoms Approximate number of patients (when available) Seizures 90% Short stature 50%"
+    assert talks_about_source(dictionary) and talks_about_source(table_below)
+    assert not talks_about_source(intro) and not talks_about_source(table)
+    model = _Scripted("english", False, {dictionary: 0.95, table_below: 0.93, intro: 0.9, table: 0.2}).embedder
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+    settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                              max_sentences=1, follow=0, faq_lead=0.0)
+    hits = [_hit(f"{intro} {table_below} {dictionary}", n=0), _hit(table, n=1)]
+    quoted = [(x.n, x.text) for x in choose("What are the symptoms of Foo syndrome?", "en", hits, (model,), q, {}, settings)]
+    assert quoted == [(0, intro), (1, table)]
+
+    day = "She developed a rash the following day."
+    after = "Fever is common in young children."
+    model = _Scripted("english", False, {day: 0.9, after: 0.1}).embedder
+    quoted = [x.text for x in choose("When did the rash start?", "en", [_hit(f"{day} {after}")], (model,), q, {}, settings)]
+    assert quoted == [day]

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import re
 import threading
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -180,9 +183,10 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         scores += settings.faq_lead * np.array([s.n == lead for s in pool])
     # a question in the text ("How is it inherited?") answers nothing: it is quoted only as what the sentence after it leans on
     asks = np.array([asks_something(s.text) for s in pool])
-    if asks.all():
+    about_source = np.array([talks_about_source(s.text) for s in pool])
+    if (asks | about_source).all():
         return []
-    scores[asks] = -np.inf
+    scores[asks | about_source] = -np.inf
     best = _best(scores, langs, language, settings, [s.n for s in pool])
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)
@@ -194,9 +198,12 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
             if pool[int(i)].words <= settings.short_words:  # "NEC, as you know, is just devastating." says what the next one says
                 chosen += [j for j in _following(int(i), pool, chosen, settings) if not _repeats(j, chosen, pool, settings)]
+    chosen += [j for i in list(chosen) if _ANNOUNCES.search(pool[i].text)  # "... the following list of signs and symptoms for X."
+               for j in _announced(i, pool, hits, about_source) if j not in chosen]
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
     picked = [i for k, i in enumerate(picked) if not asks[i]
               or (k + 1 < len(picked) and pool[picked[k + 1]].n == pool[i].n and pool[picked[k + 1]].i == pool[i].i + 1)]
+    picked = [i for i in picked if not about_source[i]]  # nor brought in by another (after it, or leaned on)
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
               if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
@@ -377,6 +384,35 @@ def asks_something(sentence: str) -> bool:
         return True
     before = words(text[: tag.start()])
     return len(before) < TAGGED_WORDS or before[0] in ASKING_WORDS or before[0].endswith("kah")
+
+
+SOURCE_TALK = Path(__file__).resolve().parent.parent / "data" / "source_talk.toml"
+
+
+@lru_cache(maxsize=4)
+def _source_talk(path: Path = SOURCE_TALK) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in tomllib.loads(path.read_text(encoding="utf-8"))["patterns"])
+
+
+def talks_about_source(sentence: str) -> bool:
+    """Does the sentence speak about the source itself, not about health (data/source_talk.toml)?"""
+    return any(p.search(sentence) for p in _source_talk())
+
+
+# a sentence that announces what comes next: "... the following list of signs and symptoms for X.",
+# "Key preventative measures include:" ("the following day" announces nothing)
+_ANNOUNCES = re.compile(r"\bthe following\b(?!\s+(?:days?|weeks?|months?|years?|mornings?|nights?|times?)\b)|\bas follows\b"
+                        r"|\bberikut\b|:\s*$", re.IGNORECASE)
+
+
+def _announced(i: int, pool: list[Sentence], hits: list[Hit], skip: np.ndarray) -> list[int]:
+    """The sentence that sentence `i` announces: the next one that is not skipped, in its passage or
+    else at the start of the passage after it in the document (when that one is a candidate too)."""
+    here = hits[pool[i].n].chunk
+    after = sorted((0, t.i, j) for j, t in enumerate(pool) if t.n == pool[i].n and t.i > pool[i].i and not skip[j])
+    after += sorted((1, t.i, j) for j, t in enumerate(pool) if not skip[j] and hits[t.n].chunk.doc_id == here.doc_id
+                    and hits[t.n].chunk.position == here.position + 1)
+    return [after[0][2]] if after else []
 
 
 def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:
