@@ -580,8 +580,25 @@ def test_a_sentence_about_the_source_is_never_quoted_and_an_announced_list_comes
     quoted = [(x.n, x.text) for x in choose("What are the symptoms of Foo syndrome?", "en", hits, (model,), q, {}, settings)]
     assert quoted == [(0, intro), (1, table)]
 
+    other_doc = Hit(chunk=Chunk(id="e#1", doc_id="e", title="Doc", section="", text=table, language="en", start=0,
+                                end=len(table), position=1), score=1.0)
+    quoted = [x.n for x in choose("What are the symptoms of Foo syndrome?", "en", [hits[0], other_doc], (model,), q, {}, settings)]
+    assert quoted == [0]  # the passage after it in another document is not what it announces
+
     day = "She developed a rash the following day."
     after = "Fever is common in young children."
     model = _Scripted("english", False, {day: 0.9, after: 0.1}).embedder
     quoted = [x.text for x in choose("When did the rash start?", "en", [_hit(f"{day} {after}")], (model,), q, {}, settings)]
     assert quoted == [day]
+
+    inline = "Treatment may include the following: surgery, radiation and chemotherapy."  # carries its list itself
+    model = _Scripted("english", False, {inline: 0.9, after: 0.1}).embedder
+    quoted = [x.text for x in choose("How is it treated?", "en", [_hit(f"{inline} {after}")], (model,), q, {}, settings)]
+    assert quoted == [inline]
+
+    sign = "Seizures are the main sign of Foo syndrome."  # the sentence after it comes along (follow=1), unless about the source
+    model = _Scripted("english", False, {sign: 0.9, dictionary: 0.5}).embedder
+    followed = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                              max_sentences=1, follow=1, faq_lead=0.0)
+    quoted = [x.text for x in choose("What are the signs?", "en", [_hit(f"{sign} {dictionary}")], (model,), q, {}, followed)]
+    assert quoted == [sign]

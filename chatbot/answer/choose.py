@@ -198,12 +198,12 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
             chosen.extend(j for j in _around(int(i), pool, hits, ctx, embedders, cache, settings, faq=False) if j not in chosen)
             if pool[int(i)].words <= settings.short_words:  # "NEC, as you know, is just devastating." says what the next one says
                 chosen += [j for j in _following(int(i), pool, chosen, settings) if not _repeats(j, chosen, pool, settings)]
-    chosen += [j for i in list(chosen) if _ANNOUNCES.search(pool[i].text)  # "... the following list of signs and symptoms for X."
-               for j in _announced(i, pool, hits, about_source) if j not in chosen]
+    chosen += [j for i in list(chosen) if not pool[i].items and _ANNOUNCES.search(pool[i].text)  # "... the following list ..."
+               for j in _announced(i, pool, hits, about_source) if j not in chosen and not _repeats(j, chosen, pool, settings)]
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
+    picked = [i for i in picked if not about_source[i]]  # nor brought in by another (after it, or leaned on)
     picked = [i for k, i in enumerate(picked) if not asks[i]
               or (k + 1 < len(picked) and pool[picked[k + 1]].n == pool[i].n and pool[picked[k + 1]].i == pool[i].i + 1)]
-    picked = [i for i in picked if not about_source[i]]  # nor brought in by another (after it, or leaned on)
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
               if not any(j != i and any(_overlap(pool[i].text, t) >= settings.duplicate for t in pool[j].items) for j in picked)]
     return [Quote(pool[i].n, pool[i].text, pool[i].items, langs[i]) for i in picked]
@@ -399,20 +399,24 @@ def talks_about_source(sentence: str) -> bool:
     return any(p.search(sentence) for p in _source_talk())
 
 
-# a sentence that announces what comes next: "... the following list of signs and symptoms for X.",
-# "Key preventative measures include:" ("the following day" announces nothing)
-_ANNOUNCES = re.compile(r"\bthe following\b(?!\s+(?:days?|weeks?|months?|years?|mornings?|nights?|times?)\b)|\bas follows\b"
-                        r"|\bberikut\b|:\s*$", re.IGNORECASE)
+# A sentence that announces what comes next and ends there: "... the following list of signs and
+# symptoms for X.", "Key preventative measures include:". Not one that carries its list itself ("...
+# include the following: - Surgery. - Radiation."), nor "the following day" or "the following links".
+_ANNOUNCES = re.compile(r"(?:\bthe following\b(?!\s+(?:\d+\s+)?(?:days?|weeks?|months?|years?|mornings?|nights?|times?|hours?|"
+                        r"minutes?|sections?|links?|web ?sites?|resources?|articles?|summar(?:y|ies))\b)|\bas follows\b|\bberikut\b)"
+                        r"[^:]*[.:]\s*$|:\s*$", re.IGNORECASE)
+ANNOUNCED_WORDS = 200  # what an announcement brings is quoted up to this long (GARD's symptom tables: median 80 words)
 
 
 def _announced(i: int, pool: list[Sentence], hits: list[Hit], skip: np.ndarray) -> list[int]:
     """The sentence that sentence `i` announces: the next one that is not skipped, in its passage or
-    else at the start of the passage after it in the document (when that one is a candidate too)."""
+    else at the start of the passage after it in the document (when that one is a candidate too),
+    when it is at most ANNOUNCED_WORDS long."""
     here = hits[pool[i].n].chunk
     after = sorted((0, t.i, j) for j, t in enumerate(pool) if t.n == pool[i].n and t.i > pool[i].i and not skip[j])
     after += sorted((1, t.i, j) for j, t in enumerate(pool) if not skip[j] and hits[t.n].chunk.doc_id == here.doc_id
                     and hits[t.n].chunk.position == here.position + 1)
-    return [after[0][2]] if after else []
+    return [after[0][2]] if after and pool[after[0][2]].words <= ANNOUNCED_WORDS else []
 
 
 def _following(i: int, pool: list[Sentence], chosen: list[int], settings: ChooseSettings) -> list[int]:
