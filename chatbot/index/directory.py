@@ -197,7 +197,8 @@ def _plan(chunks: list[Chunk], heads: list[str], chunk_head: list[int], non_engl
     covered = rows.tolist() if rows is not None else range(len(chunks))
     # every heading, also of the passages it does not hold: the multilingual model is what carries a
     # question in another language to an English record's stored question ("sindrom alagille ...
-    # penyebabnya gen apa?" -> "What are the genetic changes related to Alagille syndrome ?"), and a heading is short (MedQuAD: 15,000, about 215 s on 2 cores here,
+    # penyebabnya gen apa?" -> "What are the genetic changes related to Alagille syndrome ?"), and a
+    # heading is short (MedQuAD + seeds from an empty cache: 774 s instead of 684 s on 2 cores here,
     # against hours for its passages); none in a collection all in English, where it holds nothing
     head_rows = None if rows is None or len(rows) else np.zeros(0, dtype=np.int64)
     head_texts = heads if head_rows is None else []
