@@ -279,11 +279,18 @@ class Retriever:
                 if q is None:
                     continue
                 cand.update(int(i) for i in passages.nearest(q, lang, n_cand, seen))
-                if heads is not None and self.settings.head_weight > 0 and not (lang in self._heads_only[n] and lang == (language or lang)):
+                if heads is not None and self.settings.head_weight > 0 and (lang not in self._heads_only[n]
+                                                                             or self._headings_alone(n, lang, language)):
                     for h in heads.nearest(q, lang, max(5, n_cand // 4)):
                         cand.update(int(i) for i in self._head_chunks.get(int(h), ())[:3]
                                     if self.chunk_lang[i] == lang and self._titled[i])
         return cand
+
+    def _headings_alone(self, n: int, lang: str, language: str | None) -> bool:
+        """Does embedder `n` score `lang`'s passages by their headings alone for a question in
+        `language`? Only where it holds those headings without their passages, and only for a
+        question known to be in another language."""
+        return lang in self._heads_only[n] and language is not None and lang != language
 
     def _dense(self, ids: np.ndarray, per_lang: list[dict[str, np.ndarray | None]], language: str):
         """Weighted sums of the embedders' z-scores (passage and heading) of each candidate."""
@@ -295,7 +302,7 @@ class Retriever:
             for lang, q in by_lang.items():
                 rows = np.flatnonzero(langs == lang)
                 lane = passages.langs.get(lang)
-                headings_only = lang in self._heads_only[n] and lang != language
+                headings_only = self._headings_alone(n, lang, language)
                 if q is None or not len(rows) or (lane is None and not headings_only):
                     continue
                 # an embedder that holds some passages scores those, and by their headings alone the
