@@ -407,7 +407,7 @@ def test_a_short_sentence_that_joins_the_answer_brings_the_one_after_it():
 
     from chatbot.answer.choose import ChooseSettings, choose
 
-    best, short, then, last = ("Honestly, this illness keeps me up at night.", "It is just devastating.",
+    best, short, then, last = ("The illness harms the gut of premature babies.", "It is just devastating.",
                                "We are talking inflammation and tissue death in the gut.", "A last sentence on another matter.")
     model = _Scripted("english", False, {best: 0.9, short: 0.88, then: 0.1, last: 0.1}).embedder
     q = [np.array([1.0, 0.0], dtype=np.float32)]
@@ -564,14 +564,14 @@ def test_a_sentence_about_the_source_is_never_quoted_and_an_announced_list_comes
     boundary, and "the following day" announces nothing."""
     import numpy as np
 
-    from chatbot.answer.choose import ChooseSettings, choose, talks_about_source
+    from chatbot.answer.choose import ChooseSettings, choose, says_nothing_on_health
 
     intro = "The Human Phenotype Ontology provides the following list of signs and symptoms for Foo syndrome."
     table_below = "If the information is available, the table below includes how often the symptom is seen in people with this condition."
     dictionary = "You can use the MedlinePlus Medical Dictionary to look up the definitions for these medical terms."
     table = "Signs and Symptoms Approximate number of patients (when available) Seizures 90% Short stature 50%"
-    assert talks_about_source(dictionary) and talks_about_source(table_below)
-    assert not talks_about_source(intro) and not talks_about_source(table)
+    assert says_nothing_on_health(dictionary) and says_nothing_on_health(table_below)
+    assert not says_nothing_on_health(intro) and not says_nothing_on_health(table)
     model = _Scripted("english", False, {dictionary: 0.95, table_below: 0.93, intro: 0.9, table: 0.2}).embedder
     q = [np.array([1.0, 0.0], dtype=np.float32)]
     settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
@@ -602,3 +602,47 @@ def test_a_sentence_about_the_source_is_never_quoted_and_an_announced_list_comes
                               max_sentences=1, follow=1, faq_lead=0.0)
     quoted = [x.text for x in choose("What are the signs?", "en", [_hit(f"{sign} {dictionary}")], (model,), q, {}, followed)]
     assert quoted == [sign]
+
+
+def test_the_writers_asides_are_never_quoted():
+    """A blog-style seed article ("Honestly, NEC keeps me up at night.") or a worksheet ("I can have
+    _____ ounces of fluid each day.") says nothing on health in its asides: the chooser quotes the
+    statement beside the aside, however close the aside comes to the question (data/source_talk.toml,
+    `asides`). Roman numerals, first-person instructions, a filler before a statement and an
+    interjection before a statement are not asides. "So that ..." leans on the sentence before it:
+    it comes with a statement, and says nothing after an aside."""
+    import numpy as np
+
+    from chatbot.answer.choose import ChooseSettings, choose, says_nothing_on_health
+
+    aside = "Honestly, NEC keeps me up at night."
+    fact = "It is a leading cause of sickness and death in the NICU, hitting preterm babies the hardest."
+    for text_ in (aside, "I feel like keeping an eye out for these risk factors is just basic common sense.",
+                  "And I think that is all there is to it.",
+                  "This is huge, and I can't help think that we may use it.", "I can have _____ ounces of fluid each day.",
+                  "I've seen this before.", "Alright, let's talk about this connection."):
+        assert says_nothing_on_health(text_), text_
+    for text_ in (fact, "I mean, we're talking about intestinal inflammation and tissue death in these infants.",
+                  "For instance, I remember reading about a study where they were testing a new antiviral drug.",
+                  "People with CDA type I are born with skeletal abnormalities.", "Stage I: There is one tumor.",
+                  "Types II and I are the most common forms.", "I cell disease is a severe inherited disorder.",
+                  "I should call my doctor if my ankles swell.", "Okay, so NEC is a disease in which the intestine is damaged.",
+                  "Call me if you have a fever.", "ME/CFS causes severe fatigue.", "Phlebotomy (fle-BOT-o-me) removes some blood.",
+                  "Fingers crossed, but further research is needed to see if antiviral therapies could help, you know?"):
+        assert not says_nothing_on_health(text_), text_
+    model = _Scripted("english", False, {aside: 0.95, fact: 0.5}).embedder
+    settings = ChooseSettings(topic_weight=0.0, lexical_weight=0.0, kind_weight=0.0, rank_step=0.0, normalise=False,
+                              max_sentences=1, follow=0, faq_lead=0.0)
+    q = [np.array([1.0, 0.0], dtype=np.float32)]
+    quoted = [x.text for x in choose("What is NEC?", "en", [_hit(f"{aside} {fact}")], (model,), q, {}, settings)]
+    assert quoted == [fact]
+
+    feel = "I feel like keeping an eye out for these risk factors is just basic common sense."
+    leaning = "So that we can jump in and do something about it."
+    model = _Scripted("english", False, {leaning: 0.95, feel: 0.9, fact: 0.5}).embedder
+    quoted = [x.text for x in choose("How can we catch NEC early?", "en", [_hit(f"{fact} {feel} {leaning}")], (model,), q, {}, settings)]
+    assert quoted == [fact]  # after an aside, "So that ..." says nothing either
+    watch = "Watch your baby's belly and feeding closely."
+    model = _Scripted("english", False, {leaning: 0.95, watch: 0.3}).embedder
+    quoted = [x.text for x in choose("How can we catch NEC early?", "en", [_hit(f"{watch} {leaning}")], (model,), q, {}, settings)]
+    assert quoted == [watch, leaning]  # after a statement it comes with the sentence it leans on

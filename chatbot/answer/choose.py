@@ -29,7 +29,7 @@ from ..search.glossary import Glossary, View
 from ..text import STOPWORDS, stems, terms, tokenize, words
 from ..kinds import Kind, asked, gives
 from .topic import coverage
-from ..ingest.sentences import Sentence, passage_sentences, stored_question
+from ..ingest.sentences import CONTINUES, Sentence, passage_sentences, stored_question
 
 
 ANSWER_TIME_WORDS = 24  # about 32 tokens: the opening of a long sentence says what it is about, at a fraction of the time of 128
@@ -183,10 +183,14 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
         scores += settings.faq_lead * np.array([s.n == lead for s in pool])
     # a question in the text ("How is it inherited?") answers nothing: it is quoted only as what the sentence after it leans on
     asks = np.array([asks_something(s.text) for s in pool])
-    about_source = np.array([talks_about_source(s.text) for s in pool])
-    if (asks | about_source).all():
+    says_nothing = np.array([says_nothing_on_health(s.text) for s in pool])
+    at = {(s.n, s.i): j for j, s in enumerate(pool)}
+    for j, s in enumerate(pool):  # nor does a clause that only continues such a sentence ("I feel like ... So that we can jump in.")
+        before = at.get((s.n, s.i - 1))
+        says_nothing[j] |= bool(CONTINUES.match(s.text)) and before is not None and bool(says_nothing[before])
+    if (asks | says_nothing).all():
         return []
-    scores[asks | about_source] = -np.inf
+    scores[asks | says_nothing] = -np.inf
     best = _best(scores, langs, language, settings, [s.n for s in pool])
     chosen = _around(best, pool, hits, ctx, embedders, cache, settings)
     chosen += _following(best, pool, chosen, settings)
@@ -199,9 +203,9 @@ def choose(question: str, language: str, hits: list[Hit], embedders: tuple[Embed
             if pool[int(i)].words <= settings.short_words:  # "NEC, as you know, is just devastating." says what the next one says
                 chosen += [j for j in _following(int(i), pool, chosen, settings) if not _repeats(j, chosen, pool, settings)]
     chosen += [j for i in list(chosen) if not pool[i].items and _ANNOUNCES.search(pool[i].text)  # "... the following list ..."
-               for j in _announced(i, pool, hits, about_source) if j not in chosen and not _repeats(j, chosen, pool, settings)]
+               for j in _announced(i, pool, hits, says_nothing) if j not in chosen and not _repeats(j, chosen, pool, settings)]
     picked = sorted(set(chosen), key=lambda i: (pool[i].n, pool[i].i))
-    picked = [i for i in picked if not about_source[i]]  # nor brought in by another (after it, or leaned on)
+    picked = [i for i in picked if not says_nothing[i]]  # nor brought in by another (after it, or leaned on)
     picked = [i for k, i in enumerate(picked) if not asks[i]
               or (k + 1 < len(picked) and pool[picked[k + 1]].n == pool[i].n and pool[picked[k + 1]].i == pool[i].i + 1)]
     picked = [i for i in picked  # a sentence already shown as a list item of another quote is not repeated
@@ -391,11 +395,13 @@ SOURCE_TALK = Path(__file__).resolve().parent.parent / "data" / "source_talk.tom
 
 @lru_cache(maxsize=4)
 def _source_talk(path: Path = SOURCE_TALK) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in tomllib.loads(path.read_text(encoding="utf-8"))["patterns"])
+    rules = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(re.compile(p, re.IGNORECASE) for p in (*rules["patterns"], *rules.get("asides", ())))
 
 
-def talks_about_source(sentence: str) -> bool:
-    """Does the sentence speak about the source itself, not about health (data/source_talk.toml)?"""
+def says_nothing_on_health(sentence: str) -> bool:
+    """Does the sentence speak about the source itself, or is it the writer's aside ("Honestly,
+    NEC keeps me up at night."), rather than about health (data/source_talk.toml)?"""
     return any(p.search(sentence) for p in _source_talk())
 
 

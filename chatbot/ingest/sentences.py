@@ -16,6 +16,9 @@ _LIST_WORDS = 90  # so is a list of up to 4 longer items with at most this many 
 _MIN_WORDS = 3
 # a heading that asks its question, then adds a short subtitle: "Can CMV Cause Anemia? Exploring the Connection"
 _SUBTITLED = re.compile(r"^(.{8,}\?)\s+[^\s?]+(?:\s+[^\s?]+){0,4}$")  # words split one way only: no backtracking blow-up
+# a clause cut from the sentence before it ("So that we can jump in."): it leans on that one, and
+# says nothing when that one says nothing (answer/choose.py)
+CONTINUES = re.compile(r"^so that\b", re.IGNORECASE)
 # a sentence that leans on the one before it: quoted alone it would not make sense
 _LEANS_BACK = re.compile(r"^(this|these|that|those|such|it|they|however|therefore|thus|hal ini|hal tersebut|ini|"
                          r"kondisi ini|namun|oleh karena itu|mereka)\b", re.IGNORECASE)
@@ -70,7 +73,7 @@ def passage_sentences(chunk: Chunk, n: int = 0) -> list[Sentence]:
             last = j == len(parts) - 1
             if len(part.split()) < _MIN_WORDS and not (last and items):
                 continue
-            out.append(Sentence(n, len(out), part, items if last else (), faq, bool(_LEANS_BACK.match(part))))
+            out.append(Sentence(n, len(out), part, items if last else (), faq, bool(_LEANS_BACK.match(part) or CONTINUES.match(part))))
     return out
 
 
