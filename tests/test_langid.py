@@ -189,3 +189,35 @@ def test_langdetect_is_asked_only_when_it_could_change_the_language(monkeypatch)
     assert asked == []  # the lexicon alone decided both
     assert langid.detect_question("ganciclovir dose").language == "en"
     assert asked == ["ganciclovir dose"]
+
+
+def test_the_profile_table_is_read_back_from_its_compact_copy_and_survives_a_damaged_or_unwritable_cache(tmp_path, monkeypatch):
+    """langdetect's 55 JSON profiles take about 0.4 s to read, a tenth of a cold `chatbot ask`: the
+    first read writes a compact copy into the model cache and later reads take it, entry for entry
+    the same. A damaged copy is read from the profiles again and replaced; a cache folder that
+    cannot be written costs only the time."""
+    from chatbot.ingest import langid
+
+    langs, table = langid.profile_table(tmp_path)
+    copy = tmp_path / "langdetect-profiles.npz"
+    assert copy.is_file() and len(langs) == 55 and len(table) > 80_000
+
+    def no_profiles():
+        raise AssertionError("the profiles were read although a good copy exists")
+
+    monkeypatch.setattr(langid, "_read_profiles", no_profiles)
+    again_langs, again = langid.profile_table(tmp_path)
+    assert again_langs == langs and again.keys() == table.keys()
+    assert all(bytes(again[w]) == bytes(table[w]) for w in table)
+    assert "a" in again and "zz-not-an-ngram" not in again and again.get("zz-not-an-ngram") is None
+    monkeypatch.undo()
+
+    copy.write_bytes(b"PK\x03\x04 not a real archive")
+    langs_after, after = langid.profile_table(tmp_path)
+    assert langs_after == langs and after.keys() == table.keys() and copy.stat().st_size > 100_000
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    langs_blocked, read = langid.profile_table(blocked / "models")
+    assert langs_blocked == langs and read.keys() == table.keys()
+    assert list(tmp_path.glob(".langdetect-*")) == []
