@@ -221,3 +221,51 @@ def test_the_profile_table_is_read_back_from_its_compact_copy_and_survives_a_dam
     langs_blocked, read = langid.profile_table(blocked / "models")
     assert langs_blocked == langs and read.keys() == table.keys()
     assert list(tmp_path.glob(".langdetect-*")) == []
+
+
+def test_a_copy_from_other_profiles_or_that_does_not_hold_together_is_not_read(tmp_path, monkeypatch):
+    """Another langdetect (another fingerprint), offsets that cut an entry in two, or a copy whose
+    writing fails half-way: the profiles are read again, and no temporary file stays behind (nor
+    one a killed process left long ago)."""
+    import os
+
+    import numpy as np
+
+    from chatbot.ingest import langid
+
+    langs, table = langid.profile_table(tmp_path)
+    copy = tmp_path / "langdetect-profiles.npz"
+    reads = []
+    real_read = langid._read_profiles
+    monkeypatch.setattr(langid, "_read_profiles", lambda: reads.append(1) or real_read())
+
+    source = langid._profiles_fingerprint()
+    monkeypatch.setattr(langid, "_profiles_fingerprint", lambda: source + " another langdetect")
+    langid.profile_table(tmp_path)
+    assert reads == [1]  # and the copy is written again for that langdetect
+    langid.profile_table(tmp_path)
+    assert reads == [1]
+    monkeypatch.setattr(langid, "_profiles_fingerprint", lambda: source)
+
+    with np.load(copy, allow_pickle=False) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    arrays["source"] = np.array(source)
+    arrays["offsets"] = arrays["offsets"].copy()
+    arrays["offsets"][1] += 1  # a row ends inside an entry
+    with open(copy, "wb") as f:
+        np.savez(f, **arrays)
+    _, read = langid.profile_table(tmp_path)
+    assert reads == [1, 1] and read.keys() == table.keys()
+
+    stale = tmp_path / ".langdetect-killed.npz"
+    stale.write_bytes(b"half a copy")
+    os.utime(stale, (0, 0))
+    copy.unlink()
+
+    def fail(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(langid.os, "replace", fail)
+    langs_again, read = langid.profile_table(tmp_path)
+    assert langs_again == langs and read.keys() == table.keys()
+    assert not copy.exists() and list(tmp_path.glob(".langdetect-*")) == []

@@ -12,6 +12,7 @@ import os
 import re
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -143,16 +144,20 @@ def _detector(text: str):
 
 _TABLE_FILE = "langdetect-profiles.npz"  # in the model cache (CHATBOT_MODEL_CACHE, else ~/.cache/chatbot/models)
 _TABLE_FORMAT = "1"  # bump when the table's layout changes: older copies are then read again from the profiles
+_STALE_SECONDS = 600  # a temporary copy this old was left by a process that died while writing it
 
 
-def profile_table(cache: Path | None = None) -> tuple[list[str], dict[str, bytes | memoryview]]:
+def profile_table(cache: Path | None = None) -> tuple[list[str], dict[str, bytes | bytearray]]:
     """langdetect's profiles as (language codes, n-gram -> the (probability, language number)
     entries of the languages it is seen in). Read from a compact copy in the model cache (about
     35 ms) when it was made from this langdetect's profiles, else from the 55 JSON files (about
     0.4 s of a cold `chatbot ask`) and the copy written for next time; a missing, damaged or
     unwritable copy only costs that time."""
-    path = (cache or _model_cache()) / _TABLE_FILE
-    source = _profiles_fingerprint()
+    try:
+        path = (cache or _model_cache()) / _TABLE_FILE
+        source = _profiles_fingerprint()
+    except Exception:  # no home folder, no package metadata: no copy, only the profiles
+        return _read_profiles()
     try:
         return _read_table(path, source)
     except Exception:  # a cache: whatever is wrong with it, the profiles are read again
@@ -202,7 +207,9 @@ def _read_profiles() -> tuple[list[str], dict[str, bytearray]]:
     return langs, probabilities
 
 
-def _read_table(path: Path, source: str) -> tuple[list[str], dict[str, memoryview]]:
+def _read_table(path: Path, source: str) -> tuple[list[str], dict[str, bytes]]:
+    """The copy at `path` when it was made from these profiles and holds together: one row per
+    n-gram, whole entries, language numbers within the languages; else ValueError."""
     import numpy as np
 
     with np.load(path, allow_pickle=False) as saved:
@@ -211,9 +218,16 @@ def _read_table(path: Path, source: str) -> tuple[list[str], dict[str, memoryvie
         words, offsets = saved["words"].tolist(), saved["offsets"].tolist()
         blob = saved["blob"].tobytes()
         langs = saved["langs"].tolist()
-    if len(offsets) != len(words) + 1 or offsets[-1] != len(blob) or any(b < a for a, b in zip(offsets, offsets[1:])):
+    size = _ENTRY_BYTES.size
+    if (len(offsets) != len(words) + 1 or offsets[0] != 0 or offsets[-1] != len(blob)
+            or any(b < a or b % size for a, b in zip(offsets, offsets[1:]))):
         raise ValueError(f"{path} is damaged")
-    return langs, _Rows(words, offsets, blob)
+    if blob and int(np.frombuffer(blob, dtype=[("p", "<f4"), ("lang", "u1")])["lang"].max()) >= len(langs):
+        raise ValueError(f"{path} names a language it does not hold")
+    rows = _Rows(words, offsets, blob)
+    if len(rows) != len(words):
+        raise ValueError(f"{path} holds an n-gram twice")
+    return langs, rows
 
 
 class _Rows(dict):
@@ -245,7 +259,12 @@ def _write_table(path: Path, source: str, langs: list[str], table: dict) -> None
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(".langdetect-*.npz"):  # left by a process killed while writing
+            with contextlib.suppress(OSError):
+                if stale.stat().st_mtime < time.time() - _STALE_SECONDS:
+                    stale.unlink()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".langdetect-", suffix=".npz")
+        os.fchmod(fd, 0o644)  # as the other files of a cache several users may share (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, source=np.array(source), langs=np.array(langs), words=np.array(words), offsets=offsets,
                      blob=np.frombuffer(b"".join(bytes(table[w]) for w in words), dtype=np.uint8))
