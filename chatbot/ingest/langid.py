@@ -149,8 +149,8 @@ _STALE_SECONDS = 600  # a temporary copy this old was left by a process that die
 
 def profile_table(cache: Path | None = None) -> tuple[list[str], dict[str, bytes | bytearray]]:
     """langdetect's profiles as (language codes, n-gram -> the (probability, language number)
-    entries of the languages it is seen in). Read from a compact copy in the model cache (about
-    35 ms) when it was made from this langdetect's profiles, else from the 55 JSON files (about
+    entries of the languages it is seen in). Read from a compact copy in the model cache (under
+    0.1 s) when it was made from this langdetect's profiles, else from the 55 JSON files (about
     0.4 s of a cold `chatbot ask`) and the copy written for next time; a missing, damaged or
     unwritable copy only costs that time."""
     try:
@@ -168,9 +168,9 @@ def profile_table(cache: Path | None = None) -> tuple[list[str], dict[str, bytes
 
 
 def _model_cache() -> Path:
-    from ..embeddings.minilm import default_model_cache
+    from ..embeddings.registry import model_cache_folder
 
-    return Path(os.environ.get("CHATBOT_MODEL_CACHE") or default_model_cache())
+    return model_cache_folder(os.environ.get("CHATBOT_MODEL_CACHE"))
 
 
 def _profiles_fingerprint() -> str:
